@@ -1,0 +1,1 @@
+"""Kafka side of the ledger: message schemas, topic names, dead letters and consumers."""

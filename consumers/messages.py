@@ -1,0 +1,239 @@
+"""Pydantic models of the Kafka messages (interfaces §2).
+
+What the schema checks and what it leaves to the ledger
+--------------------------------------------------------
+The schema decides only whether a message is *readable*: valid UTF-8 JSON, every required
+field present with the right JSON type, amounts that are decimal numbers, dates that are
+ISO ``YYYY-MM-DD``. A message failing that raises :class:`MessageFormatError` and goes to
+the dead-letter topic.
+
+Business validity is NOT checked here, so that the ledger can record it. In particular a
+bank payment with an amount <= 0, a currency other than EUR, or a reference with bad RF
+check digits parses fine: a payment is a fact, and the ledger keeps it in suspense with
+the reason (domain P5). Likewise fund-transfer item amounts and ΑΦΜ/ΑΜΚΑ check digits are
+the ledger's to judge (domain D4: a rejected transfer is reported, not silently dropped).
+
+Amounts
+-------
+Amounts must be JSON *strings* holding a plain decimal (``"120.50"``, ``"-3"``). JSON
+numbers are rejected: interfaces §2 says amounts are decimal strings, and a JSON number
+has usually been through a binary float somewhere (``0.1 + 0.2``), which is exactly the
+error the string rule exists to prevent. Exponents, ``NaN`` and ``Infinity`` are rejected
+too. The parsed value is a ``Decimal`` carrying the digits as sent (no rounding here;
+rounding to cents is the ledger's rule M1).
+
+Unknown extra fields are ignored, so producers may add fields (interfaces §1.1, "more may
+be added") without breaking the consumer.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+)
+
+_DECIMAL_STRING = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
+class MessageFormatError(ValueError):
+    """A message that cannot be read. ``problems`` is a list of ``"field: reason"``."""
+
+    def __init__(self, message_type: str, problems: list[str]):
+        self.message_type = message_type
+        self.problems = problems
+        super().__init__(f"malformed {message_type}: " + "; ".join(problems))
+
+
+def _parse_decimal_string(value: Any) -> Decimal:
+    if isinstance(value, Decimal):  # built in Python, not from JSON
+        if not value.is_finite():
+            raise ValueError("amount must be a finite number")
+        return value
+    if isinstance(value, bool) or isinstance(value, (int, float)):
+        raise ValueError(f'must be a decimal string such as "12.50", not a JSON number ({value!r})')
+    if not isinstance(value, str):
+        raise ValueError(f"must be a decimal string, got {type(value).__name__}")
+    text = value.strip()
+    if not _DECIMAL_STRING.fullmatch(text):
+        raise ValueError(f"{value!r} is not a decimal number")
+    return Decimal(text)
+
+
+def _parse_iso_date(value: Any) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"must be an ISO date string YYYY-MM-DD, got {type(value).__name__}")
+    if not _ISO_DATE.fullmatch(value):
+        raise ValueError(f"{value!r} is not an ISO date YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a valid date ({exc})") from None
+
+
+def _assume_utc_if_naive(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+
+
+def _check_period(value: str) -> str:
+    if not _PERIOD.fullmatch(value):
+        raise ValueError(f"{value!r} is not a period YYYY-MM")
+    return value
+
+
+def _check_digits(length: int):
+    def check(value: str) -> str:
+        if not (len(value) == length and value.isascii() and value.isdigit()):
+            raise ValueError(f"{value!r} is not {length} digits")
+        return value
+
+    return check
+
+
+DecimalString = Annotated[
+    Decimal,
+    BeforeValidator(_parse_decimal_string),
+    PlainSerializer(lambda amount: str(amount), return_type=str, when_used="json"),
+]
+"""A Decimal read from, and written as, a JSON decimal string."""
+
+IsoDate = Annotated[date, BeforeValidator(_parse_iso_date)]
+NonEmptyStr = Annotated[str, Field(min_length=1)]
+Period = Annotated[str, AfterValidator(_check_period)]
+Afm = Annotated[str, AfterValidator(_check_digits(9))]
+Amka = Annotated[str, AfterValidator(_check_digits(11))]
+
+Fund = Literal["IKA", "OAEE", "OGA", "ETAA"]
+DebtKind = Literal[
+    "contribution",
+    "surcharge",
+    "fee",
+    "clearing_instalment",
+    "insurance_time_recognition",
+]
+
+
+_Message = TypeVar("_Message", bound="KafkaMessageModel")
+
+
+class KafkaMessageModel(BaseModel):
+    model_config = ConfigDict(
+        frozen=True,
+        extra="ignore",
+        str_strip_whitespace=True,
+        # Never turn 123 into "123": a number where a string belongs is a producer bug.
+        coerce_numbers_to_str=False,
+    )
+
+    @classmethod
+    def from_bytes(cls: type[_Message], raw: bytes | bytearray | str) -> _Message:
+        """Parse a Kafka value; raise :class:`MessageFormatError` naming field and reason."""
+        try:
+            return cls.model_validate_json(raw)
+        except ValidationError as exc:
+            raise MessageFormatError(cls.__name__, describe_validation_error(exc)) from None
+
+    def to_bytes(self) -> bytes:
+        """JSON value for Kafka: UTF-8, amounts as decimal strings, dates ISO, no nulls."""
+        return self.model_dump_json(exclude_none=True).encode("utf-8")
+
+    def kafka_key(self) -> bytes:
+        raise NotImplementedError
+
+
+class BankPaymentMessage(KafkaMessageModel):
+    """``keao.bank-payments`` (interfaces §2.1), key: the reference."""
+
+    tx_id: NonEmptyStr
+    bank: NonEmptyStr
+    amount: DecimalString
+    currency: NonEmptyStr
+    value_date: IsoDate
+    reference: str  # may be empty or invalid: the ledger puts such payments in suspense
+    payer_afm: str | None = None
+
+    def kafka_key(self) -> bytes:
+        return self.reference.encode("utf-8")
+
+
+class Debtor(KafkaMessageModel):
+    afm: Afm
+    name: NonEmptyStr
+    amka: Amka | None = None
+
+
+class DebtItem(KafkaMessageModel):
+    period: Period
+    kind: DebtKind
+    amount: DecimalString
+    due_date: IsoDate
+
+
+class FundTransferMessage(KafkaMessageModel):
+    """``keao.fund-transfers`` (interfaces §2.2), key: the debtor's ΑΦΜ."""
+
+    transfer_id: NonEmptyStr
+    fund: Fund
+    debtor: Debtor
+    items: Annotated[list[DebtItem], Field(min_length=1)]
+    # ISO 8601 string only (strict: no Unix numbers). Without an offset it is taken as
+    # UTC, because refusing a debt transfer over a missing offset would lose the debt.
+    sent_at: Annotated[datetime, Field(strict=True), AfterValidator(_assume_utc_if_naive)]
+
+    def kafka_key(self) -> bytes:
+        return self.debtor.afm.encode("utf-8")
+
+
+class LedgerEventMessage(KafkaMessageModel):
+    """``keao.ledger-events`` (interfaces §2.3), key: the aggregate id.
+
+    ``payload`` is the event's own fields; build it with amounts as Decimal and dates as
+    date: JSON output writes them as decimal strings and ISO dates.
+    """
+
+    event_id: NonEmptyStr
+    type: NonEmptyStr
+    aggregate_id: NonEmptyStr
+    aggregate_version: Annotated[int, Field(ge=1, strict=True)]
+    position: Annotated[int, Field(ge=0, strict=True)]
+    business_date: IsoDate
+    recorded_at: Annotated[AwareDatetime, Field(strict=True)]
+    payload: dict[str, Any]
+
+    def kafka_key(self) -> bytes:
+        return self.aggregate_id.encode("utf-8")
+
+    def to_bytes(self) -> bytes:
+        # Keep nulls here: a payload field that is None is information.
+        return self.model_dump_json().encode("utf-8")
+
+
+def describe_validation_error(exc: ValidationError) -> list[str]:
+    """``["items.0.amount: must be a decimal string …", "value_date: field required"]``."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        location = ".".join(str(part) for part in error["loc"]) or "<message>"
+        reason = error["msg"]
+        if error["type"] == "json_invalid":
+            reason = f"not valid JSON ({error.get('ctx', {}).get('error', reason)})"
+        elif error["type"] == "model_type":
+            reason = "must be a JSON object"
+        elif reason.startswith("Value error, "):
+            reason = reason[len("Value error, "):]
+        problems.append(f"{location}: {reason}")
+    return problems
