@@ -1,0 +1,153 @@
+"""Bank payments (τραπεζικές πληρωμές) and the suspense account, §5.
+
+Each bank transaction is its own aggregate, identified by bank and
+transaction id, so that the same payment received twice is applied once (P5)
+by the event store's own uniqueness, in the same transaction that applies it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from aggregates.events import PinnedTopic
+
+PAYMENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://keao.gov.gr/ledger/bank-payment")
+
+
+class BankPayment(Aggregate):
+    TOPIC = "keao:BankPayment"
+
+    class Event(PinnedTopic, Aggregate.Event):
+        business_date: date
+
+    class Received(Event, Aggregate.Created):
+        """P1: the payment as the bank reported it."""
+
+        tx_id: str
+        bank: str
+        amount: Decimal
+        currency: str
+        value_date: date
+        reference: str
+        payer_afm: str | None
+
+    class ReceivedUnreadable(Event, Aggregate.Created):
+        """P5/§2.4: a message that could not even be read is kept, bytes and all."""
+
+        source: str
+        raw: str
+        reason: str
+
+    class Routed(Event):
+        """P2: the reference named an arrangement or a debtor that owes."""
+
+        target: str
+        target_id: str
+
+        def apply(self, payment: BankPayment) -> None:
+            payment.status = "applied"
+            payment.target = self.target
+            payment.target_id = self.target_id
+
+    class Suspended(Event):
+        """P5: kept in the suspense account, with the reason, never dropped."""
+
+        reason: str
+
+        def apply(self, payment: BankPayment) -> None:
+            payment.status = "suspense"
+            payment.reason = self.reason
+
+    class ConflictingDuplicate(Event):
+        """The same transaction id came again with different content."""
+
+        content: dict[str, Any]
+        reason: str
+
+        def apply(self, payment: BankPayment) -> None:
+            payment.conflicts = [*payment.conflicts, {**self.content, "reason": self.reason}]
+
+    def __init__(
+        self,
+        business_date: date,
+        tx_id: str | None = None,
+        bank: str | None = None,
+        amount: Decimal | None = None,
+        currency: str | None = None,
+        value_date: date | None = None,
+        reference: str | None = None,
+        payer_afm: str | None = None,
+        source: str | None = None,
+        raw: str | None = None,
+        reason: str | None = None,
+    ):
+        self.fields = {
+            "tx_id": tx_id, "bank": bank, "amount": amount, "currency": currency,
+            "value_date": value_date, "reference": reference, "payer_afm": payer_afm,
+        }
+        self.source = source
+        self.raw = raw
+        self.received_on = business_date
+        self.status = "received" if raw is None else "suspense"
+        self.reason = reason
+        self.target: str | None = None
+        self.target_id: str | None = None
+        self.conflicts: list[dict[str, Any]] = []
+
+    @staticmethod
+    def create_id(bank: str, tx_id: str) -> UUID:
+        return uuid5(PAYMENT_NAMESPACE, f"{bank}/{tx_id}")
+
+    @classmethod
+    def receive(
+        cls,
+        tx_id: str,
+        bank: str,
+        amount: Decimal,
+        currency: str,
+        value_date: date,
+        reference: str,
+        payer_afm: str | None,
+        business_date: date,
+    ) -> BankPayment:
+        return cls._create(
+            cls.Received,
+            id=cls.create_id(bank, tx_id),
+            tx_id=tx_id,
+            bank=bank,
+            amount=amount,
+            currency=currency,
+            value_date=value_date,
+            reference=reference,
+            payer_afm=payer_afm,
+            business_date=business_date,
+        )
+
+    @classmethod
+    def receive_unreadable(cls, source: str, raw: str, reason: str, business_date: date) -> BankPayment:
+        return cls._create(
+            cls.ReceivedUnreadable,
+            id=uuid5(PAYMENT_NAMESPACE, f"unreadable/{source}"),
+            source=source,
+            raw=raw,
+            reason=reason,
+            business_date=business_date,
+        )
+
+    def route(self, target: str, target_id: str, business_date: date) -> None:
+        self.trigger_event(self.Routed, target=target, target_id=target_id, business_date=business_date)
+
+    def suspend(self, reason: str, business_date: date) -> None:
+        self.trigger_event(self.Suspended, reason=reason, business_date=business_date)
+
+    def same_as(self, content: dict[str, Any]) -> bool:
+        return all(self.fields.get(name) == value for name, value in content.items())
+
+    def note_conflict(self, content: dict[str, Any], business_date: date) -> None:
+        reason = "same bank transaction id received again with different content (P5)"
+        self.trigger_event(self.ConflictingDuplicate, content=dict(content), reason=reason, business_date=business_date)

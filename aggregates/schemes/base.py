@@ -1,0 +1,228 @@
+"""What every arrangement scheme shares (A1–A3).
+
+A scheme (τύπος ρύθμισης) is parameters plus rule hooks: which debts it takes,
+whether the applicant is eligible, how many instalments, the schedule and its
+interest, and the loss test. Adding a scheme is a new module plus its
+parameters in configuration; the arrangement aggregate never names a scheme.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from aggregates.calendar import add_months, first_of_month, last_working_day
+from aggregates.money import ZERO, money, split_equal
+from aggregates.surcharges import SurchargeRules
+from aggregates.timeline import Breach, Instalment, InstalmentAccount, LossRule
+
+TWELVE = Decimal(12)
+
+
+class Rejection(Exception):
+    """The application is well formed but the scheme refuses it (recorded, A1)."""
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    """A debt item of the applicant outside any arrangement, as of the application."""
+
+    item_id: str
+    fund: str
+    period: str
+    kind: str
+    amount: Decimal
+    due_date: date
+    unpaid: Decimal
+    settled_on: date | None
+
+
+@dataclass(frozen=True)
+class LiveArrangement:
+    arrangement_id: str
+    scheme: str
+    exclusive: bool
+
+
+@dataclass(frozen=True)
+class ApplicationForm:
+    """Αίτηση υπαγωγής: what the applicant asks for (scheme options included)."""
+
+    afm: str
+    applied_on: date
+    requested_instalments: int | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CapitalLine:
+    """C4/ND4: one debt item frozen into the capital with its surcharges."""
+
+    item_id: str
+    principal: Decimal
+    surcharge: Decimal
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"item_id": self.item_id, "principal": self.principal, "surcharge": self.surcharge}
+
+
+@dataclass(frozen=True)
+class Grant:
+    """The scheme's answer to an eligible application."""
+
+    capitalised_on: date
+    capital_lines: tuple[CapitalLine, ...]
+    suspended_item_ids: tuple[str, ...] = ()
+    suspended_until: date | None = None
+
+    @property
+    def capital(self) -> Decimal:
+        return sum((line.principal + line.surcharge for line in self.capital_lines), ZERO)
+
+
+@dataclass(frozen=True)
+class Plan:
+    instalments: tuple[Instalment, ...]
+    starts_on: date
+    needs_first_payment: bool
+
+
+@dataclass(frozen=True)
+class TwoInstalmentsUnpaid:
+    """C8/S1: lost when the unpaid amount of instalments past their deadline
+    reaches the sum of the two most recent instalments that have fallen due."""
+
+    rule: str
+
+    def checkpoints(self, instalment: Instalment) -> Iterable[date]:
+        return (instalment.due_date + timedelta(days=1),)
+
+    def reason(self, accounts: Sequence[InstalmentAccount], on: date) -> str | None:
+        fallen = [a for a in accounts if a.instalment.due_date < on]
+        if len(fallen) < 2:
+            return None
+        unpaid = sum((a.unpaid_principal for a in fallen), ZERO)
+        two = fallen[-1].instalment.amount + fallen[-2].instalment.amount
+        if unpaid > ZERO and unpaid >= two:
+            return f"unpaid instalments {unpaid} reach two instalments {two} ({self.rule})"
+        return None
+
+
+@dataclass(frozen=True)
+class InstalmentMonthsLate:
+    """ND10 b: lost when an instalment is more than ``months`` months late."""
+
+    months: int
+    rule: str
+
+    def checkpoints(self, instalment: Instalment) -> Iterable[date]:
+        return (add_months(instalment.due_date, self.months) + timedelta(days=1),)
+
+    def reason(self, accounts: Sequence[InstalmentAccount], on: date) -> str | None:
+        for account in accounts:
+            late_since = add_months(account.instalment.due_date, self.months)
+            if late_since < on and account.unpaid_principal > ZERO:
+                return (
+                    f"instalment {account.number} due {account.instalment.due_date} "
+                    f"more than {self.months} months late ({self.rule})"
+                )
+        return None
+
+
+class Scheme:
+    """Base of the schemes; subclasses fill in the hooks their circular needs."""
+
+    name: str
+    code: str
+    exclusive: bool = False
+
+    def grant(
+        self,
+        form: ApplicationForm,
+        items: Sequence[OpenItem],
+        surcharges: SurchargeRules,
+    ) -> Grant:
+        """Decide eligibility and capitalise, or raise ``Rejection``."""
+        raise NotImplementedError
+
+    def plan(self, form: ApplicationForm, grant: Grant, extra_principal: Decimal) -> Plan:
+        """The instalments; for a suspended arrangement, once the suspension ends."""
+        raise NotImplementedError
+
+    def loss_rule(self) -> LossRule:
+        raise NotImplementedError
+
+    def breaches(self, plan: Plan, current_items: Sequence[OpenItem]) -> list[Breach]:
+        """Conditions outside the schedule that lose the arrangement (none by default)."""
+        return []
+
+    def options(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """Scheme options checked for form (bad input raises ValueError naming the field)."""
+        return {}
+
+
+def check_exclusivity(scheme: Scheme, live: Sequence[LiveArrangement]) -> None:
+    """ND8: a debtor in an exclusive arrangement may hold no other one."""
+    for other in live:
+        if other.exclusive:
+            raise Rejection(
+                f"debtor already in arrangement {other.arrangement_id} ({other.scheme}), "
+                "which excludes any other (ND8)"
+            )
+        if scheme.exclusive:
+            raise Rejection(
+                f"debtor already in arrangement {other.arrangement_id} ({other.scheme}); "
+                f"{scheme.name} excludes any other (ND8)"
+            )
+
+
+def capitalise(
+    items: Sequence[OpenItem], on: date, surcharges: SurchargeRules
+) -> tuple[CapitalLine, ...]:
+    """C4/ND4: outstanding principal plus the surcharges accrued up to ``on``."""
+    return tuple(
+        CapitalLine(item.item_id, item.unpaid, surcharges.surcharge(item.unpaid, item.due_date, on))
+        for item in sorted(items, key=lambda item: (item.due_date, item.item_id))
+    )
+
+
+def monthly_instalments(
+    capital: Decimal,
+    count: int,
+    first_month: date,
+    opens_on: date,
+    yearly_rate: Decimal,
+    interest_free_up_to: int,
+) -> tuple[Instalment, ...]:
+    """M2 capital parts, due the last working day of each month from
+    ``first_month`` (C6, ND6), with C5 simple interest when ``count`` is above
+    ``interest_free_up_to``: instalment k pays capital_k × rate/12 × (k − 1)."""
+    charged = count > interest_free_up_to
+    instalments = []
+    for index, part in enumerate(split_equal(capital, count)):
+        month = add_months(first_of_month(first_month), index)
+        interest = money(part * yearly_rate / TWELVE * index) if charged else ZERO
+        instalments.append(
+            Instalment(
+                number=index + 1,
+                opens_on=max(month, opens_on),
+                due_date=last_working_day(month.year, month.month),
+                capital=part,
+                interest=interest,
+            )
+        )
+    return tuple(instalments)
+
+
+def require_instalments(requested: int | None, most: int, rule: str) -> int:
+    """The requested count, by default the most the scheme allows (a [P] choice)."""
+    if most < 1:
+        raise Rejection(f"debt too small for one instalment of the minimum ({rule})")
+    if requested is None:
+        return most
+    if requested > most:
+        raise Rejection(f"{requested} instalments requested, at most {most} allowed ({rule})")
+    return requested

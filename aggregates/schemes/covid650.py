@@ -1,0 +1,77 @@
+"""COVID-19 arrangement, type 650 (ρύθμιση 72 δόσεων, ν.4821/2021 άρθ.67), seed 002."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from aggregates.money import ZERO
+from aggregates.schemes.base import (
+    ApplicationForm,
+    Grant,
+    OpenItem,
+    Plan,
+    Rejection,
+    Scheme,
+    TwoInstalmentsUnpaid,
+    capitalise,
+    monthly_instalments,
+    require_instalments,
+)
+from aggregates.surcharges import SurchargeRules
+
+
+@dataclass(frozen=True)
+class Covid650Parameters:
+    code: str
+    application_deadline: date  # C2
+    first_period: str  # C1
+    last_period: str  # C1
+    eligible_kinds: tuple[str, ...]  # C1
+    max_instalments: int  # C3
+    min_instalment: Decimal  # C3
+    interest_free_up_to: int  # C5
+    yearly_interest: Decimal  # C5
+
+
+class Covid650(Scheme):
+    name = "covid-650"
+
+    def __init__(self, parameters: Covid650Parameters):
+        self.parameters = parameters
+        self.code = parameters.code
+
+    def grant(self, form: ApplicationForm, items: Sequence[OpenItem], surcharges: SurchargeRules) -> Grant:
+        p = self.parameters
+        if form.applied_on > p.application_deadline:
+            raise Rejection(f"applied after the deadline {p.application_deadline} (C2)")
+        eligible = [
+            item
+            for item in items
+            if item.kind in p.eligible_kinds
+            and p.first_period <= item.period <= p.last_period
+            and item.due_date < form.applied_on  # C2: suspended debts must first fall overdue
+            and item.unpaid > ZERO
+        ]
+        if not eligible:
+            raise Rejection(
+                f"no overdue debt of periods {p.first_period} to {p.last_period} to arrange (C1)"
+            )
+        # C4: capitalised on the joining date, no surcharges after it.
+        return Grant(form.applied_on, capitalise(eligible, form.applied_on, surcharges))
+
+    def plan(self, form: ApplicationForm, grant: Grant, extra_principal: Decimal) -> Plan:
+        p = self.parameters
+        capital = grant.capital
+        most = min(p.max_instalments, int(capital // p.min_instalment))  # C3
+        count = require_instalments(form.requested_instalments, most, "C3")
+        instalments = monthly_instalments(
+            capital, count, form.applied_on, form.applied_on, p.yearly_interest, p.interest_free_up_to
+        )
+        # C6: active only once instalment 1 is paid by the end of the application month.
+        return Plan(instalments, form.applied_on, needs_first_payment=True)
+
+    def loss_rule(self) -> TwoInstalmentsUnpaid:
+        return TwoInstalmentsUnpaid("C8")

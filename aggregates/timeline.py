@@ -1,0 +1,450 @@
+"""The course of an arrangement over time (πορεία της ρύθμισης).
+
+A pure function of the agreed instalments, the payments received and a date:
+it walks the calendar from the start of the arrangement and says what fell
+due, what was missed, what surcharges accrued, how each payment was allocated
+and whether the arrangement was activated, lapsed, lost or completed.
+
+The arrangement aggregate records these *facts* as events and, when a later
+input changes them (a backdated payment), records corrections (E2). Views as
+of a past date run the same function with that date (V3), so the recorded
+events and the computed truth cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+from aggregates.calendar import add_months
+from aggregates.money import ZERO, money
+from aggregates.surcharges import SurchargeRules
+
+ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Instalment:
+    """Δόση: ``opens_on`` it becomes payable, ``due_date`` is its deadline."""
+
+    number: int
+    opens_on: date
+    due_date: date
+    capital: Decimal
+    interest: Decimal
+
+    @property
+    def amount(self) -> Decimal:
+        return self.capital + self.interest
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "opens_on": self.opens_on,
+            "due_date": self.due_date,
+            "capital": self.capital,
+            "interest": self.interest,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Instalment:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A bank payment routed to the arrangement."""
+
+    tx_id: str
+    value_date: date
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Breach:
+    """A condition outside the schedule that loses the arrangement (ND10 a)."""
+
+    on: date
+    reason: str
+
+
+@dataclass
+class InstalmentAccount:
+    instalment: Instalment
+    surcharge: Decimal = ZERO
+    paid_surcharge: Decimal = ZERO
+    paid_interest: Decimal = ZERO
+    paid_capital: Decimal = ZERO
+    interest_waived: bool = False
+    missed_on: date | None = None
+    settled_on: date | None = None
+
+    @property
+    def number(self) -> int:
+        return self.instalment.number
+
+    @property
+    def interest(self) -> Decimal:
+        return ZERO if self.interest_waived else self.instalment.interest
+
+    @property
+    def unpaid_surcharge(self) -> Decimal:
+        return self.surcharge - self.paid_surcharge
+
+    @property
+    def unpaid_interest(self) -> Decimal:
+        return self.interest - self.paid_interest
+
+    @property
+    def unpaid_capital(self) -> Decimal:
+        return self.instalment.capital - self.paid_capital
+
+    @property
+    def unpaid_principal(self) -> Decimal:
+        """What the instalment itself still owes (capital and interest)."""
+        return self.unpaid_interest + self.unpaid_capital
+
+    @property
+    def unpaid(self) -> Decimal:
+        return self.unpaid_surcharge + self.unpaid_principal
+
+    @property
+    def paid(self) -> Decimal:
+        return self.paid_surcharge + self.paid_interest + self.paid_capital
+
+    def status_on(self, day: date) -> str:
+        """pending, due, paid or missed (interfaces §1.1)."""
+        if self.unpaid == ZERO:
+            return "paid"
+        if day > self.instalment.due_date:
+            return "missed"
+        if day >= self.instalment.opens_on:
+            return "due"
+        return "pending"
+
+
+class LossRule(Protocol):
+    """A scheme's loss test (A3): when to look, and what it finds."""
+
+    def checkpoints(self, instalment: Instalment) -> Iterable[date]: ...
+
+    def reason(self, accounts: Sequence[InstalmentAccount], on: date) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What the arrangement agreed, as the timeline needs it."""
+
+    instalments: tuple[Instalment, ...]
+    starts_on: date
+    needs_first_payment: bool
+    loss_rule: LossRule
+
+
+@dataclass(frozen=True)
+class Fact:
+    """Something the timeline says happened on ``on``; ``kind`` names its event."""
+
+    on: date
+    kind: str
+    key: tuple[Any, ...]
+    data: dict[str, Any]
+
+
+@dataclass
+class LostBalance:
+    """C11/ND10: after a loss the remaining balance is due at once."""
+
+    on: date
+    principal: Decimal
+    surcharge: Decimal
+    paid_principal: Decimal = ZERO
+    paid_surcharge: Decimal = ZERO
+
+    @property
+    def unpaid_principal(self) -> Decimal:
+        return self.principal - self.paid_principal
+
+    @property
+    def unpaid(self) -> Decimal:
+        return self.unpaid_principal + self.surcharge - self.paid_surcharge
+
+
+@dataclass
+class Course:
+    """The timeline's answer as of one date."""
+
+    as_of: date
+    accounts: list[InstalmentAccount]
+    facts: list[Fact] = field(default_factory=list)
+    status: str = "active"
+    activated_on: date | None = None
+    lapsed_on: date | None = None
+    lost_on: date | None = None
+    loss_reason: str | None = None
+    lost_balance: LostBalance | None = None
+    completed_on: date | None = None
+    credit: Decimal = ZERO
+
+    @property
+    def arrears(self) -> Decimal:
+        """What is past its deadline and unpaid, surcharges included."""
+        if self.lost_balance is not None:
+            return self.lost_balance.unpaid
+        return sum(
+            (a.unpaid for a in self.accounts if a.status_on(self.as_of) == "missed"), ZERO
+        )
+
+    @property
+    def remaining_balance(self) -> Decimal:
+        if self.lost_balance is not None:
+            return self.lost_balance.unpaid
+        if self.status == "lapsed":
+            return ZERO
+        return sum((a.unpaid for a in self.accounts), ZERO)
+
+    @property
+    def next_due(self) -> InstalmentAccount | None:
+        if self.status not in ("applied", "active"):
+            return None
+        for account in self.accounts:
+            if account.unpaid > ZERO and account.instalment.due_date >= self.as_of:
+                return account
+        return None
+
+
+# Within one day: what falls due, then the deadline of the day before, then the
+# months of delay that start, then loss tests, then the payments of the day
+# (a payment on the day after a deadline is already a month late, L1 and P4).
+_OPEN, _MISS, _SURCHARGE, _LOSS, _PAYMENT = 0, 1, 2, 3, 4
+_BALANCE = 0
+
+
+def run(
+    terms: Terms,
+    receipts: Sequence[Receipt],
+    as_of: date,
+    surcharges: SurchargeRules,
+    breaches: Sequence[Breach] = (),
+) -> Course:
+    """Walk the arrangement's calendar up to and including ``as_of``."""
+    return _Walk(terms, surcharges).run(receipts, as_of, breaches)
+
+
+class _Walk:
+    def __init__(self, terms: Terms, surcharges: SurchargeRules):
+        self.terms = terms
+        self.surcharges = surcharges
+
+    def run(self, receipts: Sequence[Receipt], as_of: date, breaches: Sequence[Breach]) -> Course:
+        terms = self.terms
+        self.course = course = Course(
+            as_of=as_of,
+            accounts=[InstalmentAccount(i) for i in terms.instalments],
+            status="applied" if terms.needs_first_payment else "active",
+        )
+        self.by_number = {a.number: a for a in course.accounts}
+        self.first_deadline = min((i.due_date for i in terms.instalments), default=terms.starts_on)
+        self.queue: list[tuple[date, int, int, Any]] = []
+        self.sequence = 0
+        if not terms.needs_first_payment:
+            course.activated_on = terms.starts_on
+            self.record(terms.starts_on, "Activated", ("activated",), {})
+        for instalment in terms.instalments:
+            self.push(max(instalment.opens_on, terms.starts_on), _OPEN, instalment.number)
+            self.push(instalment.due_date + ONE_DAY, _MISS, instalment.number)
+            for checkpoint in terms.loss_rule.checkpoints(instalment):
+                self.push(checkpoint, _LOSS, None)
+        for breach in breaches:
+            self.push(breach.on, _LOSS, breach)
+        for receipt in receipts:
+            self.push(max(receipt.value_date, terms.starts_on), _PAYMENT, receipt)
+        while self.queue and self.queue[0][0] <= as_of:
+            day, phase, _, subject = heapq.heappop(self.queue)
+            self.step(day, phase, subject)
+        return course
+
+    def push(self, day: date, phase: int, subject: Any) -> None:
+        self.sequence += 1
+        heapq.heappush(self.queue, (day, phase, self.sequence, subject))
+
+    def record(self, day: date, kind: str, key: tuple[Any, ...], data: dict[str, Any]) -> None:
+        self.course.facts.append(Fact(day, kind, key, data))
+
+    @property
+    def running(self) -> bool:
+        return self.course.status in ("applied", "active")
+
+    def step(self, day: date, phase: int, subject: Any) -> None:
+        if phase == _PAYMENT:
+            self.pay(day, subject)
+        elif not self.running:
+            if phase == _SURCHARGE and self.course.status == "lost" and subject == _BALANCE:
+                self.accrue_on_balance(day)
+        elif phase == _OPEN:
+            self.record(day, "InstalmentDue", ("due", subject), {"number": subject})
+        elif phase == _MISS:
+            self.miss(day, self.by_number[subject])
+        elif phase == _SURCHARGE:
+            self.accrue(day, self.by_number[subject])
+        elif isinstance(subject, Breach):
+            self.lose(day, subject.reason)
+        elif self.course.status == "active":
+            reason = self.terms.loss_rule.reason(self.course.accounts, day)
+            if reason:
+                self.lose(day, reason)
+
+    def miss(self, day: date, account: InstalmentAccount) -> None:
+        if account.unpaid_principal == ZERO:
+            return
+        if self.course.status == "applied" and account.instalment.due_date <= self.first_deadline:
+            # C6/S1/ND9: the first payment never came, so the application lapses.
+            self.course.status = "lapsed"
+            self.course.lapsed_on = day
+            self.record(day, "Lapsed", ("lapsed",), {"unpaid_instalment": account.number})
+            return
+        account.missed_on = day
+        self.record(day, "InstalmentMissed", ("missed", account.number), {"number": account.number})
+        self.push(day, _SURCHARGE, account.number)
+
+    def accrue(self, day: date, account: InstalmentAccount) -> None:
+        """ND7/L1: each started month of delay charges the unpaid principal."""
+        if account.unpaid_principal == ZERO:
+            return
+        first = account.instalment.due_date + ONE_DAY
+        months_before = _months_started_before(first, day)
+        amount = money(account.unpaid_principal * self.surcharges.month_fraction(day, months_before))
+        account.surcharge += amount
+        self.record(
+            day,
+            "SurchargeAccrued",
+            ("surcharge", account.number, day),
+            {"number": account.number, "month_starts_on": day, "amount": amount},
+        )
+        self.push(add_months(first, months_before + 1), _SURCHARGE, account.number)
+
+    def accrue_on_balance(self, day: date) -> None:
+        balance = self.course.lost_balance
+        assert balance is not None
+        if balance.unpaid_principal == ZERO:
+            return
+        first = balance.on + ONE_DAY
+        months_before = _months_started_before(first, day)
+        amount = money(balance.unpaid_principal * self.surcharges.month_fraction(day, months_before))
+        balance.surcharge += amount
+        self.record(
+            day,
+            "SurchargeAccrued",
+            ("surcharge", None, day),
+            {"number": None, "month_starts_on": day, "amount": amount},
+        )
+        self.push(add_months(first, months_before + 1), _SURCHARGE, _BALANCE)
+
+    def lose(self, day: date, reason: str) -> None:
+        """C11/ND10: the remaining capital, the interest and surcharges already
+        fallen due become due at once; interest of future instalments is not owed."""
+        course = self.course
+        principal = ZERO
+        surcharge = ZERO
+        for account in course.accounts:
+            if account.instalment.due_date >= day:
+                account.interest_waived = account.paid_interest == ZERO
+            principal += account.unpaid_principal
+            surcharge += account.unpaid_surcharge
+        course.status = "lost"
+        course.lost_on = day
+        course.loss_reason = reason
+        course.lost_balance = LostBalance(day, principal, surcharge)
+        self.record(day, "Lost", ("lost",), {"reason": reason, "balance": principal + surcharge})
+        self.push(day + ONE_DAY, _SURCHARGE, _BALANCE)
+
+    def pay(self, day: date, receipt: Receipt) -> None:
+        course = self.course
+        remaining = receipt.amount
+        allocation: list[dict[str, Any]] = []
+        if course.status == "lost":
+            remaining = self.pay_balance(remaining, allocation)
+        elif self.running:
+            remaining = self.allocate(day, remaining, allocation)
+        course.credit += remaining
+        self.record(
+            receipt.value_date,
+            "Paid",
+            ("paid", receipt.tx_id),
+            {
+                "tx_id": receipt.tx_id,
+                "value_date": receipt.value_date,
+                "amount": receipt.amount,
+                "allocation": allocation,
+                "credit": remaining,
+            },
+        )
+        if course.status == "applied" and self.first_payment_made(day):
+            course.status = "active"
+            course.activated_on = day
+            self.record(day, "Activated", ("activated",), {})
+        if self.running and all(a.unpaid == ZERO for a in course.accounts):
+            course.status = "completed"
+            course.completed_on = day
+            self.record(day, "Completed", ("completed",), {})
+
+    def first_payment_made(self, day: date) -> bool:
+        return day <= self.first_deadline and all(
+            a.unpaid_principal == ZERO
+            for a in self.course.accounts
+            if a.instalment.due_date <= self.first_deadline
+        )
+
+    def allocate(self, day: date, amount: Decimal, allocation: list[dict[str, Any]]) -> Decimal:
+        """P3: past-due instalments oldest first (surcharge before interest before
+        capital), then the instalment now due, then an early payoff (C7) or the
+        last instalments backwards."""
+        accounts = [a for a in self.course.accounts if a.unpaid > ZERO]
+        payable = [a for a in accounts if a.instalment.opens_on <= day]
+        future = [a for a in accounts if a.instalment.opens_on > day]
+        for account in payable:
+            amount = _pay_account(account, amount, allocation)
+        payoff = sum((a.unpaid_capital for a in future), ZERO)
+        if future and amount > ZERO and amount >= payoff:
+            for account in future:
+                account.interest_waived = account.paid_interest == ZERO
+                amount = _pay_account(account, amount, allocation)
+            self.record(day, "PaidOff", ("paid_off",), {"amount": payoff})
+        for account in reversed(future):
+            amount = _pay_account(account, amount, allocation)
+        for account in accounts:
+            if account.unpaid == ZERO and account.settled_on is None:
+                account.settled_on = day
+        return amount
+
+    def pay_balance(self, amount: Decimal, allocation: list[dict[str, Any]]) -> Decimal:
+        balance = self.course.lost_balance
+        assert balance is not None
+        surcharge = min(amount, balance.surcharge - balance.paid_surcharge)
+        principal = min(amount - surcharge, balance.unpaid_principal)
+        balance.paid_surcharge += surcharge
+        balance.paid_principal += principal
+        for part, paid in (("surcharge", surcharge), ("balance", principal)):
+            if paid:
+                allocation.append({"number": None, "part": part, "amount": paid})
+        return amount - surcharge - principal
+
+
+def _pay_account(account: InstalmentAccount, amount: Decimal, allocation: list[dict[str, Any]]) -> Decimal:
+    for part in ("surcharge", "interest", "capital"):
+        owed = getattr(account, f"unpaid_{part}")
+        paid = min(amount, owed)
+        if paid > ZERO:
+            setattr(account, f"paid_{part}", getattr(account, f"paid_{part}") + paid)
+            allocation.append({"number": account.number, "part": part, "amount": paid})
+            amount -= paid
+    return amount
+
+
+def _months_started_before(first: date, day: date) -> int:
+    months = (day.year - first.year) * 12 + day.month - first.month
+    return months if add_months(first, months) <= day else months - 1

@@ -1,0 +1,486 @@
+"""The ledger application: commands and queries over the event store.
+
+A thin service layer in the cosmicpython sense: it validates input, loads the
+aggregates a command touches, lets them decide, and saves all their new events
+in one transaction (with the Kafka offset when a consumer calls it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import JSONTranscoder, Notification, Tracking, Transcoding
+
+from aggregates.arrangement import LIVE, Arrangement
+from aggregates.business_day import BUSINESS_DAY_ID, BusinessDay
+from aggregates.debtor import FUNDS, KINDS, Debtor
+from aggregates.money import ZERO, money
+from aggregates.payment import BankPayment
+from aggregates.references import (
+    ARRANGEMENT_PREFIX,
+    DEBTOR_PREFIX,
+    InvalidIdentifier,
+    arrangement_payment_code,
+    reference_body,
+    valid_afm,
+    valid_amka,
+    valid_reference,
+)
+from aggregates.schemes.base import ApplicationForm, LiveArrangement, OpenItem, Rejection, check_exclusivity
+from aggregates.timeline import Receipt
+from aggregates.transfer import FundTransfer, content_digest
+from ledger.errors import BadInput, NotFound, TransferConflict
+from ledger.settings import Settings, load_settings
+from ledger.store import event_store_env
+
+A = TypeVar("A", bound=Aggregate)
+
+# Arrangements whose items are free again for another arrangement.
+RELEASED = ("rejected", "lapsed")
+
+
+class DateAsISO(Transcoding):
+    """``datetime.date`` is not JSON: stored as its ISO string."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+@dataclass(frozen=True)
+class TransferItem:
+    period: str
+    kind: str
+    amount: Decimal
+    due_date: date
+
+
+@dataclass(frozen=True)
+class TransferInput:
+    """D2/D4: a fund's transfer of one debtor's items (interfaces §2.2)."""
+
+    fund: str
+    afm: str
+    items: tuple[TransferItem, ...]
+    transfer_id: str | None = None
+    name: str | None = None
+    amka: str | None = None
+    business_date: date | None = None
+
+
+@dataclass(frozen=True)
+class PaymentInput:
+    """P1: a bank payment (interfaces §2.1)."""
+
+    tx_id: str
+    amount: Decimal
+    value_date: date
+    reference: str
+    bank: str = "UNKNOWN"
+    currency: str = "EUR"
+    payer_afm: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command did: ``recorded``, ``duplicate``, ``applied`` or ``suspense``."""
+
+    status: str
+    target: str | None = None
+    reason: str | None = None
+
+
+@dataclass
+class UnitOfWork:
+    """The aggregates one command or one batch touches, saved together."""
+
+    app: Ledger
+    loaded: dict[UUID, Aggregate] = field(default_factory=dict)
+
+    def get(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        if aggregate_id not in self.loaded:
+            try:
+                self.loaded[aggregate_id] = self.app.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                return None
+        aggregate = self.loaded[aggregate_id]
+        assert isinstance(aggregate, cls)
+        return aggregate
+
+    def add(self, aggregate: Aggregate) -> None:
+        self.loaded[aggregate.id] = aggregate
+
+    def commit(self, tracking: Tracking | None = None) -> None:
+        self.app.commit(list(self.loaded.values()), tracking)
+        self.loaded.clear()
+
+
+class Ledger(Application):
+    """The KEAO arrangement ledger (Μητρώο Ρυθμίσεων Οφειλών)."""
+
+    name = "keao-ledger"  # pinned: the recorder's tables and tracking names use it
+    snapshotting_intervals = {Arrangement: 200, Debtor: 200}
+
+    def __init__(self, db_url: str, settings: Settings | None = None, env: dict[str, str] | None = None):
+        self.settings = settings or load_settings()
+        super().__init__(env={**event_store_env(db_url), **(env or {})})
+
+    def construct_recorder(self):  # type: ignore[no-untyped-def]
+        """A process recorder, so a consumer's Kafka offset is saved with the events."""
+        return self.factory.process_recorder()
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    def commit(self, aggregates: Sequence[Aggregate], tracking: Tracking | None = None) -> None:
+        """Save every pending event of ``aggregates`` (and ``tracking``) atomically."""
+        processing = ProcessingEvent(tracking)
+        processing.collect_events(*aggregates)
+        if not processing.events and tracking is None:
+            return
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+
+    # -- business date ----------------------------------------------------------
+
+    def business_date(self) -> date | None:
+        """M3: the date of the last close of day, or None before the first."""
+        try:
+            day = self.repository.get(BUSINESS_DAY_ID)
+        except AggregateNotFoundError:
+            return None
+        return day.current
+
+    def effective_date(self, given: date | None, field_name: str = "--date") -> date:
+        day = given or self.business_date()
+        if day is None:
+            raise BadInput(field_name, "required: the ledger has no business date yet (run `ledger day close D`)")
+        return day
+
+    # -- debtors and debts --------------------------------------------------------
+
+    def register_debtor(
+        self,
+        afm: str,
+        name: str,
+        business_date: date | None = None,
+        service: str | None = None,
+        parent_afm: str | None = None,
+        amka: str | None = None,
+    ) -> Debtor:
+        """D1: a debtor, or a branch unit of ``parent_afm`` (004 §4)."""
+        afm = _identifier(valid_afm, afm, "afm")
+        if not name or not name.strip():
+            raise BadInput("--name", "required and not blank")
+        if amka:
+            amka = _identifier(valid_amka, amka, "--amka")
+        day = self.effective_date(business_date)
+        work = UnitOfWork(self)
+        if work.get(Debtor, Debtor.create_id(afm)) is not None:
+            raise BadInput("afm", f"debtor {afm} is already registered")
+        parent = None
+        if parent_afm:
+            parent_afm = _identifier(valid_afm, parent_afm, "--parent")
+            parent = work.get(Debtor, Debtor.create_id(parent_afm))
+            if parent is None:
+                raise NotFound("--parent", f"no debtor {parent_afm} to be a unit of")
+            parent.add_unit(afm, day)
+        debtor = Debtor.register(afm, name.strip(), day, service=service or (parent.service if parent else None),
+                                 parent_afm=parent_afm, amka=amka)
+        work.add(debtor)
+        work.commit()
+        return debtor
+
+    def record_transfer(self, transfer: TransferInput, tracking: Tracking | None = None) -> Outcome:
+        work = UnitOfWork(self)
+        outcome = self.transfer_into(work, transfer)
+        work.commit(tracking)
+        return outcome
+
+    def transfer_into(self, work: UnitOfWork, transfer: TransferInput) -> Outcome:
+        """D2/D4: record a fund's transfer once; the same again changes nothing,
+        other content under the same id is refused (``TransferConflict``)."""
+        afm = _identifier(valid_afm, transfer.afm, "afm")
+        if transfer.fund not in FUNDS:
+            raise BadInput("fund", f"{transfer.fund!r} is not one of {', '.join(FUNDS)}")
+        if not transfer.items:
+            raise BadInput("items", "a transfer needs at least one debt item")
+        items = [_checked_item(index, item) for index, item in enumerate(transfer.items, start=1)]
+        content = {"afm": afm, "fund": transfer.fund, "items": items}
+        digest = content_digest(content)
+        transfer_id = transfer.transfer_id or f"sha256-{digest[:24]}"
+        day = self.effective_date(transfer.business_date)
+        existing = work.get(FundTransfer, FundTransfer.create_id(transfer.fund, transfer_id))
+        if existing is not None:
+            if existing.digest == digest:
+                return Outcome("duplicate", afm)
+            raise TransferConflict(
+                "transfer_id", f"{transfer.fund} transfer {transfer_id} was already recorded with other content (D4)"
+            )
+        debtor = work.get(Debtor, Debtor.create_id(afm))
+        if debtor is None:
+            if not transfer.name:
+                raise NotFound("afm", f"no debtor {afm}: register it first (`ledger debtor add`)")
+            debtor = Debtor.register(afm, transfer.name, day, amka=transfer.amka)
+            work.add(debtor)
+        work.add(FundTransfer.receive(transfer.fund, transfer_id, afm, digest, day))
+        before = set(debtor.items)
+        debtor.transfer(transfer.fund, transfer_id, items, day)
+        self._suspend_new_items(work, debtor, [debtor.items[i] for i in debtor.items if i not in before], day)
+        return Outcome("recorded", afm)
+
+    def _suspend_new_items(self, work: UnitOfWork, debtor: Debtor, items: list[dict[str, Any]], day: date) -> None:
+        """ND3: a current item due within a running suspension joins it."""
+        for arrangement in self._arrangements(work, debtor):
+            if arrangement.status != "suspended":
+                continue
+            scheme = self.settings.scheme(arrangement.scheme)
+            grant = arrangement.grant()
+            joining = [b.open_item() for b in (debtor.balance(i, day, self.settings.surcharges) for i in items)]
+            joining = [i for i in joining if scheme.suspends(grant, i)]  # type: ignore[attr-defined]
+            if joining:
+                arrangement.suspend(joining, grant.suspended_until, day)  # type: ignore[arg-type]
+
+    # -- arrangements -----------------------------------------------------------------
+
+    def apply(
+        self,
+        afm: str,
+        scheme_name: str,
+        applied_on: date,
+        instalments: int | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> Arrangement:
+        """A1: record an application and the scheme's decision on it."""
+        afm = _identifier(valid_afm, afm, "afm")
+        try:
+            scheme = self.settings.scheme(scheme_name)
+            scheme_options = scheme.options(options or {})
+        except ValueError as error:
+            field_name, _, reason = str(error).partition(": ")
+            raise BadInput(field_name, reason) from None
+        if instalments is not None and instalments < 1:
+            raise BadInput("--instalments", "must be at least 1")
+        work = UnitOfWork(self)
+        debtor = work.get(Debtor, Debtor.create_id(afm))
+        if debtor is None:
+            raise NotFound("afm", f"no debtor {afm}")
+        arrangements = self._arrangements(work, debtor)
+        live = [
+            LiveArrangement(str(a.id), a.scheme, self.settings.scheme(a.scheme).exclusive)
+            for a in arrangements
+            if a.status in LIVE
+        ]
+        try:
+            check_exclusivity(scheme, live)
+            rejection = None
+        except Rejection as refusal:
+            rejection = str(refusal)
+        held = _held_items(arrangements)
+        form = ApplicationForm(afm, applied_on, instalments, scheme_options)
+        code = arrangement_payment_code(scheme.code, afm, len(debtor.arrangement_ids) + 1)
+        arrangement = Arrangement.apply_for(
+            scheme, form, code, debtor.open_items(applied_on, self.settings.surcharges, held),
+            self.settings.surcharges, rejection,
+        )
+        work.add(arrangement)
+        debtor.join(str(arrangement.id), scheme.name, applied_on)
+        if arrangement.status != "rejected":
+            self._settle(arrangement, debtor, max(applied_on, self.business_date() or applied_on), held)
+        work.commit()
+        return arrangement
+
+    def _arrangements(self, work: UnitOfWork, debtor: Debtor) -> list[Arrangement]:
+        found = (work.get(Arrangement, UUID(i)) for i in debtor.arrangement_ids)
+        return [a for a in found if a is not None]
+
+    def _settle(
+        self,
+        arrangement: Arrangement,
+        debtor: Debtor,
+        as_of: date,
+        held: set[str],
+        receipts: Sequence[Receipt] = (),
+    ) -> None:
+        scheme = self.settings.scheme(arrangement.scheme)
+        current = debtor.open_items(as_of, self.settings.surcharges, held)
+        arrangement.settle(scheme, as_of, self.settings.surcharges, current, receipts)
+
+    # -- payments ---------------------------------------------------------------------
+
+    def record_payment(self, payment: PaymentInput, tracking: Tracking | None = None) -> Outcome:
+        work = UnitOfWork(self)
+        outcome = self.payment_into(work, payment)
+        work.commit(tracking)
+        return outcome
+
+    def payment_into(self, work: UnitOfWork, payment: PaymentInput) -> Outcome:
+        """P1–P5: a bank payment is a fact; it is applied once, or kept in
+        suspense with the reason, never refused when well formed."""
+        if not payment.tx_id or not payment.tx_id.strip():
+            raise BadInput("tx_id", "required")
+        bank = payment.bank or "UNKNOWN"
+        amount = money(payment.amount)
+        content = {
+            "tx_id": payment.tx_id, "bank": bank, "amount": amount, "currency": payment.currency,
+            "value_date": payment.value_date, "reference": payment.reference, "payer_afm": payment.payer_afm,
+        }
+        business_date = self.business_date() or payment.value_date
+        existing = work.get(BankPayment, BankPayment.create_id(bank, payment.tx_id))
+        if existing is not None:
+            if existing.same_as(content):
+                return Outcome("duplicate", existing.target_id, existing.reason)
+            existing.note_conflict(content, business_date)
+            return Outcome("suspense", None, existing.conflicts[-1]["reason"])
+        received = BankPayment.receive(business_date=business_date, **content)
+        work.add(received)
+        target, reason = self._route(work, payment.reference, amount, payment.currency, payment.value_date,
+                                     payment.tx_id, bank, business_date)
+        if target is None:
+            received.suspend(reason, business_date)
+            return Outcome("suspense", None, reason)
+        received.route(*target, business_date)
+        return Outcome("applied", target[1])
+
+    def _route(
+        self, work: UnitOfWork, reference: str, amount: Decimal, currency: str, value_date: date,
+        tx_id: str, bank: str, business_date: date,
+    ) -> tuple[tuple[str, str] | None, str]:
+        if currency != "EUR":
+            return None, f"currency {currency!r} is not EUR (P5)"
+        if amount <= ZERO:
+            return None, f"amount {amount} is not more than zero (P5)"
+        try:
+            reference = valid_reference(reference)
+        except InvalidIdentifier as error:
+            return None, f"{error.reason} (C10)"
+        body = reference_body(reference)
+        receipt_id = f"{bank}/{tx_id}"
+        if body.startswith(DEBTOR_PREFIX):
+            debtor = work.get(Debtor, Debtor.create_id(body[1:]))
+            if debtor is None:
+                return None, f"debtor identity code {reference} names no debtor (P2)"
+            held = _held_items(self._arrangements(work, debtor))
+            if not debtor.open_items(value_date, self.settings.surcharges, held):
+                return None, f"debtor {debtor.afm} owes nothing outside arrangements (P2)"
+            debtor.pay(receipt_id, value_date, amount, self.settings.surcharges, held)
+            return ("debtor", debtor.afm), ""
+        if body.startswith(ARRANGEMENT_PREFIX):
+            arrangement = work.get(Arrangement, Arrangement.create_id(reference))
+            if arrangement is None:
+                return None, f"payment code {reference} names no arrangement (P2)"
+            if arrangement.status in ("rejected", "lapsed", "completed"):
+                return None, f"nothing owed on arrangement {reference}: it is {arrangement.status} (P5)"
+            debtor = work.get(Debtor, Debtor.create_id(arrangement.debtor_afm))
+            assert debtor is not None
+            held = _held_items(self._arrangements(work, debtor))
+            self._settle(arrangement, debtor, business_date, held, [Receipt(receipt_id, value_date, amount)])
+            return ("arrangement", str(arrangement.id)), ""
+        return None, f"reference {reference} is not a KEAO payment code (P2)"
+
+    # -- close of day ---------------------------------------------------------------
+
+    def close_day(self, day: date, batch_size: int = 500, progress: Any = None) -> int:
+        """E1/E2: move the business date to ``day`` and record, for every
+        arrangement, what its timeline gives up to it. Idempotent; the
+        business date moves only after every arrangement is settled."""
+        try:
+            calendar = self.repository.get(BUSINESS_DAY_ID)
+            calendar.close(day)
+        except AggregateNotFoundError:
+            calendar = BusinessDay.start(day)
+        except ValueError as error:
+            raise BadInput("date", str(error).partition(": ")[2]) from None
+        settled = 0
+        work = UnitOfWork(self)
+        for arrangement_id in self.arrangement_ids():
+            arrangement = work.get(Arrangement, arrangement_id)
+            assert arrangement is not None
+            if arrangement.status in ("rejected", "completed", "lapsed"):
+                continue
+            debtor = work.get(Debtor, Debtor.create_id(arrangement.debtor_afm))
+            assert debtor is not None
+            self._settle(arrangement, debtor, day, _held_items(self._arrangements(work, debtor)))
+            settled += 1
+            if progress:
+                progress()
+            if len(work.loaded) >= batch_size:
+                work.commit()
+        work.add(calendar)
+        work.commit()
+        return settled
+
+    def arrangement_ids(self) -> Iterator[UUID]:
+        for notification in self.notifications([Arrangement.Applied.TOPIC]):
+            yield notification.originator_id  # type: ignore[misc]
+
+    def notifications(self, topics: Sequence[str] = (), start: int = 1, page: int = 1000) -> Iterator[Notification]:
+        """The application sequence in order, optionally of some event topics."""
+        while True:
+            batch = self.recorder.select_notifications(start, page, topics=topics)
+            yield from batch
+            if len(batch) < page:
+                return
+            start = batch[-1].id + 1
+
+    # -- lookups used by the views ---------------------------------------------------
+
+    def debtor(self, afm: str) -> Debtor:
+        afm = _identifier(valid_afm, afm, "afm")
+        try:
+            return self.repository.get(Debtor.create_id(afm))
+        except AggregateNotFoundError:
+            raise NotFound("afm", f"no debtor {afm}") from None
+
+    def arrangement(self, ref: str) -> Arrangement:
+        """By id or by payment code (C10)."""
+        try:
+            aggregate_id = UUID(ref)
+        except ValueError:
+            aggregate_id = Arrangement.create_id(ref.replace(" ", "").upper())
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound("id", f"no arrangement {ref}") from None
+
+    def arrangements_of(self, debtor: Debtor) -> list[Arrangement]:
+        return [self.repository.get(UUID(i)) for i in debtor.arrangement_ids]
+
+
+def _held_items(arrangements: Sequence[Arrangement]) -> set[str]:
+    """Items an arrangement holds: all but those of rejected or lapsed ones."""
+    return {i for a in arrangements if a.status not in RELEASED for i in a.item_ids}
+
+
+def _identifier(check: Any, value: str, field_name: str) -> str:
+    try:
+        return check(value, field_name)
+    except InvalidIdentifier as error:
+        raise BadInput(error.field, error.reason) from None
+
+
+def _checked_item(index: int, item: TransferItem) -> dict[str, Any]:
+    where = f"items[{index}]"
+    period = item.period
+    if len(period) != 7 or period[4] != "-" or not (period[:4] + period[5:]).isdigit() or not 1 <= int(period[5:]) <= 12:
+        raise BadInput(f"{where}.period", f"{period!r} is not YYYY-MM")
+    if item.kind not in KINDS:
+        raise BadInput(f"{where}.kind", f"{item.kind!r} is not one of {', '.join(KINDS)}")
+    amount = money(item.amount)
+    if amount <= ZERO:
+        raise BadInput(f"{where}.amount", "must be more than zero")
+    return {"period": period, "kind": item.kind, "amount": amount, "due_date": item.due_date}
