@@ -1,0 +1,389 @@
+"""The ``ledger`` command line (interfaces §1).
+
+Exit status 0 on success; 2 on bad input, with one line on stderr naming the
+field and the reason, and the ledger unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any, Optional
+from uuid import UUID
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from consumers.messages import BankPaymentMessage, FundTransferMessage, MessageFormatError
+from ledger import views
+from ledger.app import Ledger, PaymentInput, TransferInput, TransferItem
+from ledger.errors import BadInput
+from ledger.imports import payment_input, transfer_input
+from ledger.store import db_url
+
+# typer vendors click and re-exports only BadParameter; its base class is the
+# usage error every parsing failure raises.
+UsageError = typer.BadParameter.__mro__[1]
+
+cli = typer.Typer(no_args_is_help=True, add_completion=False, help="The KEAO arrangement ledger.")
+debtor_cli = typer.Typer(no_args_is_help=True, help="Debtors (οφειλέτες).")
+debt_cli = typer.Typer(no_args_is_help=True, help="Debt items transferred from the funds.")
+arrangement_cli = typer.Typer(no_args_is_help=True, help="Arrangements (ρυθμίσεις).")
+payment_cli = typer.Typer(no_args_is_help=True, help="Bank payments.")
+day_cli = typer.Typer(no_args_is_help=True, help="The business date and the close of day.")
+show_cli = typer.Typer(no_args_is_help=True, help="Views: arrangement, debt table, clearance, suspense.")
+for name, sub in (("debtor", debtor_cli), ("debt", debt_cli), ("arrangement", arrangement_cli),
+                  ("payment", payment_cli), ("day", day_cli), ("show", show_cli)):
+    cli.add_typer(sub, name=name)
+
+console = Console()
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+AsOf = Annotated[Optional[str], typer.Option("--as-of", help="Business date YYYY-MM-DD to read the view as of.")]
+
+
+class State:
+    db: str | None = None
+    _ledger: Ledger | None = None
+
+    @classmethod
+    def ledger(cls) -> Ledger:
+        if cls._ledger is None:
+            cls._ledger = Ledger(db_url(cls.db))
+        return cls._ledger
+
+
+@cli.callback()
+def main_options(
+    db: Annotated[Optional[str], typer.Option("--db", help="Event store URL (env LEDGER_DB_URL); default sqlite:///ledger.db")] = None,
+) -> None:
+    State.db = db
+    State._ledger = None
+
+
+# -- parsing: each failure names the option --------------------------------------
+
+
+def parse_date(value: str | None, field: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadInput(field, f"{value!r} is not a date YYYY-MM-DD") from None
+
+
+def require_date(value: str, field: str) -> date:
+    parsed = parse_date(value, field)
+    assert parsed is not None
+    return parsed
+
+
+def parse_amount(value: str, field: str) -> Decimal:
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise BadInput(field, f"{value!r} is not a decimal amount") from None
+    if not amount.is_finite():
+        raise BadInput(field, f"{value!r} is not a decimal amount")
+    return amount
+
+
+# -- output ------------------------------------------------------------------------
+
+
+def plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    raise TypeError(f"not JSON: {value!r}")
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, default=plain, ensure_ascii=False, indent=2) + "\n")
+
+
+def text(value: Any) -> str:
+    return "" if value is None else str(plain(value) if isinstance(value, (Decimal, date, UUID)) else value)
+
+
+def table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> Table:
+    out = Table(title=title, show_lines=False)
+    for column in columns:
+        out.add_column(column, justify="right" if column in MONEY_COLUMNS else "left")
+    for row in rows:
+        out.add_row(*(text(row.get(column)) for column in columns))
+    return out
+
+
+MONEY_COLUMNS = {"amount", "capital", "interest", "surcharge", "surcharges", "paid", "outstanding",
+                 "remaining_balance", "arrears", "next_due_amount"}
+
+
+def show_arrangement_table(view: dict[str, Any]) -> None:
+    console.print(
+        f"[bold]{view['payment_code']}[/bold]  {view['scheme']}  debtor {view['debtor_afm']}  "
+        f"status [bold]{view['status']}[/bold]  joined {view['joined_on']}  as of {view['as_of']}"
+    )
+    console.print(f"capital {view['capital']}  interest {view['interest_total']}  arrears {view['arrears']}  "
+                  f"remaining {view['remaining_balance']}  credit {view['credit']}")
+    if view["rejection_reason"]:
+        console.print(f"rejected: {view['rejection_reason']}")
+    if view["loss_reason"]:
+        console.print(f"lost on {view['lost_on']}: {view['loss_reason']}")
+    if view["instalments"]:
+        console.print(table("Instalments", view["instalments"],
+                            ["number", "due_date", "capital", "interest", "surcharge", "amount", "paid", "status"]))
+
+
+# -- commands -------------------------------------------------------------------------
+
+
+@debtor_cli.command("add")
+def debtor_add(
+    afm: str,
+    name: Annotated[str, typer.Option("--name")],
+    service: Annotated[Optional[str], typer.Option("--service", help="The owning KEAO regional service")] = None,
+    parent: Annotated[Optional[str], typer.Option("--parent", help="ΑΦΜ of the head office")] = None,
+    amka: Annotated[Optional[str], typer.Option("--amka")] = None,
+    on: Annotated[Optional[str], typer.Option("--date")] = None,
+) -> None:
+    """Register a debtor, or a branch unit of --parent (D1)."""
+    debtor = State.ledger().register_debtor(afm, name, parse_date(on, "--date"), service, parent, amka)
+    console.print(f"registered debtor {debtor.afm} {debtor.name}")
+
+
+@debt_cli.command("transfer")
+def debt_transfer(
+    afm: str,
+    fund: Annotated[str, typer.Option("--fund")],
+    period: Annotated[str, typer.Option("--period")],
+    kind: Annotated[str, typer.Option("--kind")],
+    amount: Annotated[str, typer.Option("--amount")],
+    due: Annotated[str, typer.Option("--due")],
+    transfer_id: Annotated[Optional[str], typer.Option("--transfer-id")] = None,
+    on: Annotated[Optional[str], typer.Option("--date")] = None,
+) -> None:
+    """Record a debt item transferred from a fund (D2, D4)."""
+    item = TransferItem(period, kind, parse_amount(amount, "--amount"), require_date(due, "--due"))
+    outcome = State.ledger().record_transfer(
+        TransferInput(fund, afm, (item,), transfer_id=transfer_id, business_date=parse_date(on, "--date"))
+    )
+    console.print(f"{outcome.status}: {fund} debt of {afm}")
+
+
+def import_lines(path: Path, record: Callable[[bytes, int], str]) -> None:
+    counts: dict[str, int] = {}
+    lines = path.read_bytes().splitlines()
+    with typer.progressbar(lines, label=f"importing {path.name}", file=sys.stderr) as progress:
+        for number, line in enumerate(progress, start=1):
+            if line.strip():
+                status = record(line, number)
+                counts[status] = counts.get(status, 0) + 1
+    console.print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to import")
+
+
+def readable_file(path: str) -> Path:
+    file = Path(path)
+    if not file.is_file():
+        raise BadInput("FILE", f"{path} is not a readable file")
+    return file
+
+
+@debt_cli.command("import")
+def debt_import(file: str) -> None:
+    """Record fund transfers from a JSON Lines file (interfaces §2.2).
+
+    The file is checked whole before anything is recorded."""
+    path = readable_file(file)
+    messages = []
+    for number, line in enumerate(path.read_bytes().splitlines(), start=1):
+        if line.strip():
+            try:
+                messages.append(FundTransferMessage.from_bytes(line))
+            except MessageFormatError as error:
+                raise BadInput(f"line {number}", "; ".join(error.problems)) from None
+    ledger = State.ledger()
+    counts: dict[str, int] = {}
+    with typer.progressbar(messages, label=f"importing {path.name}", file=sys.stderr) as progress:
+        for message in progress:
+            status = ledger.record_transfer(transfer_input(message)).status
+            counts[status] = counts.get(status, 0) + 1
+    console.print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
+
+
+@arrangement_cli.command("apply")
+def arrangement_apply(
+    afm: str,
+    scheme: Annotated[str, typer.Option("--scheme", help="covid-650, disaster or standing")],
+    on: Annotated[str, typer.Option("--date", help="Application date")],
+    instalments: Annotated[Optional[int], typer.Option("--instalments")] = None,
+    delimitation: Annotated[Optional[str], typer.Option("--delimitation")] = None,
+    area: Annotated[Optional[str], typer.Option("--area")] = None,
+    disaster_date: Annotated[Optional[str], typer.Option("--disaster-date")] = None,
+    damage: Annotated[Optional[str], typer.Option("--damage")] = None,
+    certificate: Annotated[Optional[str], typer.Option("--certificate")] = None,
+    after_audit: Annotated[bool, typer.Option("--after-audit", help="standing: debts assessed after an audit")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Apply for an arrangement; prints it (a rejection is recorded too, A1)."""
+    options: dict[str, Any] = {
+        "delimitation": delimitation, "area": area, "disaster_date": parse_date(disaster_date, "--disaster-date"),
+        "damage": damage, "certificate": certificate, "after_audit": after_audit,
+    }
+    ledger = State.ledger()
+    arrangement = ledger.apply(afm, scheme, require_date(on, "--date"), instalments, options)
+    view = views.arrangement_view(ledger, str(arrangement.id), max(arrangement.applied_on, ledger.business_date() or arrangement.applied_on))
+    print_json(view) if as_json else show_arrangement_table(view)
+
+
+@payment_cli.command("record")
+def payment_record(
+    reference: Annotated[str, typer.Option("--reference")],
+    amount: Annotated[str, typer.Option("--amount")],
+    value_date: Annotated[str, typer.Option("--value-date")],
+    tx_id: Annotated[str, typer.Option("--tx-id")],
+    bank: Annotated[str, typer.Option("--bank")] = "UNKNOWN",
+    payer_afm: Annotated[Optional[str], typer.Option("--payer-afm")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Record one bank payment; one that cannot be applied goes to suspense (P5)."""
+    payment = PaymentInput(tx_id, parse_amount(amount, "--amount"), require_date(value_date, "--value-date"),
+                           reference, bank, "EUR", payer_afm)
+    outcome = State.ledger().record_payment(payment)
+    result = {"tx_id": tx_id, "bank": bank, "status": outcome.status, "target": outcome.target, "reason": outcome.reason}
+    if as_json:
+        print_json(result)
+    else:
+        console.print(f"{outcome.status}: {tx_id}" + (f" ({outcome.reason})" if outcome.reason else ""))
+
+
+@payment_cli.command("import")
+def payment_import(file: str) -> None:
+    """Record bank payments from a JSON Lines file (interfaces §2.1).
+
+    The file is checked whole before anything is recorded."""
+    path = readable_file(file)
+    messages = []
+    for number, line in enumerate(path.read_bytes().splitlines(), start=1):
+        if line.strip():
+            try:
+                messages.append(BankPaymentMessage.from_bytes(line))
+            except MessageFormatError as error:
+                raise BadInput(f"line {number}", "; ".join(error.problems)) from None
+    ledger = State.ledger()
+    counts: dict[str, int] = {}
+    with typer.progressbar(messages, label=f"importing {path.name}", file=sys.stderr) as progress:
+        for message in progress:
+            status = ledger.record_payment(payment_input(message)).status
+            counts[status] = counts.get(status, 0) + 1
+    console.print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
+
+
+@day_cli.command("close")
+def day_close(day: str, as_json: JsonFlag = False) -> None:
+    """Close of day up to DAY (E1, E2): idempotent, catches up skipped days."""
+    ledger = State.ledger()
+    target = require_date(day, "date")
+    with console.status(f"closing the day {target}"):
+        settled = ledger.close_day(target)
+    result = {"business_date": target, "arrangements_settled": settled}
+    print_json(result) if as_json else console.print(f"business date {target}; {settled} arrangements settled")
+
+
+@show_cli.command("arrangement")
+def show_arrangement(ident: Annotated[str, typer.Argument(metavar="ID")], as_of: AsOf = None, as_json: JsonFlag = False) -> None:
+    """One arrangement, by id or payment code."""
+    view = views.arrangement_view(State.ledger(), ident, parse_date(as_of, "--as-of"))
+    print_json(view) if as_json else show_arrangement_table(view)
+
+
+@show_cli.command("debt-table")
+def show_debt_table(afm: str, as_of: AsOf = None, as_json: JsonFlag = False) -> None:
+    """The debtor's debt table, Πίνακας Χρεών Οφειλέτη (V1)."""
+    view = views.debt_table(State.ledger(), afm, parse_date(as_of, "--as-of"))
+    if as_json:
+        print_json(view)
+        return
+    console.print(f"[bold]{view['afm']}[/bold] {view['name']}  service {view['service']}  as of {view['as_of']}  "
+                  f"total outstanding [bold]{view['total_outstanding']}[/bold]  enforcement {view['enforcement']}")
+    console.print(table("Debt items", view["items"],
+                        ["fund", "period", "kind", "due_date", "amount", "surcharges", "paid", "outstanding", "status"]))
+    if view["arrangements"]:
+        console.print(table("Arrangements", view["arrangements"],
+                            ["payment_code", "scheme", "status", "capital", "interest_total", "instalment_count",
+                             "paid_instalments", "arrears", "next_due_date", "next_due_amount", "remaining_balance"]))
+
+
+@show_cli.command("clearance")
+def show_clearance(afm: str, as_of: AsOf = None, as_json: JsonFlag = False) -> None:
+    """Clearance, ασφαλιστική ενημερότητα (V2)."""
+    view = views.clearance(State.ledger(), afm, parse_date(as_of, "--as-of"))
+    if as_json:
+        print_json(view)
+        return
+    verdict = "[green]clear[/green]" if view["clear"] else "[red]not clear[/red]"
+    console.print(f"{view['afm']} as of {view['as_of']}: {verdict}"
+                  + (f" until {view['valid_until']} ({view['basis']})" if view["clear"] else ""))
+    for reason in view["reasons"]:
+        console.print(f"  - {reason}")
+
+
+@show_cli.command("suspense")
+def show_suspense(as_json: JsonFlag = False) -> None:
+    """Payments that could not be applied, with the reasons (P5)."""
+    entries = views.suspense(State.ledger())
+    if as_json:
+        print_json(entries)
+        return
+    console.print(table("Suspense account", entries, ["tx_id", "bank", "reference", "amount", "value_date", "reason"]))
+
+
+@cli.command("audit")
+def audit(ident: Annotated[str, typer.Argument(metavar="ID")], as_json: JsonFlag = False) -> None:
+    """The full event history of an arrangement (id or payment code) or a debtor (ΑΦΜ)."""
+    entries = views.audit(State.ledger(), ident)
+    if as_json:
+        print_json(entries)
+        return
+    rows = [{**e, "payload": json.dumps(e["payload"], default=plain, ensure_ascii=False)[:90]} for e in entries]
+    console.print(table(f"Audit trail of {ident}", rows, ["position", "business_date", "type", "version", "payload"]))
+
+
+@cli.command("delimitations")
+def delimitations(as_json: JsonFlag = False) -> None:
+    """The natural-disaster delimitations and their areas (ND1)."""
+    ledger_settings = State.ledger().settings
+    rows = [
+        {"delimitation": d.id, "area": a.name, "kind": a.kind, "municipal_unit": a.municipal_unit,
+         "regional_unit": a.regional_unit, "disaster_dates": [x.isoformat() for x in a.disaster_dates]}
+        for d in ledger_settings.delimitations.values() for a in d.areas
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    console.print(table("Delimitations", [{**r, "disaster_dates": ", ".join(r["disaster_dates"])} for r in rows],
+                        ["delimitation", "area", "kind", "municipal_unit", "regional_unit", "disaster_dates"]))
+
+
+def main() -> None:
+    """Run the CLI: bad input exits 2 with one line on stderr, ledger unchanged."""
+    try:
+        cli(standalone_mode=False)
+    except BadInput as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except UsageError as error:
+        print(f"error: {error.format_message()}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except typer.Abort:
+        raise SystemExit(130) from None
+    except typer.Exit as done:
+        raise SystemExit(done.exit_code) from None
