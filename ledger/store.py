@@ -1,7 +1,8 @@
 """Which event store: embedded SQLite by default, PostgreSQL for production.
 
 ``--db`` / ``LEDGER_DB_URL`` take ``sqlite:///path`` (or a bare path) or
-``postgresql://user:password@host:port/dbname``. The PostgreSQL store is the
+``postgresql://user:password@host:port/dbname`` (``?schema=NAME`` keeps the
+ledger's tables in that PostgreSQL schema). The PostgreSQL store is the
 core ``eventsourcing.postgres`` module: measured about twice as fast per
 command as the SQLAlchemy extension (see README, "Event store").
 """
@@ -9,7 +10,7 @@ command as the SQLAlchemy extension (see README, "Event store").
 from __future__ import annotations
 
 import os
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 DEFAULT_DB_URL = "sqlite:///ledger.db"
 
@@ -38,6 +39,7 @@ def event_store_env(url: str) -> dict[str, str]:
             "POSTGRES_USER": unquote(parts.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
             "POSTGRES_POOL_SIZE": "5",
+            **_schema(parts.query),
         }
     path = sqlite_path(url)
     if path.startswith("file:") or path == ":memory:":
@@ -47,3 +49,8 @@ def event_store_env(url: str) -> dict[str, str]:
         "SQLITE_DBNAME": path,
         "SQLITE_LOCK_TIMEOUT": "30",
     }
+
+
+def _schema(query: str) -> dict[str, str]:
+    schema = parse_qs(query).get("schema")
+    return {"POSTGRES_SCHEMA": schema[0]} if schema else {}
