@@ -128,11 +128,15 @@ class BankPayment(Aggregate):
             business_date=business_date,
         )
 
+    @staticmethod
+    def unreadable_id(source: str) -> UUID:
+        return uuid5(PAYMENT_NAMESPACE, f"unreadable/{source}")
+
     @classmethod
     def receive_unreadable(cls, source: str, raw: str, reason: str, business_date: date) -> BankPayment:
         return cls._create(
             cls.ReceivedUnreadable,
-            id=uuid5(PAYMENT_NAMESPACE, f"unreadable/{source}"),
+            id=cls.unreadable_id(source),
             source=source,
             raw=raw,
             reason=reason,

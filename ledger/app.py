@@ -356,6 +356,16 @@ class Ledger(Application):
         received.route(*target, business_date)
         return Outcome("applied", target[1])
 
+    def unreadable_payment_into(self, work: UnitOfWork, source: str, raw: bytes, reason: str) -> Outcome:
+        """§2.4/P5: a payment message that cannot be read is kept in suspense,
+        its bytes with it; ``source`` (topic/partition/offset) makes it unique."""
+        business_date = self.business_date() or date.min
+        if work.get(BankPayment, BankPayment.unreadable_id(source)) is not None:
+            return Outcome("duplicate", None, reason)
+        text = raw.decode("utf-8", errors="backslashreplace")
+        work.add(BankPayment.receive_unreadable(source, text, reason, business_date))
+        return Outcome("suspense", None, reason)
+
     def _route(
         self, work: UnitOfWork, reference: str, amount: Decimal, currency: str, value_date: date,
         tx_id: str, bank: str, business_date: date,

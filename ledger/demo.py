@@ -1,0 +1,240 @@
+"""The main job on the embedded store: a realistic small KEAO ledger.
+
+Debtors of all four funds, arrangements of the three schemes, three years of
+bank payments (on time, late, partial, missing, duplicated, unroutable), the
+close of day run month by month, then the debt tables, clearances, suspense
+account and one audit trail an operator would look at. Seeded, so every run
+prints the same figures.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from stdnum import luhn
+from stdnum.gr import vat
+
+from aggregates.calendar import add_months, last_working_day
+from aggregates.references import debtor_identity_code
+from ledger.app import Ledger, PaymentInput, TransferInput, TransferItem
+
+FUNDS = ("IKA", "OAEE", "OGA", "ETAA")
+SERVICES = ("Α΄ Τοπικό Κέντρο Αθηνών", "Τοπικό Κέντρο Θεσσαλονίκης", "Τοπικό Κέντρο Ρόδου", "Τοπικό Κέντρο Πάτρας")
+BANKS = ("ETE", "ALPHA", "PIRAEUS", "EUROBANK")
+SURNAMES = ("Παπαδόπουλος", "Γεωργίου", "Νικολάου", "Ιωάννου", "Κωνσταντίνου", "Δημητρίου", "Βασιλείου",
+            "Αθανασίου", "Χριστοδούλου", "Μιχαηλίδης", "Οικονόμου", "Καραγιάννης")
+
+
+def afm_for(number: int) -> str:
+    base = f"{number:08d}"
+    return base + vat.calc_check_digit(base)
+
+
+def amka_for(number: int) -> str:
+    base = f"010180{number:04d}"
+    return base + luhn.calc_check_digit(base)
+
+
+@dataclass
+class Plan:
+    """What one demo debtor does over the years."""
+
+    afm: str
+    scheme: str | None
+    behaviour: str
+    applied_on: date | None = None
+    options: dict = field(default_factory=dict)
+    instalments: int | None = None
+
+
+@dataclass
+class Step:
+    on: date
+    label: str
+    run: Callable[[Ledger], object]
+
+
+class Scenario:
+    def __init__(self, seed: int = 2556):
+        self.random = random.Random(seed)
+        self.tx = 0
+        self.plans: list[Plan] = []
+        self.steps: list[Step] = []
+
+    def next_tx(self) -> str:
+        self.tx += 1
+        return f"TX{self.tx:06d}"
+
+    def build(self) -> list[Step]:
+        r = self.random
+        covid = ["good", "good", "late", "good", "lost", "lapsed", "payoff", "partial", "good", "late", "good", "good"]
+        for n, behaviour in enumerate(covid, start=1):
+            applied = date(2021, 12, 1) + timedelta(days=r.randrange(0, 50))
+            self.plans.append(Plan(afm_for(10_000_000 + n), "covid-650", behaviour, applied,
+                                   instalments=r.choice([24, 36, 48, 72])))
+        for n, behaviour in enumerate(["good", "late", "lost", "good", "good", "partial"], start=1):
+            self.plans.append(Plan(afm_for(20_000_000 + n), "standing", behaviour, date(2022, 3, 1) + timedelta(days=r.randrange(0, 25)),
+                                   instalments=r.choice([12, 18, 24])))
+        disaster_areas = [("Λάρδου", date(2019, 11, 5)), ("Ιαλυσού", date(2019, 11, 25)),
+                          ("Στενιών", date(2020, 1, 6)), ("Αρχαγγέλου", date(2019, 11, 5))]
+        for n, ((area, struck), behaviour) in enumerate(zip(disaster_areas, ["good", "good", "lost-current", "late"]), start=1):
+            self.plans.append(Plan(afm_for(30_000_000 + n), "disaster", behaviour, struck + timedelta(days=40), options={
+                "delimitation": "south-aegean-2019", "area": area, "disaster_date": struck,
+                "damage": Decimal(r.randrange(8_000, 40_000)), "certificate": f"ΠΝΑ/{struck.year}/{n:04d}"}))
+        for n, behaviour in enumerate(["clear", "small-debt", "debt", "units"], start=1):
+            self.plans.append(Plan(afm_for(40_000_000 + n), None, behaviour))
+        for index, plan in enumerate(self.plans):
+            self.debtor_steps(index, plan)
+        self.suspense_steps()
+        self.steps.sort(key=lambda s: s.on)
+        return self.steps
+
+    def add(self, on: date, label: str, run: Callable[[Ledger], object]) -> None:
+        self.steps.append(Step(on, label, run))
+
+    def debtor_steps(self, index: int, plan: Plan) -> None:
+        r = self.random
+        fund = FUNDS[index % 4]
+        name = f"{SURNAMES[index % len(SURNAMES)]} {('ΑΕ', 'ΟΕ', 'ΙΚΕ', '')[index % 4]}".strip()
+        service = SERVICES[2] if plan.scheme == "disaster" else SERVICES[index % 2 + (index % 4 == 3) * 3]
+        self.add(date(2019, 1, 2), f"register {plan.afm}",
+                 lambda l, p=plan, n=name, s=service: l.register_debtor(p.afm, n, date(2019, 1, 2), s, amka=amka_for(index)))
+        items = list(self.debts_for(plan))
+        for number, (period, kind, amount, due) in enumerate(items, start=1):
+            sent = max(due + timedelta(days=45), date(2019, 1, 2))
+            if plan.scheme == "disaster":
+                sent = min(sent, plan.applied_on)
+            self.add(sent, f"transfer {plan.afm}", lambda l, p=plan, f=fund, i=(period, kind, amount, due), k=number:
+                     l.record_transfer(TransferInput(f, p.afm, (TransferItem(*i),), transfer_id=f"{f}-{p.afm}-{k}", business_date=sent)))
+        if plan.behaviour == "units":
+            unit = afm_for(41_000_000 + index)
+            self.add(date(2019, 1, 3), f"unit {unit}", lambda l, p=plan, u=unit: l.register_debtor(u, "Υποκατάστημα Πάτρας", date(2019, 1, 3), parent_afm=p.afm))
+            self.add(date(2021, 3, 1), f"unit debt {unit}", lambda l, u=unit: l.record_transfer(TransferInput(
+                "IKA", u, (TransferItem("2020-11", "contribution", Decimal("412.60"), date(2020, 12, 31)),),
+                transfer_id=f"IKA-{u}-1", business_date=date(2021, 3, 1))))
+        if plan.behaviour == "debt":
+            payer = plan.afm
+            self.add(date(2022, 6, 15), f"identity payment {payer}", lambda l, a=payer: l.record_payment(PaymentInput(
+                self.next_tx(), Decimal("300.00"), date(2022, 6, 14), debtor_identity_code(a), r.choice(BANKS))))
+        if plan.scheme:
+            self.add(plan.applied_on, f"apply {plan.afm}", lambda l, p=plan: self.apply_and_pay(l, p))
+
+    def debts_for(self, plan: Plan) -> Iterator[tuple[str, str, Decimal, date]]:
+        r = self.random
+        monthly = Decimal(r.choice(["173.70", "200.73", "227.54", "412.60", "655.80"]))  # 004: OGA classes and others
+        if plan.scheme == "covid-650":
+            months = [date(2020, 3, 1), date(2020, 4, 1), date(2020, 11, 1), date(2021, 1, 1), date(2021, 4, 1)]
+        elif plan.scheme == "disaster":
+            struck = plan.options["disaster_date"]
+            months = [add_months(struck, k) for k in (-14, -10, -6, -3, 1, 2, 3, 7, 8, 9, 10, 12)]
+        elif plan.behaviour in ("clear",):
+            months = []
+        elif plan.behaviour == "small-debt":
+            yield ("2021-09", "fee", Decimal("12.40"), date(2021, 10, 31))
+            return
+        else:
+            months = [date(2021, 5, 1), date(2021, 6, 1), date(2021, 9, 1), date(2021, 12, 1)]
+        for month in months:
+            due = add_months(month, 1) - timedelta(days=1)  # contributions of a month are due by the end of the next [P]
+            due = add_months(due.replace(day=1), 1) - timedelta(days=1)
+            yield (f"{month:%Y-%m}", "contribution", monthly * r.choice([1, 2, 3]), due)
+
+    def apply_and_pay(self, ledger: Ledger, plan: Plan) -> None:
+        """Apply, then plan the debtor's payments from the schedule it got."""
+        arrangement = ledger.apply(plan.afm, plan.scheme, plan.applied_on, plan.instalments, plan.options)
+        if arrangement.status == "rejected":
+            return
+        code = arrangement.payment_code
+        schedule = arrangement.instalments
+        if not schedule:  # disaster: the plan is fixed when the suspension ends
+            first = arrangement.suspended_until + timedelta(days=1)
+            schedule = [{"number": k + 1, "due_date": last_working_day(add_months(first, k).year, add_months(first, k).month),
+                         "capital": None, "interest": Decimal(0)} for k in range(24)]
+        for instalment in schedule:
+            self.add(instalment["due_date"] - timedelta(days=20), f"pay {code}",
+                     lambda l, c=code, i=instalment, p=plan: self.pay_instalment(l, c, i, p))
+        if plan.behaviour == "lost-current":
+            # ND10 a: a current contribution after the suspension, paid late.
+            afm = plan.afm
+            due = date(2020, 9, 30)
+            self.add(date(2020, 9, 1), f"current debt {afm}", lambda l: l.record_transfer(TransferInput(
+                "OAEE", afm, (TransferItem("2020-08", "contribution", Decimal("227.54"), due),),
+                transfer_id=f"OAEE-{afm}-current", business_date=date(2020, 9, 1))))
+            self.add(date(2020, 10, 20), f"late current {afm}", lambda l: l.record_payment(PaymentInput(
+                self.next_tx(), Decimal("227.54"), date(2020, 10, 19), debtor_identity_code(afm), "ALPHA")))
+
+    def pay_instalment(self, ledger: Ledger, code: str, instalment: dict, plan: Plan) -> None:
+        r = self.random
+        view = ledger.arrangement(code)
+        if view.status not in ("applied", "active", "suspended"):
+            return
+        scheduled = next((i for i in view.instalments if i["number"] == instalment["number"]), None)
+        if scheduled is None:
+            return
+        number = scheduled["number"]
+        amount = scheduled["capital"] + scheduled["interest"]
+        due = scheduled["due_date"]
+        behaviour = plan.behaviour
+        if behaviour == "lapsed" or (behaviour in ("lost", "lost-current") and number >= 3):
+            return
+        if behaviour == "payoff" and number == 6:
+            remaining = sum((i["capital"] for i in view.instalments if i["number"] >= 6), Decimal(0))
+            self.payment(ledger, code, remaining, due - timedelta(days=3))
+            return
+        if behaviour == "partial" and number % 4 == 0:
+            amount = (amount / 2).quantize(Decimal("0.01"))
+        value_date = due - timedelta(days=r.randrange(1, 15))
+        if behaviour == "late" and number % 3 == 0:
+            value_date = due + timedelta(days=r.randrange(3, 40))
+            amount += Decimal("5.00")
+        tx = self.payment(ledger, code, amount, value_date)
+        if number == 2 and behaviour == "good" and r.random() < 0.5:
+            # The bank sends the same file twice (P5): applied once.
+            ledger.record_payment(PaymentInput(tx, amount, value_date, code, "ETE"))
+
+    def payment(self, ledger: Ledger, code: str, amount: Decimal, value_date: date) -> str:
+        tx = self.next_tx()
+        ledger.record_payment(PaymentInput(tx, amount, value_date, code, "ETE"))
+        return tx
+
+    def suspense_steps(self) -> None:
+        cases = [
+            (date(2022, 2, 10), "RF18A650999999999001", Decimal("120.00"), "EUR"),  # valid check digits, no such arrangement
+            (date(2022, 4, 5), "RF00A650100000015001", Decimal("96.00"), "EUR"),  # bad check digits
+            (date(2022, 5, 9), debtor_identity_code(afm_for(40_000_001)), Decimal("50.00"), "EUR"),  # owes nothing
+            (date(2022, 7, 1), debtor_identity_code(afm_for(40_000_003)), Decimal("0.00"), "EUR"),  # zero amount
+            (date(2022, 8, 3), debtor_identity_code(afm_for(40_000_003)), Decimal("75.00"), "USD"),  # not EUR
+        ]
+        for on, reference, amount, currency in cases:
+            self.add(on, "unroutable payment", lambda l, o=on, ref=reference, a=amount, c=currency: l.record_payment(
+                PaymentInput(self.next_tx(), a, o, ref, "PIRAEUS", c)))
+
+
+def month_ends(first: date, last: date) -> Iterator[date]:
+    month = first.replace(day=1)
+    while month <= last:
+        yield add_months(month, 1) - timedelta(days=1)
+        month = add_months(month, 1)
+
+
+def run_demo(ledger: Ledger, advance: Callable[[str], None], until: date = date(2022, 12, 31)) -> Scenario:
+    """Apply the scenario's steps in date order, closing the day month by month."""
+    scenario = Scenario()
+    steps = scenario.build()
+    closes = [Step(day, f"close day {day}", lambda l, d=day: l.close_day(d)) for day in month_ends(date(2019, 1, 1), until)]
+    queue = sorted(steps + closes, key=lambda s: (s.on, s.label.startswith("close")))
+    for step in queue:
+        if step.on > until:
+            break
+        step.run(ledger)
+        advance(step.label)
+    return scenario
+
+
+def demo_steps_count(until: date = date(2022, 12, 31)) -> int:
+    scenario = Scenario()
+    return sum(1 for s in scenario.build() if s.on <= until) + sum(1 for _ in month_ends(date(2019, 1, 1), until))
