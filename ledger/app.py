@@ -385,7 +385,9 @@ class Ledger(Application):
             if debtor is None:
                 return None, f"debtor identity code {reference} names no debtor (P2)"
             held = _held_items(self._arrangements(work, debtor))
-            if not debtor.open_items(value_date, self.settings.surcharges, held):
+            owed = (b.outstanding for b in debtor.balances(value_date, self.settings.surcharges, held)
+                    if b.item["item_id"] not in held)
+            if not any(amount_owed > ZERO for amount_owed in owed):
                 return None, f"debtor {debtor.afm} owes nothing outside arrangements (P2)"
             debtor.pay(receipt_id, value_date, amount, self.settings.surcharges, held)
             return ("debtor", debtor.afm), ""
