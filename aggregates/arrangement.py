@@ -336,13 +336,13 @@ class Arrangement(Aggregate):
         """
         if self.status == "rejected":
             raise AssertionError("a rejected application takes no payments")
-        if self.status == "suspended" and self.suspended_until is not None and as_of > self.suspended_until:
-            self._fix_suspended_plan(scheme, self.suspended_until)
         receipts = [r for r in new_receipts if fact_key(("paid", r.tx_id)) not in self.receipts]
         # Never settle behind what is already recorded: the business date of a
         # payment may lag the date an application was dated.
         as_of = max([as_of, *(f["business_date"] for f in self.facts.values() if f["kind"] != "Paid")])
-        horizon = max([as_of, *(r.value_date for r in receipts)])
+        horizon = max([as_of, *(r.value_date for r in receipts), *(r["value_date"] for r in self.receipts.values())])
+        if self.status == "suspended" and self.suspended_until is not None and horizon > self.suspended_until:
+            self._fix_suspended_plan(scheme, self.suspended_until)
         course = self.course(scheme, horizon, surcharges, current_items, receipts)
         if course is None:
             # ND3: while suspended a payment is held as credit until the plan is fixed.

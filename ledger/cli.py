@@ -353,7 +353,8 @@ def audit(ident: Annotated[str, typer.Argument(metavar="ID")], as_json: JsonFlag
     if as_json:
         print_json(entries)
         return
-    rows = [{**e, "payload": json.dumps(e["payload"], default=plain, ensure_ascii=False)[:90]} for e in entries]
+    rows = [{**e, "payload": " ".join(f"{k}={text(v)}" for k, v in e["payload"].items() if k != "key")[:120]}
+            for e in entries]
     console.print(table(f"Audit trail of {ident}", rows, ["position", "business_date", "type", "version", "payload"]))
 
 
@@ -371,6 +372,46 @@ def delimitations(as_json: JsonFlag = False) -> None:
         return
     console.print(table("Delimitations", [{**r, "disaster_dates": ", ".join(r["disaster_dates"])} for r in rows],
                         ["delimitation", "area", "kind", "municipal_unit", "regional_unit", "disaster_dates"]))
+
+
+@cli.command("demo")
+def demo(
+    fresh: Annotated[bool, typer.Option("--fresh", help="Delete the SQLite ledger file first")] = False,
+    until: Annotated[str, typer.Option("--until", help="Last business date to run to")] = "2022-12-31",
+) -> None:
+    """The main job: build a realistic ledger (all funds, all schemes, three years
+    of payments), close the days, and print debt tables, clearances and an audit."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ledger.demo import report_afms, run_demo
+    from ledger.store import is_postgres, sqlite_path
+
+    url = db_url(State.db)
+    if fresh and not is_postgres(url):
+        Path(sqlite_path(url)).unlink(missing_ok=True)
+    ledger = State.ledger()
+    if ledger.recorder.max_notification_id():
+        raise BadInput("--db", f"{url} already holds a ledger: run with --fresh to start over")
+    last = require_date(until, "--until")
+    columns = (TextColumn("{task.description:<34}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True)) as progress:
+        task = progress.add_task("building the demo ledger", total=None)
+        scenario = run_demo(
+            ledger, lambda label, planned: progress.update(task, advance=1, total=planned, description=label[:34]), last
+        )
+    shown = report_afms(scenario)
+    for afm in shown["debt_tables"]:
+        show_debt_table(afm)
+    clearances = [views.clearance(ledger, afm) for afm in shown["clearances"]]
+    console.print(table("Clearances (ασφαλιστική ενημερότητα)",
+                        [{**c, "reasons": "; ".join(c["reasons"])} for c in clearances],
+                        ["afm", "as_of", "clear", "valid_until", "basis", "reasons"]))
+    show_suspense()
+    for afm in shown["audit"]:
+        arrangement = ledger.arrangements_of(ledger.debtor(afm))[0]
+        show_arrangement(arrangement.payment_code)
+        audit(arrangement.payment_code)
+    console.print(f"ledger written to {url}; try `ledger show debt-table {shown['debt_tables'][0]}`")
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ prints the same figures.
 
 from __future__ import annotations
 
+import heapq
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from stdnum import luhn
 from stdnum.gr import vat
 
 from aggregates.calendar import add_months, last_working_day
-from aggregates.references import debtor_identity_code
+from aggregates.references import creditor_reference, debtor_identity_code
 from ledger.app import Ledger, PaymentInput, TransferInput, TransferItem
 
 FUNDS = ("IKA", "OAEE", "OGA", "ETAA")
@@ -51,11 +52,13 @@ class Plan:
     instalments: int | None = None
 
 
-@dataclass
+@dataclass(order=True)
 class Step:
     on: date
-    label: str
-    run: Callable[[Ledger], object]
+    closes_day: bool
+    sequence: int
+    label: str = field(compare=False)
+    run: Callable[[Ledger], object] = field(compare=False)
 
 
 class Scenario:
@@ -63,7 +66,7 @@ class Scenario:
         self.random = random.Random(seed)
         self.tx = 0
         self.plans: list[Plan] = []
-        self.steps: list[Step] = []
+        self.steps: list[Step] = []  # a heap: what comes next, by date
 
     def next_tx(self) -> str:
         self.tx += 1
@@ -75,10 +78,10 @@ class Scenario:
         for n, behaviour in enumerate(covid, start=1):
             applied = date(2021, 12, 1) + timedelta(days=r.randrange(0, 50))
             self.plans.append(Plan(afm_for(10_000_000 + n), "covid-650", behaviour, applied,
-                                   instalments=r.choice([24, 36, 48, 72])))
+                                   instalments=r.choice([12, 24, 36, None])))
         for n, behaviour in enumerate(["good", "late", "lost", "good", "good", "partial"], start=1):
             self.plans.append(Plan(afm_for(20_000_000 + n), "standing", behaviour, date(2022, 3, 1) + timedelta(days=r.randrange(0, 25)),
-                                   instalments=r.choice([12, 18, 24])))
+                                   instalments=r.choice([12, 18, None])))
         disaster_areas = [("Λάρδου", date(2019, 11, 5)), ("Ιαλυσού", date(2019, 11, 25)),
                           ("Στενιών", date(2020, 1, 6)), ("Αρχαγγέλου", date(2019, 11, 5))]
         for n, ((area, struck), behaviour) in enumerate(zip(disaster_areas, ["good", "good", "lost-current", "late"]), start=1):
@@ -90,17 +93,18 @@ class Scenario:
         for index, plan in enumerate(self.plans):
             self.debtor_steps(index, plan)
         self.suspense_steps()
-        self.steps.sort(key=lambda s: s.on)
         return self.steps
 
-    def add(self, on: date, label: str, run: Callable[[Ledger], object]) -> None:
-        self.steps.append(Step(on, label, run))
+    def add(self, on: date, label: str, run: Callable[[Ledger], object], closes_day: bool = False) -> None:
+        """Plan a step; steps added while the scenario runs (payments planned
+        from a schedule) take their place in date order."""
+        heapq.heappush(self.steps, Step(on, closes_day, len(self.steps) + self.tx * 1000, label, run))
 
     def debtor_steps(self, index: int, plan: Plan) -> None:
         r = self.random
         fund = FUNDS[index % 4]
         name = f"{SURNAMES[index % len(SURNAMES)]} {('ΑΕ', 'ΟΕ', 'ΙΚΕ', '')[index % 4]}".strip()
-        service = SERVICES[2] if plan.scheme == "disaster" else SERVICES[index % 2 + (index % 4 == 3) * 3]
+        service = SERVICES[2] if plan.scheme == "disaster" else SERVICES[(0, 1, 3)[index % 3]]
         self.add(date(2019, 1, 2), f"register {plan.afm}",
                  lambda l, p=plan, n=name, s=service: l.register_debtor(p.afm, n, date(2019, 1, 2), s, amka=amka_for(index)))
         items = list(self.debts_for(plan))
@@ -110,6 +114,13 @@ class Scenario:
                 sent = min(sent, plan.applied_on)
             self.add(sent, f"transfer {plan.afm}", lambda l, p=plan, f=fund, i=(period, kind, amount, due), k=number:
                      l.record_transfer(TransferInput(f, p.afm, (TransferItem(*i),), transfer_id=f"{f}-{p.afm}-{k}", business_date=sent)))
+        if plan.scheme == "disaster" and plan.behaviour != "lost-current":
+            # ND10 a: keeping the arrangement means paying current contributions on time.
+            suspension_ends = add_months(plan.options["disaster_date"].replace(day=1), 6)
+            for _, _, amount, due in items:
+                if due >= suspension_ends:
+                    self.add(due - timedelta(days=5), f"current {plan.afm}", lambda l, a=plan.afm, x=amount, o=due:
+                             l.record_payment(PaymentInput(self.next_tx(), x, o - timedelta(days=5), debtor_identity_code(a), "ALPHA")))
         if plan.behaviour == "units":
             unit = afm_for(41_000_000 + index)
             self.add(date(2019, 1, 3), f"unit {unit}", lambda l, p=plan, u=unit: l.register_debtor(u, "Υποκατάστημα Πάτρας", date(2019, 1, 3), parent_afm=p.afm))
@@ -203,7 +214,7 @@ class Scenario:
 
     def suspense_steps(self) -> None:
         cases = [
-            (date(2022, 2, 10), "RF18A650999999999001", Decimal("120.00"), "EUR"),  # valid check digits, no such arrangement
+            (date(2022, 2, 10), creditor_reference("A650999999999001"), Decimal("120.00"), "EUR"),  # no such arrangement
             (date(2022, 4, 5), "RF00A650100000015001", Decimal("96.00"), "EUR"),  # bad check digits
             (date(2022, 5, 9), debtor_identity_code(afm_for(40_000_001)), Decimal("50.00"), "EUR"),  # owes nothing
             (date(2022, 7, 1), debtor_identity_code(afm_for(40_000_003)), Decimal("0.00"), "EUR"),  # zero amount
@@ -214,27 +225,38 @@ class Scenario:
                 PaymentInput(self.next_tx(), a, o, ref, "PIRAEUS", c)))
 
 
-def month_ends(first: date, last: date) -> Iterator[date]:
+def closing_days(first: date, last: date) -> Iterator[date]:
+    """The first and the last day of each month: a small ledger need not close daily."""
     month = first.replace(day=1)
     while month <= last:
+        yield month
         yield add_months(month, 1) - timedelta(days=1)
         month = add_months(month, 1)
 
 
-def run_demo(ledger: Ledger, advance: Callable[[str], None], until: date = date(2022, 12, 31)) -> Scenario:
-    """Apply the scenario's steps in date order, closing the day month by month."""
+def run_demo(ledger: Ledger, advance: Callable[[str, int], None], until: date = date(2022, 12, 31)) -> Scenario:
+    """Apply the scenario's steps in date order, closing the day twice a month.
+
+    ``advance(label, planned)`` is told each step done and how many are planned."""
     scenario = Scenario()
-    steps = scenario.build()
-    closes = [Step(day, f"close day {day}", lambda l, d=day: l.close_day(d)) for day in month_ends(date(2019, 1, 1), until)]
-    queue = sorted(steps + closes, key=lambda s: (s.on, s.label.startswith("close")))
-    for step in queue:
-        if step.on > until:
-            break
+    scenario.build()
+    for day in closing_days(date(2019, 1, 1), until):
+        scenario.add(day, f"close day {day}", lambda l, d=day: l.close_day(d), closes_day=True)
+    done = 0
+    while scenario.steps and scenario.steps[0].on <= until:
+        step = heapq.heappop(scenario.steps)
         step.run(ledger)
-        advance(step.label)
+        done += 1
+        advance(step.label, done + sum(1 for s in scenario.steps if s.on <= until))
     return scenario
 
 
-def demo_steps_count(until: date = date(2022, 12, 31)) -> int:
-    scenario = Scenario()
-    return sum(1 for s in scenario.build() if s.on <= until) + sum(1 for _ in month_ends(date(2019, 1, 1), until))
+def report_afms(scenario: Scenario) -> dict[str, list[str]]:
+    """The debtors the report shows: one of each kind of story."""
+    by = {(p.scheme, p.behaviour): p.afm for p in scenario.plans}
+    return {
+        "debt_tables": [by[("covid-650", "late")], by[("disaster", "good")], by[(None, "units")]],
+        "clearances": [by[("covid-650", "good")], by[("covid-650", "lost")], by[("disaster", "lost-current")],
+                       by[("standing", "good")], by[(None, "clear")], by[(None, "small-debt")], by[(None, "units")]],
+        "audit": [by[("covid-650", "lost")]],
+    }
