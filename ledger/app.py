@@ -130,7 +130,7 @@ class UnitOfWork:
 class Ledger(Application):
     """The KEAO arrangement ledger (Μητρώο Ρυθμίσεων Οφειλών)."""
 
-    name = "keao-ledger"  # pinned: the recorder's tables and tracking names use it
+    name = "keao_ledger"  # pinned: its tables are named after it (a plain SQL identifier)
     snapshotting_intervals = {Arrangement: 200, Debtor: 200}
 
     def __init__(self, db_url: str, settings: Settings | None = None, env: dict[str, str] | None = None):
