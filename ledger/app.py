@@ -395,11 +395,16 @@ class Ledger(Application):
             arrangement = work.get(Arrangement, Arrangement.create_id(reference))
             if arrangement is None:
                 return None, f"payment code {reference} names no arrangement (P2)"
-            if arrangement.status in ("rejected", "lapsed", "completed"):
-                return None, f"nothing owed on arrangement {reference}: it is {arrangement.status} (P5)"
             debtor = work.get(Debtor, Debtor.create_id(arrangement.debtor_afm))
             assert debtor is not None
             held = _held_items(self._arrangements(work, debtor))
+            # E2: a payment made before the lapse, received after it, still counts
+            # (the lapse is reversed), unless another arrangement took the items since.
+            lapsed_on = arrangement.facts.get("lapsed", {}).get("business_date")
+            backdated = (arrangement.status == "lapsed" and lapsed_on is not None and value_date < lapsed_on
+                         and not held & set(arrangement.item_ids))
+            if arrangement.status in ("rejected", "lapsed", "completed") and not backdated:
+                return None, f"nothing owed on arrangement {reference}: it is {arrangement.status} (P5)"
             self._settle(arrangement, debtor, business_date, held, [Receipt(receipt_id, value_date, amount)])
             return ("arrangement", str(arrangement.id)), ""
         return None, f"reference {reference} is not a KEAO payment code (P2)"
