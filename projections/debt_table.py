@@ -1,0 +1,154 @@
+"""V1 read model: debtors, their debt items and the payments on each item.
+
+Append-only rows (no read before write): the debtor (service, parent, credit),
+its units, its items as the funds transferred them, every allocation of a
+payment with the debtor identity code to an item, the arrangements it joined,
+and the ledger's business date. Surcharges and outstanding amounts depend on
+the date asked, so they are computed at query time from these rows with the
+domain's own ``Debtor.balance`` (see ``projections.reader``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, bindparam, delete, insert, update
+
+from projections.base import Decoded, Projection
+from projections.db import Day, Money
+
+
+class DebtTableProjection(Projection):
+    name = "debt_table"
+    version = 1
+    prefixes = ("keao:Debtor.", "keao:BusinessDay.")
+
+    def define(self, metadata: MetaData, prefix: str) -> dict[str, Table]:
+        return {
+            "debtors": Table(
+                f"{prefix}debtors", metadata,
+                Column("id", String(36), primary_key=True),
+                Column("afm", String(9), nullable=False, unique=True),
+                Column("name", String, nullable=False),
+                Column("service", String),
+                Column("parent_afm", String(9)),
+                Column("amka", String(11)),
+                Column("registered_on", Day, nullable=False),
+                Column("created_on", String(40), nullable=False),
+                Column("credit", Money, nullable=False),
+                Column("version", Integer, nullable=False),
+            ),
+            "units": Table(
+                f"{prefix}units", metadata,
+                Column("position", Integer, primary_key=True),
+                Column("debtor_id", String(36), nullable=False, index=True),
+                Column("unit_afm", String(9), nullable=False),
+            ),
+            "items": Table(
+                f"{prefix}items", metadata,
+                Column("item_id", String, primary_key=True),
+                Column("debtor_id", String(36), nullable=False, index=True),
+                Column("position", Integer, nullable=False),
+                Column("seq", Integer, nullable=False),
+                Column("fund", String(8), nullable=False),
+                Column("transfer_id", String, nullable=False),
+                Column("period", String(7), nullable=False),
+                Column("kind", String(40), nullable=False),
+                Column("amount", Money, nullable=False),
+                Column("due_date", Day, nullable=False),
+                Column("received_on", Day, nullable=False),
+            ),
+            "payments": Table(
+                f"{prefix}payments", metadata,
+                Column("position", Integer, primary_key=True),
+                Column("seq", Integer, primary_key=True),
+                Column("debtor_id", String(36), nullable=False, index=True),
+                Column("item_id", String, nullable=False),
+                Column("tx_id", String, nullable=False),
+                Column("part", String(10), nullable=False),
+                Column("amount", Money, nullable=False),
+                Column("value_date", Day, nullable=False),
+            ),
+            "arrangements": Table(
+                f"{prefix}arrangements", metadata,
+                Column("position", Integer, primary_key=True),
+                Column("debtor_id", String(36), nullable=False, index=True),
+                Column("arrangement_id", String(36), nullable=False),
+                Column("scheme", String(20), nullable=False),
+                Column("joined_on", Day, nullable=False),
+            ),
+            "calendar": Table(
+                f"{prefix}calendar", metadata,
+                Column("id", Integer, primary_key=True),
+                Column("business_date", Day, nullable=False),
+            ),
+        }
+
+    def apply(self, conn: Connection, tables: dict[str, Table], events: Sequence[Decoded]) -> None:
+        debtors: list[dict[str, Any]] = []
+        units: list[dict[str, Any]] = []
+        items: list[dict[str, Any]] = []
+        payments: list[dict[str, Any]] = []
+        joined: list[dict[str, Any]] = []
+        credit: dict[str, Decimal] = {}
+        versions: dict[str, int] = {}
+        business_date = None
+        for d in events:
+            e = d.event
+            kind = d.name
+            if d.topic.startswith("keao:BusinessDay."):
+                business_date = e.business_date
+                continue
+            debtor_id = str(e.originator_id)
+            versions[debtor_id] = e.originator_version
+            if kind == "Registered":
+                debtors.append({
+                    "id": debtor_id, "afm": e.afm, "name": e.name, "service": e.service,
+                    "parent_afm": e.parent_afm, "amka": e.amka, "registered_on": e.business_date,
+                    "created_on": e.timestamp.isoformat(), "credit": Decimal("0.00"), "version": 1,
+                })
+            elif kind == "UnitAdded":
+                units.append({"position": d.position, "debtor_id": debtor_id, "unit_afm": e.unit_afm})
+            elif kind == "DebtTransferred":
+                for seq, item in enumerate(e.items):
+                    items.append({
+                        "item_id": item["item_id"], "debtor_id": debtor_id, "position": d.position, "seq": seq,
+                        "fund": item["fund"], "transfer_id": e.transfer_id, "period": item["period"],
+                        "kind": item["kind"], "amount": item["amount"], "due_date": item["due_date"],
+                        "received_on": item["received_on"],
+                    })
+            elif kind == "ArrangementJoined":
+                joined.append({"position": d.position, "debtor_id": debtor_id, "arrangement_id": e.arrangement_id,
+                               "scheme": e.scheme, "joined_on": e.business_date})
+            elif kind == "DebtPaid":
+                for seq, part in enumerate(e.allocation):
+                    payments.append({
+                        "position": d.position, "seq": seq, "debtor_id": debtor_id, "item_id": part["item_id"],
+                        "tx_id": e.tx_id, "part": part["part"], "amount": part["amount"], "value_date": e.value_date,
+                    })
+                credit[debtor_id] = credit.get(debtor_id, Decimal("0.00")) + e.credit
+        t = tables
+        for table, rows in ((t["debtors"], debtors), (t["units"], units), (t["items"], items),
+                            (t["payments"], payments), (t["arrangements"], joined)):
+            if rows:
+                conn.execute(insert(table), rows)
+        if credit:
+            # Credit is text (exact decimals), so it is added here, not in SQL.
+            ids = list(credit)
+            rows = conn.execute(t["debtors"].select().with_only_columns(t["debtors"].c.id, t["debtors"].c.credit)
+                                .where(t["debtors"].c.id.in_(ids))).all()
+            conn.execute(
+                update(t["debtors"]).where(t["debtors"].c.id == bindparam("b_id"))
+                .values(credit=bindparam("b_credit")),
+                [{"b_id": row.id, "b_credit": row.credit + credit[row.id]} for row in rows],
+            )
+        if versions:
+            conn.execute(
+                update(t["debtors"]).where(t["debtors"].c.id == bindparam("b_id")).values(version=bindparam("b_v")),
+                [{"b_id": i, "b_v": v} for i, v in versions.items()],
+            )
+        if business_date is not None:
+            conn.execute(delete(t["calendar"]))
+            conn.execute(insert(t["calendar"]), [{"id": 1, "business_date": business_date}])
