@@ -251,9 +251,9 @@ class Ledger(Application):
             scheme = self.settings.scheme(arrangement.scheme)
             grant = arrangement.grant()
             joining = [b.open_item() for b in (debtor.balance(i, day, self.settings.surcharges) for i in items)]
-            joining = [i for i in joining if scheme.suspends(grant, i)]  # type: ignore[attr-defined]
-            if joining:
-                arrangement.suspend(joining, grant.suspended_until, day)  # type: ignore[arg-type]
+            joining = [i for i in joining if scheme.suspends(grant, i)]
+            if joining and grant.suspended_until:
+                arrangement.suspend(joining, grant.suspended_until, day)
 
     # -- arrangements -----------------------------------------------------------------
 

@@ -155,6 +155,10 @@ class Scheme:
     def loss_rule(self) -> LossRule:
         raise NotImplementedError
 
+    def suspends(self, grant: Grant, item: OpenItem) -> bool:
+        """Whether a newly transferred item joins a suspended arrangement (ND3)."""
+        return False
+
     def breaches(self, plan: Plan, current_items: Sequence[OpenItem]) -> list[Breach]:
         """Conditions outside the schedule that lose the arrangement (none by default)."""
         return []
