@@ -25,6 +25,8 @@ from ledger.app import Ledger, PaymentInput, TransferInput, TransferItem
 from ledger.errors import BadInput
 from ledger.imports import payment_input, transfer_input
 from ledger.store import db_url
+from projections import reader as projected
+from projections.cli import projections_cli, runner as projection_runner
 
 # typer vendors click and re-exports only BadParameter; its base class is the
 # usage error every parsing failure raises.
@@ -40,6 +42,7 @@ show_cli = typer.Typer(no_args_is_help=True, help="Views: arrangement, debt tabl
 for name, sub in (("debtor", debtor_cli), ("debt", debt_cli), ("arrangement", arrangement_cli),
                   ("payment", payment_cli), ("day", day_cli), ("show", show_cli)):
     cli.add_typer(sub, name=name)
+cli.add_typer(projections_cli, name="projections")
 
 console = Console()
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -301,14 +304,16 @@ def day_close(day: str, as_json: JsonFlag = False) -> None:
 @show_cli.command("arrangement")
 def show_arrangement(ident: Annotated[str, typer.Argument(metavar="ID")], as_of: AsOf = None, as_json: JsonFlag = False) -> None:
     """One arrangement, by id or payment code."""
-    view = views.arrangement_view(State.ledger(), ident, parse_date(as_of, "--as-of"))
+    day = parse_date(as_of, "--as-of")
+    view = views.arrangement_view(State.ledger(), ident, day) if day else projected.arrangement_view(projection_runner(), ident)
     print_json(view) if as_json else show_arrangement_table(view)
 
 
 @show_cli.command("debt-table")
 def show_debt_table(afm: str, as_of: AsOf = None, as_json: JsonFlag = False) -> None:
     """The debtor's debt table, Πίνακας Χρεών Οφειλέτη (V1)."""
-    view = views.debt_table(State.ledger(), afm, parse_date(as_of, "--as-of"))
+    day = parse_date(as_of, "--as-of")
+    view = views.debt_table(State.ledger(), afm, day) if day else projected.debt_table(projection_runner(), afm)
     if as_json:
         print_json(view)
         return
@@ -325,7 +330,8 @@ def show_debt_table(afm: str, as_of: AsOf = None, as_json: JsonFlag = False) -> 
 @show_cli.command("clearance")
 def show_clearance(afm: str, as_of: AsOf = None, as_json: JsonFlag = False) -> None:
     """Clearance, ασφαλιστική ενημερότητα (V2)."""
-    view = views.clearance(State.ledger(), afm, parse_date(as_of, "--as-of"))
+    day = parse_date(as_of, "--as-of")
+    view = views.clearance(State.ledger(), afm, day) if day else projected.clearance(projection_runner(), afm)
     if as_json:
         print_json(view)
         return
@@ -339,7 +345,7 @@ def show_clearance(afm: str, as_of: AsOf = None, as_json: JsonFlag = False) -> N
 @show_cli.command("suspense")
 def show_suspense(as_json: JsonFlag = False) -> None:
     """Payments that could not be applied, with the reasons (P5)."""
-    entries = views.suspense(State.ledger())
+    entries = projected.suspense(projection_runner())
     if as_json:
         print_json(entries)
         return
@@ -349,7 +355,7 @@ def show_suspense(as_json: JsonFlag = False) -> None:
 @cli.command("audit")
 def audit(ident: Annotated[str, typer.Argument(metavar="ID")], as_json: JsonFlag = False) -> None:
     """The full event history of an arrangement (id or payment code) or a debtor (ΑΦΜ)."""
-    entries = views.audit(State.ledger(), ident)
+    entries = projected.audit(projection_runner(), ident)
     if as_json:
         print_json(entries)
         return
