@@ -234,12 +234,15 @@ def arrangement_apply(
     damage: Annotated[Optional[str], typer.Option("--damage")] = None,
     certificate: Annotated[Optional[str], typer.Option("--certificate")] = None,
     after_audit: Annotated[bool, typer.Option("--after-audit", help="standing: debts assessed after an audit")] = False,
+    affected_business: Annotated[bool, typer.Option("--affected-business", help="covid-650: asserts the business was affected (C1)")] = False,
+    closure_order: Annotated[Optional[str], typer.Option("--closure-order", help="covid-650: the temporary closure order asserted (C1)")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Apply for an arrangement; prints it (a rejection is recorded too, A1)."""
     options: dict[str, Any] = {
         "delimitation": delimitation, "area": area, "disaster_date": parse_date(disaster_date, "--disaster-date"),
         "damage": damage, "certificate": certificate, "after_audit": after_audit,
+        "affected_business": affected_business, "closure_order": closure_order,
     }
     ledger = State.ledger()
     arrangement = ledger.apply(afm, scheme, require_date(on, "--date"), instalments, options)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from aggregates.money import ZERO
 from aggregates.schemes.base import (
@@ -42,6 +43,14 @@ class Covid650(Scheme):
     def __init__(self, parameters: Covid650Parameters):
         self.parameters = parameters
         self.code = parameters.code
+
+    def options(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """C1 [P]: the ledger keeps no register of affected businesses or closure
+        orders; what the applicant asserts is recorded on the Applied event."""
+        return {
+            "affected_business": bool(raw.get("affected_business", False)),
+            "closure_order": raw.get("closure_order") or None,
+        }
 
     def grant(self, form: ApplicationForm, items: Sequence[OpenItem], surcharges: SurchargeRules) -> Grant:
         p = self.parameters
