@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from consumers.messages import BankPaymentMessage, FundTransferMessage, MessageFormatError
+from consumers import cli as kafka_commands
 from ledger import views
 from ledger.app import Ledger, PaymentInput, TransferInput, TransferItem
 from ledger.errors import BadInput
@@ -272,11 +273,19 @@ def payment_record(
 
 
 @payment_cli.command("import")
-def payment_import(file: str) -> None:
+def payment_import(
+    file: str,
+    to_kafka: Annotated[bool, typer.Option("--to-kafka", help="Replay the file into keao.bank-payments instead")] = False,
+    bootstrap: Annotated[Optional[str], typer.Option("--bootstrap", help="Kafka HOST:PORT (env LEDGER_KAFKA_BOOTSTRAP)")] = None,
+) -> None:
     """Record bank payments from a JSON Lines file (interfaces §2.1).
 
-    The file is checked whole before anything is recorded."""
+    The file is checked whole before anything is recorded (or, with --to-kafka, sent)."""
     path = readable_file(file)
+    if to_kafka:
+        sent = kafka_commands.import_to_kafka(path, bootstrap)
+        console.print(f"{sent} payments sent to Kafka")
+        return
     messages = []
     for number, line in enumerate(path.read_bytes().splitlines(), start=1):
         if line.strip():
@@ -421,6 +430,9 @@ def demo(
         show_arrangement(arrangement.payment_code)
         audit(arrangement.payment_code)
     console.print(f"ledger written to {url}; try `ledger show debt-table {shown['debt_tables'][0]}`")
+
+
+kafka_commands.register(cli, lambda: db_url(State.db))  # `ledger consume`
 
 
 def main() -> None:

@@ -1,0 +1,207 @@
+"""Applying a batch of Kafka records to the ledger, exactly once (interfaces §2.1, §2.2, §2.4).
+
+This module knows nothing of FastStream or of a particular Kafka client: it takes the
+records of ONE partition (anything with ``topic``, ``partition``, ``offset``, ``key``,
+``value``, ``headers``) and applies them in one ledger transaction. The FastStream
+consumers (:mod:`consumers.service`) and the tests call it the same way.
+
+The guarantees, all enforced in the database transaction that records the events:
+
+* **Kafka offset guard.** The transaction also writes ``Tracking("<topic>:<partition>",
+  last offset + 1)`` to the ledger's tracking table, whose insert refuses a value that is
+  not greater than the stored one (eventsourcing's single-row tracking). Records at an
+  offset below the stored one are skipped before anything is done. So a batch redelivered
+  after a crash, a rebalance or a failed Kafka commit changes nothing, and two consumers
+  racing on one partition cannot both commit the same offsets.
+* **Business-key guard.** A bank payment is the aggregate ``(bank, tx_id)``, a fund
+  transfer ``(fund, transfer_id)``; creating one that exists fails the whole transaction
+  (the event store's unique version), and a replay of the same payment at a new offset is
+  found and recorded as a duplicate (no event) — domain P5 and D4.
+* **Optimistic concurrency.** Any conflict (the two guards above, or another writer
+  appending to an arrangement) raises eventsourcing's ``IntegrityError``; the batch is then
+  re-read from the stored offset and applied again in a fresh unit of work.
+
+A bad message never poisons the batch nor stops the partition: the records are parsed
+first; a message the ledger refuses (``BadInput``, D4 ``TransferConflict``) is taken out
+and the batch is rebuilt from scratch in a fresh unit of work without it, because the
+refused command may have left partial changes in the aggregates it touched. Dead letters
+(original bytes, error, source offset; :mod:`consumers.dlq`) are sent and flushed BEFORE
+the ledger transaction commits: a crash in between redelivers the batch and the dead letter
+is sent again (at least once; ``dlq.source.*`` headers identify repeats), whereas the other
+order could lose it. Every payment that is dead-lettered is also in the ledger's suspense
+account, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import InvalidOperation
+from typing import Any, Protocol
+
+from eventsourcing.persistence import IntegrityError, RecordConflictError, Tracking
+
+from consumers.dlq import DeadLetter, SourceRecord, dead_letter_from_record
+from consumers.messages import BankPaymentMessage, FundTransferMessage, MessageFormatError
+from ledger.app import Ledger, Outcome, UnitOfWork
+from ledger.errors import BadInput
+from ledger.imports import payment_input, transfer_input
+
+log = logging.getLogger(__name__)
+
+PAYMENTS = "payments"
+TRANSFERS = "transfers"
+
+# Errors of one message's own content. Anything else (the database, the network) is
+# transient: the batch fails, is NACKed and retried after a backoff.
+MESSAGE_ERRORS: tuple[type[BaseException], ...] = (
+    BadInput, MessageFormatError, ValueError, ArithmeticError, InvalidOperation, LookupError, TypeError,
+    AssertionError, UnicodeError,
+)
+CONFLICTS = (IntegrityError, RecordConflictError)
+
+
+class DeadLetterSink(Protocol):
+    def send(self, letters: Sequence[DeadLetter]) -> None:
+        """Send and flush: return only when the broker has them all."""
+
+
+def tracking_name(topic: str, partition: int) -> str:
+    return f"{topic}:{partition}"
+
+
+def unreadable_source(record: SourceRecord) -> str:
+    return f"{record.topic}:{record.partition}:{record.offset}"
+
+
+@dataclass
+class BatchResult:
+    """What one call of :meth:`Ingestor.apply` did."""
+
+    received: int = 0
+    skipped: int = 0  # already applied (offset below the stored one)
+    statuses: dict[str, int] = field(default_factory=dict)
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+    committed_offset: int | None = None  # the next offset to read, as stored
+    attempts: int = 0
+
+    def count(self, status: str) -> None:
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+
+
+class Ingestor:
+    """Applies one partition's records of one inbound topic to the ledger."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        kind: str,
+        dead_letters: DeadLetterSink,
+        *,
+        max_conflict_retries: int = 20,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        if kind not in (PAYMENTS, TRANSFERS):
+            raise ValueError(f"kind must be {PAYMENTS!r} or {TRANSFERS!r}")
+        self.ledger = ledger
+        self.kind = kind
+        self.dead_letters = dead_letters
+        self.max_conflict_retries = max_conflict_retries
+        self.sleep = sleep
+
+    # -- the offset guard ---------------------------------------------------------------
+
+    def stored_offset(self, topic: str, partition: int) -> int:
+        """The next offset to apply on this partition, as committed with the ledger (0: none)."""
+        return self.ledger.recorder.max_tracking_id(tracking_name(topic, partition)) or 0
+
+    # -- one batch ------------------------------------------------------------------------
+
+    def apply(self, records: Sequence[SourceRecord]) -> BatchResult:
+        """Apply the records of one partition in one ledger transaction (retried on conflict)."""
+        if not records:
+            return BatchResult()
+        partitions = {(r.topic, r.partition) for r in records}
+        if len(partitions) != 1:
+            raise ValueError(f"one partition per call, got {sorted(partitions)}")
+        records = sorted(records, key=lambda r: r.offset)
+        topic, partition = records[0].topic, records[0].partition
+        attempt = 0
+        while True:
+            attempt += 1
+            stored = self.stored_offset(topic, partition)
+            pending = [r for r in records if r.offset >= stored]
+            result = BatchResult(received=len(records), skipped=len(records) - len(pending), attempts=attempt)
+            if not pending:
+                result.committed_offset = stored
+                return result
+            work, letters = self._build(pending, result)
+            result.dead_letters = letters
+            if letters:
+                self.dead_letters.send(letters)  # before the commit: at least once
+            tracking = Tracking(tracking_name(topic, partition), pending[-1].offset + 1)
+            try:
+                work.commit(tracking=tracking)
+            except CONFLICTS as conflict:
+                if attempt > self.max_conflict_retries:
+                    raise
+                log.info("conflict on %s:%s (attempt %s): %s; re-reading", topic, partition, attempt, conflict)
+                self.sleep(min(0.01 * 2 ** attempt, 0.5))
+                continue
+            result.committed_offset = tracking.notification_id
+            return result
+
+    def _build(self, records: Sequence[SourceRecord], result: BatchResult) -> tuple[UnitOfWork, list[DeadLetter]]:
+        """A unit of work with every record applied, the refused ones taken out."""
+        parsed: list[Any] = [self._parse(r) for r in records]
+        refused: dict[int, BaseException] = {i: p for i, p in enumerate(parsed) if isinstance(p, BaseException)}
+        while True:
+            work = UnitOfWork(self.ledger)
+            statuses: list[str] = []
+            letters: list[DeadLetter] = []
+            rebuilt = False
+            for index, record in enumerate(records):
+                if index in refused:
+                    error = refused[index]
+                    if self.kind == PAYMENTS:
+                        self.ledger.unreadable_payment_into(work, unreadable_source(record), record.value or b"",
+                                                            _reason(error))
+                    letters.append(dead_letter_from_record(record, error))
+                    statuses.append("dead-letter")
+                    continue
+                try:
+                    outcome = self._apply_one(work, parsed[index])
+                except MESSAGE_ERRORS as error:
+                    # The refused command may have changed aggregates already loaded in
+                    # this unit of work: start again without it.
+                    log.warning("refused %s: %s", unreadable_source(record), error)
+                    refused[index] = error
+                    rebuilt = True
+                    break
+                statuses.append(outcome.status)
+                if outcome.status == "suspense":  # P5: in suspense, and reported
+                    letters.append(dead_letter_from_record(record, f"suspense: {outcome.reason}"))
+            if not rebuilt:
+                for status in statuses:
+                    result.count(status)
+                return work, letters
+
+    def _parse(self, record: SourceRecord) -> Any:
+        model = BankPaymentMessage if self.kind == PAYMENTS else FundTransferMessage
+        if record.value is None:
+            return MessageFormatError(model.__name__, ["<message>: no value (tombstone)"])
+        try:
+            return model.from_bytes(record.value)
+        except MessageFormatError as error:
+            return error
+
+    def _apply_one(self, work: UnitOfWork, message: Any) -> Outcome:
+        if self.kind == PAYMENTS:
+            return self.ledger.payment_into(work, payment_input(message))
+        return self.ledger.transfer_into(work, transfer_input(message))
+
+
+def _reason(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"

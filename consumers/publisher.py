@@ -1,0 +1,87 @@
+"""Publisher of every ledger event to ``keao.ledger-events`` (interfaces §2.3).
+
+Reads the ledger's notification log (the application sequence, in the order the ledger
+recorded the events; PostgreSQL inserts take a table lock so positions commit in order),
+sends each event keyed by its aggregate id, flushes, and only then stores its position in
+the ledger's tracking table (``publisher:<topic>``). A crash between the flush and that
+write re-sends the tail: delivery is at least once, and ``event_id``
+(``<aggregate id>:<version>``, the same on every re-send) lets a subscriber drop repeats.
+Per key the order is the ledger's: one partition per key, and the idempotent producer
+keeps a partition's records in send order through retries.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError, Notification, Tracking
+
+from aggregates.events import event_name
+from consumers.kafka_io import send_all
+from consumers.messages import LedgerEventMessage
+from consumers.topics import LEDGER_EVENTS
+from ledger.app import Ledger
+
+log = logging.getLogger(__name__)
+
+STANDARD_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic", "business_date"}
+
+
+def publisher_tracking_name(topic: str) -> str:
+    return f"publisher:{topic}"
+
+
+def event_message(ledger: Ledger, notification: Notification) -> LedgerEventMessage:
+    event = ledger.mapper.to_domain_event(notification)
+    recorded_at = event.timestamp
+    if recorded_at.tzinfo is None:
+        recorded_at = recorded_at.replace(tzinfo=timezone.utc)
+    business_date = getattr(event, "business_date", None) or recorded_at.date()
+    payload: dict[str, Any] = {k: v for k, v in vars(event).items() if k not in STANDARD_FIELDS}
+    aggregate_id = str(event.originator_id)
+    return LedgerEventMessage(
+        event_id=f"{aggregate_id}:{event.originator_version}",
+        type=event_name(event),
+        aggregate_id=aggregate_id,
+        aggregate_version=event.originator_version,
+        position=notification.id,
+        business_date=business_date,
+        recorded_at=recorded_at,
+        payload=payload,
+    )
+
+
+class EventPublisher:
+    def __init__(self, ledger: Ledger, producer: Any, topic: str = LEDGER_EVENTS, page: int = 500):
+        self.ledger = ledger
+        self.producer = producer
+        self.topic = topic
+        self.page = page
+        self.name = publisher_tracking_name(topic)
+
+    def position(self) -> int:
+        return self.ledger.recorder.max_tracking_id(self.name) or 0
+
+    def publish_once(self) -> int:
+        """Publish the next page of events; return how many were sent (0: caught up)."""
+        start = self.position() + 1
+        notifications = self.ledger.recorder.select_notifications(start, self.page)
+        if not notifications:
+            return 0
+        messages = [event_message(self.ledger, n) for n in notifications]
+        send_all(self.producer, ((self.topic, m.kafka_key(), m.to_bytes(), None) for m in messages))
+        try:
+            self.ledger.recorder.insert_tracking(Tracking(self.name, notifications[-1].id))
+        except IntegrityError:
+            # Another publisher (a second `ledger consume`) stored this position or a later
+            # one: the events were sent twice, which event_id lets subscribers drop.
+            log.info("publisher position %s already passed by another publisher", notifications[-1].id)
+        return len(messages)
+
+    def catch_up(self) -> int:
+        total = 0
+        while sent := self.publish_once():
+            total += sent
+        return total
