@@ -145,7 +145,9 @@ class LedgerConsumers:
         listener = SeekToTracked(ingestor, lambda: holder["subscriber"].consumer)
         subscriber = self.broker.subscriber(
             topic,
-            group_id=config.group_id,
+            # One group per topic: a member joining or leaving one topic's group does not
+            # stop the other topic's consumer for a rebalance.
+            group_id=f"{config.group_id}.{ingestor.kind}",
             batch=True,
             max_records=config.max_records,
             batch_timeout_ms=config.batch_timeout_ms,

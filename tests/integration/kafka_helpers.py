@@ -144,6 +144,7 @@ def start_consume(db_url: str, bootstrap: str, topics: dict[str, str], group: st
                   extra_env: dict[str, str] | None = None) -> subprocess.Popen:
     """``ledger consume`` as a child process (its own stdout/stderr in ``log_path``)."""
     env = {**os.environ, "LEDGER_KAFKA_SESSION_TIMEOUT_MS": "6000", "LEDGER_KAFKA_HEARTBEAT_MS": "1000",
+           "LEDGER_KAFKA_MAX_RECORDS": "200",
            **(extra_env or {})}
     log = log_path.open("ab")
     try:
@@ -158,9 +159,19 @@ def start_consume(db_url: str, bootstrap: str, topics: dict[str, str], group: st
         log.close()
 
 
+_readers: dict[str, Ledger] = {}
+
+
 def stored_offsets(db_url: str, topic: str, partitions: int) -> dict[int, int]:
-    ledger = Ledger(db_url)
-    try:
-        return {p: ledger.recorder.max_tracking_id(f"{topic}:{p}") or 0 for p in range(partitions)}
-    finally:
-        ledger.close()
+    """The offsets stored with the ledger. One Ledger per URL for the polling: constructing
+    one runs the schema DDL, which races with other processes starting (PostgreSQL
+    "tuple concurrently updated")."""
+    ledger = _readers.get(db_url)
+    if ledger is None:
+        ledger = _readers[db_url] = Ledger(db_url)
+    return {p: ledger.recorder.max_tracking_id(f"{topic}:{p}") or 0 for p in range(partitions)}
+
+
+def close_readers() -> None:
+    while _readers:
+        _readers.popitem()[1].close()

@@ -20,6 +20,7 @@ from ledger import views
 from ledger.app import Ledger
 from tests.integration.kafka_helpers import (
     afms,
+    close_readers,
     encode,
     expected_sums,
     paid_in_ledger,
@@ -32,6 +33,12 @@ from tests.integration.kafka_helpers import (
 )
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+
+@pytest.fixture(autouse=True)
+def _close_readers():
+    yield
+    close_readers()
 
 
 def transfer_message(transfer_id: str, afm: str, amount: str) -> dict:
