@@ -183,17 +183,6 @@ def debt_transfer(
     console.print(f"{outcome.status}: {fund} debt of {afm}")
 
 
-def import_lines(path: Path, record: Callable[[bytes, int], str]) -> None:
-    counts: dict[str, int] = {}
-    lines = path.read_bytes().splitlines()
-    with typer.progressbar(lines, label=f"importing {path.name}", file=sys.stderr) as progress:
-        for number, line in enumerate(progress, start=1):
-            if line.strip():
-                status = record(line, number)
-                counts[status] = counts.get(status, 0) + 1
-    console.print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to import")
-
-
 def readable_file(path: str) -> Path:
     file = Path(path)
     if not file.is_file():
@@ -201,26 +190,31 @@ def readable_file(path: str) -> Path:
     return file
 
 
+def import_file(path: Path, message_type: Any, record: Callable[[Any], Any]) -> None:
+    """Check every line of a JSON Lines file first (a bad one exits 2 and records
+    nothing), then record each message, counting the outcomes."""
+    messages = []
+    for number, line in enumerate(path.read_bytes().splitlines(), start=1):
+        if line.strip():
+            try:
+                messages.append(message_type.from_bytes(line))
+            except MessageFormatError as error:
+                raise BadInput(f"line {number}", "; ".join(error.problems)) from None
+    counts: dict[str, int] = {}
+    with typer.progressbar(messages, label=f"importing {path.name}", file=sys.stderr) as progress:
+        for message in progress:
+            status = record(message).status
+            counts[status] = counts.get(status, 0) + 1
+    console.print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to import")
+
+
 @debt_cli.command("import")
 def debt_import(file: str) -> None:
     """Record fund transfers from a JSON Lines file (interfaces §2.2).
 
     The file is checked whole before anything is recorded."""
-    path = readable_file(file)
-    messages = []
-    for number, line in enumerate(path.read_bytes().splitlines(), start=1):
-        if line.strip():
-            try:
-                messages.append(FundTransferMessage.from_bytes(line))
-            except MessageFormatError as error:
-                raise BadInput(f"line {number}", "; ".join(error.problems)) from None
     ledger = State.ledger()
-    counts: dict[str, int] = {}
-    with typer.progressbar(messages, label=f"importing {path.name}", file=sys.stderr) as progress:
-        for message in progress:
-            status = ledger.record_transfer(transfer_input(message)).status
-            counts[status] = counts.get(status, 0) + 1
-    console.print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
+    import_file(readable_file(file), FundTransferMessage, lambda m: ledger.record_transfer(transfer_input(m)))
 
 
 @arrangement_cli.command("apply")
@@ -286,20 +280,8 @@ def payment_import(
         sent = kafka_commands.import_to_kafka(path, bootstrap)
         console.print(f"{sent} payments sent to Kafka")
         return
-    messages = []
-    for number, line in enumerate(path.read_bytes().splitlines(), start=1):
-        if line.strip():
-            try:
-                messages.append(BankPaymentMessage.from_bytes(line))
-            except MessageFormatError as error:
-                raise BadInput(f"line {number}", "; ".join(error.problems)) from None
     ledger = State.ledger()
-    counts: dict[str, int] = {}
-    with typer.progressbar(messages, label=f"importing {path.name}", file=sys.stderr) as progress:
-        for message in progress:
-            status = ledger.record_payment(payment_input(message)).status
-            counts[status] = counts.get(status, 0) + 1
-    console.print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
+    import_file(path, BankPaymentMessage, lambda m: ledger.record_payment(payment_input(m)))
 
 
 @day_cli.command("close")
