@@ -141,7 +141,11 @@ class Runner:
         for attempt in range(20):
             try:
                 return step()
-            except (Conflict, IntegrityError):
+            except Conflict:
+                time.sleep(0.05 * (attempt + 1))
+            except IntegrityError:  # a concurrent runner wrote first; a real duplicate fails again
+                if attempt >= 3:
+                    raise
                 time.sleep(0.05 * (attempt + 1))
             except DBAPIError as error:  # serialisation or lock timeout: try again
                 if attempt > 5 or not error.connection_invalidated and "lock" not in str(error).lower():
