@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, Text, insert
 
-from projections.base import Decoded, Projection
+from projections.base import Decoded, Projection, bulk_insert
 from projections.db import Day
 
 
@@ -43,4 +43,4 @@ class AuditProjection(Projection):
             "version": d.event.originator_version, "business_date": getattr(d.event, "business_date", None),
             "recorded_at": d.event.timestamp.isoformat(), "payload": d.notification.state.decode("utf-8"),
         } for d in events]
-        conn.execute(insert(tables["events"]), rows)
+        bulk_insert(conn, tables["events"], rows)

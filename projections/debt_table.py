@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, bindparam, delete, insert, update
 
-from projections.base import Decoded, Projection
+from projections.base import Decoded, Projection, bulk_insert
 from projections.db import Day, Money
 
 
@@ -132,8 +132,7 @@ class DebtTableProjection(Projection):
         t = tables
         for table, rows in ((t["debtors"], debtors), (t["units"], units), (t["items"], items),
                             (t["payments"], payments), (t["arrangements"], joined)):
-            if rows:
-                conn.execute(insert(table), rows)
+            bulk_insert(conn, table, rows)
         if credit:
             # Credit is text (exact decimals), so it is added here, not in SQL.
             ids = list(credit)

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, Text, insert
 
 from aggregates.payment import BankPayment
-from projections.base import Decoded, Projection
+from projections.base import Decoded, Projection, bulk_insert
 from projections.db import Day, Money
 
 SUSPENSE_EVENTS = ("Suspended", "ConflictingDuplicate", "ReceivedUnreadable")
@@ -89,4 +89,4 @@ class SuspenseProjection(Projection):
             })
         self.replace(conn, table, "id", ids, rows)
         if conflicts:
-            conn.execute(insert(tables["conflicts"]), conflicts)
+            bulk_insert(conn, tables["conflicts"], conflicts)
