@@ -16,6 +16,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from aggregates.calendar import add_months, months_between
 from aggregates.events import PinnedTopic, event_name
 from aggregates.money import ZERO
 from aggregates.schemes.base import (
@@ -28,7 +29,7 @@ from aggregates.schemes.base import (
     Scheme,
 )
 from aggregates.surcharges import SurchargeRules
-from aggregates.timeline import Course, Fact, Instalment, Receipt, Terms, run
+from aggregates.timeline import ONE_DAY, Course, Fact, Instalment, Receipt, Terms, run
 
 ARRANGEMENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://keao.gov.gr/ledger/arrangement")
 
@@ -414,6 +415,74 @@ class Arrangement(Aggregate):
             return "applied" if self.needs_first_payment else "active"
         return "suspended" if self.suspended_until else "applied"
 
+    def may_change(self, scheme: Scheme, settled_on: date, day: date) -> bool:
+        """E1: whether settling on ``day`` can record anything, when the
+        arrangement was settled on ``settled_on`` and nothing reached it since.
+
+        The timeline only records a fact on a day something happens to it: an
+        instalment opens or passes its deadline, a loss checkpoint, a payment's
+        value date, the start of a month of delay of a missed instalment or of
+        a lost balance. When none of those falls in (``settled_on``, ``day``]
+        the course up to ``day`` gives what is already recorded. Conservative:
+        a suspended arrangement, or one whose scheme watches the debtor's other
+        items (ND10 a breaches), always may change.
+        """
+        if self.status in ("rejected", "completed", "lapsed"):
+            return False
+        plan = self.plan()
+        if plan is None or self.status == "suspended" or scheme.watches_current_items:
+            return True
+        loss_rule = scheme.loss_rule()
+
+        def within(on: date) -> bool:
+            return settled_on < on <= day
+
+        if within(plan.starts_on):
+            return True
+        paid = self._paid_by_instalment()
+
+        def all_paid_before(on: date) -> bool:
+            """Every instalment due before ``on`` paid (capital and interest) by
+            payments valued before it: then a deadline passing on ``on`` misses
+            nothing and a loss rule finds nothing to lose the arrangement for."""
+            return all(
+                sum((amount for value_date, amount in paid.get(i.number, ()) if value_date < on), ZERO) >= i.amount
+                for i in plan.instalments
+                if i.due_date < on
+            )
+
+        for instalment in plan.instalments:
+            if within(max(instalment.opens_on, plan.starts_on)):
+                return True
+            for on in (instalment.due_date + ONE_DAY, *loss_rule.checkpoints(instalment)):
+                if within(on) and not all_paid_before(on):
+                    return True
+        if any(within(receipt["value_date"]) for receipt in self.receipts.values()):
+            return True
+        by_number = {i.number: i for i in plan.instalments}
+        for fact in self.facts.values():
+            if fact["kind"] == "InstalmentMissed":
+                first = by_number[fact["number"]].due_date + ONE_DAY
+            elif fact["kind"] == "Lost":
+                first = fact["business_date"] + ONE_DAY
+            else:
+                continue
+            if _month_start_within(first, settled_on, day):
+                return True
+        return False
+
+    def _paid_by_instalment(self) -> dict[int, list[tuple[date, Decimal]]]:
+        """What the recorded allocations (P3) paid on each instalment's interest
+        and capital, with the payment's value date."""
+        paid: dict[int, list[tuple[date, Decimal]]] = {}
+        for fact in self.facts.values():
+            if fact["kind"] != "Paid":
+                continue
+            for part in fact["allocation"]:
+                if part["number"] is not None and part["part"] in ("interest", "capital"):
+                    paid.setdefault(part["number"], []).append((fact["value_date"], part["amount"]))
+        return paid
+
     def form(self) -> ApplicationForm:
         return ApplicationForm(self.debtor_afm, self.applied_on, self.requested_instalments, dict(self.options))
 
@@ -465,6 +534,18 @@ class Arrangement(Aggregate):
         ]
         receipts += [r for r in new_receipts if r.value_date <= as_of]
         return run(terms, receipts, as_of, surcharges, scheme.breaches(plan, current_items))
+
+
+def _month_start_within(first: date, after: date, until: date) -> bool:
+    """Whether a month of delay counted from ``first`` (L1) starts in (``after``, ``until``]."""
+    if first > until:
+        return False
+    months = max(0, months_between(first, after) - 1)
+    while (start := add_months(first, months)) <= until:
+        if start > after:
+            return True
+        months += 1
+    return False
 
 
 def _differs(recorded: dict[str, Any], fact: Fact) -> bool:

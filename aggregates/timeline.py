@@ -103,14 +103,21 @@ class InstalmentAccount:
     def unpaid_capital(self) -> Decimal:
         return self.instalment.capital - self.paid_capital
 
+    # The two below are the sums of the three above, written out: the
+    # timeline asks them for every account on every payment (profile, issue 5).
     @property
     def unpaid_principal(self) -> Decimal:
         """What the instalment itself still owes (capital and interest)."""
-        return self.unpaid_interest + self.unpaid_capital
+        instalment = self.instalment
+        interest = ZERO if self.interest_waived else instalment.interest
+        return interest - self.paid_interest + instalment.capital - self.paid_capital
 
     @property
     def unpaid(self) -> Decimal:
-        return self.unpaid_surcharge + self.unpaid_principal
+        instalment = self.instalment
+        interest = ZERO if self.interest_waived else instalment.interest
+        return (self.surcharge - self.paid_surcharge + interest - self.paid_interest
+                + instalment.capital - self.paid_capital)
 
     @property
     def paid(self) -> Decimal:
@@ -403,21 +410,25 @@ class _Walk:
         """P3: past-due instalments oldest first (surcharge before interest before
         capital), then the instalment now due, then an early payoff (C7) or the
         last instalments backwards."""
-        accounts = [a for a in self.course.accounts if a.unpaid > ZERO]
-        payable = [a for a in accounts if a.instalment.opens_on <= day]
-        future = [a for a in accounts if a.instalment.opens_on > day]
+        # Only the accounts open by ``day`` are looked at unless money is left
+        # for the future ones (the same result, without walking a long plan).
+        payable = [a for a in self.course.accounts if a.instalment.opens_on <= day and a.unpaid > ZERO]
         for account in payable:
             amount = _pay_account(account, amount, allocation)
-        payoff = sum((a.unpaid_capital for a in future), ZERO)
-        if future and amount > ZERO and amount >= payoff:
-            for account in future:
-                account.interest_waived = account.paid_interest == ZERO
+        touched = payable
+        if amount > ZERO:
+            future = [a for a in self.course.accounts if a.instalment.opens_on > day and a.unpaid > ZERO]
+            payoff = sum((a.unpaid_capital for a in future), ZERO)
+            if future and amount >= payoff:
+                for account in future:
+                    account.interest_waived = account.paid_interest == ZERO
+                    amount = _pay_account(account, amount, allocation)
+                self.record(day, "PaidOff", ("paid_off",), {"amount": payoff})
+            for account in reversed(future):
                 amount = _pay_account(account, amount, allocation)
-            self.record(day, "PaidOff", ("paid_off",), {"amount": payoff})
-        for account in reversed(future):
-            amount = _pay_account(account, amount, allocation)
-        for account in accounts:
-            if account.unpaid == ZERO and account.settled_on is None:
+            touched = payable + future
+        for account in touched:
+            if account.settled_on is None and account.unpaid == ZERO:
                 account.settled_on = day
         return amount
 
@@ -435,6 +446,8 @@ class _Walk:
 
 
 def _pay_account(account: InstalmentAccount, amount: Decimal, allocation: list[dict[str, Any]]) -> Decimal:
+    if amount <= ZERO:
+        return amount  # nothing left to allocate (most accounts of a long plan)
     for part in ("surcharge", "interest", "capital"):
         owed = getattr(account, f"unpaid_{part}")
         paid = min(amount, owed)

@@ -33,9 +33,10 @@ from aggregates.references import (
     valid_amka,
     valid_reference,
 )
-from aggregates.schemes.base import ApplicationForm, LiveArrangement, OpenItem, Rejection, check_exclusivity
+from aggregates.schemes.base import ApplicationForm, LiveArrangement, OpenItem, Rejection, Scheme, check_exclusivity
 from aggregates.timeline import Receipt
 from aggregates.transfer import FundTransfer, content_digest
+from ledger.bulk import load_many, project_events
 from ledger.errors import BadInput, NotFound, TransferConflict
 from ledger.settings import Settings, load_settings
 from ledger.store import event_store_env
@@ -112,7 +113,7 @@ class UnitOfWork:
     def get(self, cls: type[A], aggregate_id: UUID) -> A | None:
         if aggregate_id not in self.loaded:
             try:
-                self.loaded[aggregate_id] = self.app.repository.get(aggregate_id)
+                self.loaded[aggregate_id] = self.app.repository.get(aggregate_id, projector_func=project_events)
             except AggregateNotFoundError:
                 return None
         aggregate = self.loaded[aggregate_id]
@@ -276,6 +277,21 @@ class Ledger(Application):
         if instalments is not None and instalments < 1:
             raise BadInput("--instalments", "must be at least 1")
         work = UnitOfWork(self)
+        arrangement = self.apply_into(work, afm, scheme, scheme_options, applied_on, instalments)
+        work.commit()
+        return arrangement
+
+    def apply_into(
+        self,
+        work: UnitOfWork,
+        afm: str,
+        scheme: Scheme,
+        scheme_options: dict[str, Any],
+        applied_on: date,
+        instalments: int | None = None,
+        business_date: date | None = None,
+    ) -> Arrangement:
+        """``apply`` inside a unit of work (a batch), its input already checked."""
         debtor = work.get(Debtor, Debtor.create_id(afm))
         if debtor is None:
             raise NotFound("afm", f"no debtor {afm}")
@@ -300,8 +316,8 @@ class Ledger(Application):
         work.add(arrangement)
         debtor.join(str(arrangement.id), scheme.name, applied_on)
         if arrangement.status != "rejected":
-            self._settle(arrangement, debtor, max(applied_on, self.business_date() or applied_on), held)
-        work.commit()
+            today = business_date or self.business_date() or applied_on
+            self._settle(arrangement, debtor, max(applied_on, today), held)
         return arrangement
 
     def _arrangements(self, work: UnitOfWork, debtor: Debtor) -> list[Arrangement]:
@@ -414,29 +430,45 @@ class Ledger(Application):
     def close_day(self, day: date, batch_size: int = 500, progress: Any = None) -> int:
         """E1/E2: move the business date to ``day`` and record, for every
         arrangement, what its timeline gives up to it. Idempotent; the
-        business date moves only after every arrangement is settled."""
+        business date moves only after every arrangement is settled.
+
+        Arrangements are read a page at a time (``load_many``: one query per
+        page on PostgreSQL); one with nothing that can happen between the last
+        close and ``day`` (``Arrangement.may_change``) is not settled at all,
+        and only the debtors of those that are get loaded. Returns how many
+        live arrangements the close covered."""
         try:
             calendar = self.repository.get(BUSINESS_DAY_ID)
+            previous: date | None = calendar.current
             calendar.close(day)
         except AggregateNotFoundError:
             calendar = BusinessDay.start(day)
+            previous = None  # the first close: settle everything
         except ValueError as error:
             raise BadInput("date", str(error).partition(": ")[2]) from None
         settled = 0
+        for page in _pages(self.arrangement_ids(), batch_size):
+            work = UnitOfWork(self)
+            due = []
+            for arrangement in load_many(self, page).values():
+                if arrangement.status in ("rejected", "completed", "lapsed"):
+                    continue
+                settled += 1
+                if progress:
+                    progress()
+                scheme = self.settings.scheme(arrangement.scheme)
+                if previous is None or arrangement.may_change(scheme, previous, day):
+                    work.add(arrangement)
+                    due.append(arrangement)
+            debtor_ids = list(dict.fromkeys(Debtor.create_id(a.debtor_afm) for a in due))
+            for debtor in load_many(self, debtor_ids).values():
+                work.add(debtor)
+            for arrangement in due:
+                debtor = work.get(Debtor, Debtor.create_id(arrangement.debtor_afm))
+                assert debtor is not None
+                self._settle(arrangement, debtor, day, _held_items(self._arrangements(work, debtor)))
+            work.commit()
         work = UnitOfWork(self)
-        for arrangement_id in self.arrangement_ids():
-            arrangement = work.get(Arrangement, arrangement_id)
-            assert arrangement is not None
-            if arrangement.status in ("rejected", "completed", "lapsed"):
-                continue
-            debtor = work.get(Debtor, Debtor.create_id(arrangement.debtor_afm))
-            assert debtor is not None
-            self._settle(arrangement, debtor, day, _held_items(self._arrangements(work, debtor)))
-            settled += 1
-            if progress:
-                progress()
-            if len(work.loaded) >= batch_size:
-                work.commit()
         work.add(calendar)
         work.commit()
         return settled
@@ -476,6 +508,17 @@ class Ledger(Application):
 
     def arrangements_of(self, debtor: Debtor) -> list[Arrangement]:
         return [self.repository.get(UUID(i)) for i in debtor.arrangement_ids]
+
+
+def _pages(ids: Iterator[UUID], size: int) -> Iterator[list[UUID]]:
+    page: list[UUID] = []
+    for aggregate_id in ids:
+        page.append(aggregate_id)
+        if len(page) >= size:
+            yield page
+            page = []
+    if page:
+        yield page
 
 
 def _held_items(arrangements: Sequence[Arrangement]) -> set[str]:

@@ -163,6 +163,11 @@ class Scheme:
         """Conditions outside the schedule that lose the arrangement (none by default)."""
         return []
 
+    @property
+    def watches_current_items(self) -> bool:
+        """Whether the debtor's other items can change the course (a scheme with breaches)."""
+        return type(self).breaches is not Scheme.breaches
+
     def options(self, raw: dict[str, Any]) -> dict[str, Any]:
         """Scheme options checked for form (bad input raises ValueError naming the field)."""
         return {}
