@@ -1,0 +1,122 @@
+"""Close of day at a month end (E1) with N live arrangements, on PostgreSQL.
+
+The ledger is seeded from the workload (payments valued up to July's deadline,
+Friday 2022-07-29) and closed to that day; the schema is then copied, and the
+close of the month end (2022-07-31: every instalment not paid by the deadline
+is missed on the 30th) runs twice on identical ledgers:
+
+- baseline: a naive loop that loads each arrangement with
+  ``ledger.repository.get``, settles it and saves it, one transaction each;
+- value: ``Ledger.close_day``.
+
+Both must record the same events (count and digest of aggregate, version and
+type, checked). Prints one JSON line:
+arrangements/s (live arrangements at the close ÷ seconds), target ≥ 2,000/s.
+
+    python -m bench close_day            # 100,000 debtors
+    python -m bench.close_day --debtors 2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import date
+from typing import Any
+
+from aggregates.arrangement import Arrangement
+from aggregates.business_day import BUSINESS_DAY_ID, BusinessDay
+from aggregates.debtor import Debtor
+from bench.common import copy_schema, emit, events_after, last_position, fresh_schema, machine, note, peak_rss_mb, schema_url, seed_ledger
+from ledger.app import Ledger, _held_items
+
+DEADLINE = date(2022, 7, 29)  # the last working day of July 2022: every instalment's deadline (C6)
+MONTH_END = date(2022, 7, 31)  # the close after it records July's misses (on the 30th)
+TARGET = 2000.0
+FULL, QUICK = 100_000, 2_000
+
+
+def naive_close(ledger: Ledger, day: date) -> int:
+    """The baseline: one arrangement, one load, one settle, one transaction."""
+    settled = 0
+    for arrangement_id in ledger.arrangement_ids():
+        arrangement: Arrangement = ledger.repository.get(arrangement_id)
+        if arrangement.status in ("rejected", "completed", "lapsed"):
+            continue
+        debtor: Debtor = ledger.repository.get(Debtor.create_id(arrangement.debtor_afm))
+        held = _held_items(ledger.arrangements_of(debtor))
+        ledger._settle(arrangement, debtor, day, held)
+        ledger.save(arrangement)
+        settled += 1
+    calendar: BusinessDay = ledger.repository.get(BUSINESS_DAY_ID)
+    calendar.close(day)
+    ledger.save(calendar)
+    return settled
+
+
+def timed_close(schema: str, close: Any) -> tuple[float, int, tuple[int, str], float]:
+    ledger = Ledger(schema_url(schema))
+    before = last_position(schema)
+    rss_before = peak_rss_mb()
+    started = time.perf_counter()
+    settled = close(ledger)
+    seconds = time.perf_counter() - started
+    ledger.close()
+    return seconds, settled, events_after(schema, before), peak_rss_mb() - rss_before
+
+
+def run(debtors: int, seed: int = 2556, processes: int = 2, profile: bool = False,
+        seeded: str | None = None) -> dict[str, Any]:
+    """Seed (unless ``seeded`` names a schema already seeded and closed to DEADLINE), copy, time both."""
+    with fresh_schema("close") as schema, fresh_schema("naive") as naive:
+        extra: dict[str, Any] = {}
+        if seeded is None:
+            note(f"close_day: seeding {debtors} debtors ...")
+            extra["seeding"] = seed_ledger(schema, debtors, seed, DEADLINE, processes)
+            note(f"close_day: seeded {extra['seeding']}; closing to {DEADLINE} ...")
+            started = time.perf_counter()
+            ledger = Ledger(schema_url(schema))
+            ledger.close_day(DEADLINE)
+            ledger.close()
+            extra["catch_up_s"] = round(time.perf_counter() - started, 2)
+            source = schema
+        else:
+            source = seeded
+            copy_schema(seeded, schema)
+        copy_schema(source, naive)
+        note("close_day: naive baseline ...")
+        base_s, live, base_events, _ = timed_close(naive, lambda ledger: naive_close(ledger, MONTH_END))
+        note(f"close_day: baseline {live} arrangements in {base_s:.2f}s; Ledger.close_day ...")
+        if profile:
+            from pyinstrument import Profiler
+
+            profiler = Profiler()
+            profiler.start()
+        seconds, _, events, rss_growth = timed_close(schema, lambda ledger: ledger.close_day(MONTH_END))
+        if profile:
+            profiler.stop()
+            note(profiler.output_text(unicode=False, color=False))
+        if events != base_events:
+            raise AssertionError(f"close_day recorded {events} (events, digest), the naive loop {base_events}")
+    return emit(
+        "close_day", live / seconds, "arrangements/s", live / base_s, TARGET,
+        size=debtors, arrangements=live, events_recorded=events[0], seconds=round(seconds, 2),
+        baseline_seconds=round(base_s, 2), peak_rss_mb=peak_rss_mb(), close_rss_growth_mb=round(rss_growth, 1),
+        day=MONTH_END, **extra, machine=machine(),
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--debtors", type=int, default=None)
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK} debtors instead of {FULL}")
+    parser.add_argument("--seed", type=int, default=2556)
+    parser.add_argument("--processes", type=int, default=2, help="processes that seed the ledger")
+    parser.add_argument("--profile", action="store_true", help="pyinstrument profile of close_day on stderr")
+    args = parser.parse_args(argv)
+    debtors = args.debtors or (QUICK if args.quick else FULL)
+    run(debtors, args.seed, args.processes, args.profile)
+
+
+if __name__ == "__main__":
+    main()
