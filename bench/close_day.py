@@ -65,25 +65,23 @@ def timed_close(schema: str, close: Any) -> tuple[float, int, tuple[int, str], f
     return seconds, settled, events_after(schema, before), peak_rss_mb() - rss_before
 
 
-def run(debtors: int, seed: int = 2556, processes: int = 2, profile: bool = False,
-        seeded: str | None = None) -> dict[str, Any]:
-    """Seed (unless ``seeded`` names a schema already seeded and closed to DEADLINE), copy, time both."""
+def seed_closed(schema: str, debtors: int, seed: int = 2556, processes: int = 2) -> dict[str, Any]:
+    """Feed the workload up to July's deadline and close the day there."""
+    note(f"close_day: seeding {debtors} debtors ...")
+    seeding = seed_ledger(schema, debtors, seed, DEADLINE, processes)
+    note(f"close_day: seeded {seeding}; closing to {DEADLINE} ...")
+    started = time.perf_counter()
+    ledger = Ledger(schema_url(schema))
+    ledger.close_day(DEADLINE)
+    ledger.close()
+    return {"seeding": seeding, "catch_up_s": round(time.perf_counter() - started, 2)}
+
+
+def measure(seeded: str, debtors: int, profile: bool = False, **extra: Any) -> dict[str, Any]:
+    """Copy the ``seeded`` schema twice and close the month end on both copies."""
     with fresh_schema("close") as schema, fresh_schema("naive") as naive:
-        extra: dict[str, Any] = {}
-        if seeded is None:
-            note(f"close_day: seeding {debtors} debtors ...")
-            extra["seeding"] = seed_ledger(schema, debtors, seed, DEADLINE, processes)
-            note(f"close_day: seeded {extra['seeding']}; closing to {DEADLINE} ...")
-            started = time.perf_counter()
-            ledger = Ledger(schema_url(schema))
-            ledger.close_day(DEADLINE)
-            ledger.close()
-            extra["catch_up_s"] = round(time.perf_counter() - started, 2)
-            source = schema
-        else:
-            source = seeded
-            copy_schema(seeded, schema)
-        copy_schema(source, naive)
+        copy_schema(seeded, schema)
+        copy_schema(seeded, naive)
         note("close_day: naive baseline ...")
         base_s, live, base_events, _ = timed_close(naive, lambda ledger: naive_close(ledger, MONTH_END))
         note(f"close_day: baseline {live} arrangements in {base_s:.2f}s; Ledger.close_day ...")
@@ -104,6 +102,12 @@ def run(debtors: int, seed: int = 2556, processes: int = 2, profile: bool = Fals
         baseline_seconds=round(base_s, 2), peak_rss_mb=peak_rss_mb(), close_rss_growth_mb=round(rss_growth, 1),
         day=MONTH_END, **extra, machine=machine(),
     )
+
+
+def run(debtors: int, seed: int = 2556, processes: int = 2, profile: bool = False) -> dict[str, Any]:
+    with fresh_schema("seeded") as seeded:
+        extra = seed_closed(seeded, debtors, seed, processes)
+        return measure(seeded, debtors, profile, **extra)
 
 
 def main(argv: list[str] | None = None) -> None:

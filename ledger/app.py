@@ -109,6 +109,14 @@ class UnitOfWork:
 
     app: Ledger
     loaded: dict[UUID, Aggregate] = field(default_factory=dict)
+    _business_date: list[date | None] = field(default_factory=list)
+
+    def business_date(self) -> date | None:
+        """The ledger's business date, read once per unit of work (a batch
+        never spans a close of day, which commits on its own)."""
+        if not self._business_date:
+            self._business_date.append(self.app.business_date())
+        return self._business_date[0]
 
     def get(self, cls: type[A], aggregate_id: UUID) -> A | None:
         if aggregate_id not in self.loaded:
@@ -316,7 +324,7 @@ class Ledger(Application):
         work.add(arrangement)
         debtor.join(str(arrangement.id), scheme.name, applied_on)
         if arrangement.status != "rejected":
-            today = business_date or self.business_date() or applied_on
+            today = business_date or work.business_date() or applied_on
             self._settle(arrangement, debtor, max(applied_on, today), held)
         return arrangement
 
@@ -355,7 +363,7 @@ class Ledger(Application):
             "tx_id": payment.tx_id, "bank": bank, "amount": amount, "currency": payment.currency,
             "value_date": payment.value_date, "reference": payment.reference, "payer_afm": payment.payer_afm,
         }
-        business_date = self.business_date() or payment.value_date
+        business_date = work.business_date() or payment.value_date
         existing = work.get(BankPayment, BankPayment.create_id(bank, payment.tx_id))
         if existing is not None:
             if existing.same_as(content):

@@ -1,0 +1,118 @@
+"""Run the benchmarks: ``python -m bench NAME`` (full size) or ``python -m bench all [--quick]``.
+
+Each benchmark prints one JSON line on stdout (progress goes to stderr):
+
+    close_day   close of day at a month end, arrangements/s vs the naive loop (bench/close_day.py)
+    queries     debt table and clearance p95, current and as of (bench/queries.py)
+    memory      peak memory of the two at two sizes (4x apart): it must not grow with the events
+    rebuild     read-model rebuild rate (bench/rebuild.py, issue 3), when present
+    ingest      Kafka ingestion rate (bench/ingest.py, issue 4), when present
+
+``all`` seeds one ledger per size (in a subprocess each, so that peak memory is
+that size's alone), runs close_day and queries on it, then runs rebuild and
+ingest as ``python -m bench.rebuild [--quick]`` / ``python -m bench.ingest
+[--quick]`` and passes their JSON lines through.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import emit, machine, note
+
+HERE = Path(__file__).parent
+SIZES = {"quick": (2_000, 200), "full": (100_000, 1_000)}
+MEMORY_GROWTH_TARGET = 1.25  # peak memory at 4x the events ≤ 1.25x the small size's
+
+
+def suite(debtors: int, sample: int, seed: int = 2556) -> list[dict[str, Any]]:
+    """One seeded ledger: close_day (on two copies), then queries on the closed one."""
+    from bench import close_day, queries
+    from bench.common import fresh_schema
+
+    with fresh_schema("seeded") as seeded:
+        extra = close_day.seed_closed(seeded, debtors, seed)
+        lines = [close_day.measure(seeded, debtors, **extra)]
+        lines.append(queries.measure(seeded, debtors, sample, seed))
+    return lines
+
+
+def run_suite(debtors: int, sample: int, echo: bool) -> list[dict[str, Any]]:
+    """``suite`` in a fresh process, for that size's own peak memory."""
+    command = [sys.executable, "-m", "bench", "suite", "--debtors", str(debtors), "--sample", str(sample)]
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    if echo:
+        for line in lines:
+            print(json.dumps(line, default=str), flush=True)
+    return lines
+
+
+def external(name: str, quick: bool) -> None:
+    """bench/rebuild.py and bench/ingest.py belong to the read-model and Kafka issues."""
+    if not (HERE / f"{name}.py").exists():
+        note(f"bench {name}: bench/{name}.py is not there yet; skipped")
+        return
+    command = [sys.executable, "-m", f"bench.{name}", *(["--quick"] if quick else [])]
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    for line in lines:
+        print(line, flush=True)
+    if done.returncode != 0 or not lines:
+        note(f"bench {name}: exited {done.returncode} with {len(lines)} JSON lines")
+
+
+def memory(small: list[dict[str, Any]], large: list[dict[str, Any]], small_size: int, large_size: int) -> None:
+    by_small = {line["bench"]: line for line in small}
+    by_large = {line["bench"]: line for line in large}
+    peak_small = max(line["peak_rss_mb"] for line in small)
+    peak_large = max(line["peak_rss_mb"] for line in large)
+    events = {name: (by_small[name].get("events_recorded"), by_large[name].get("events_recorded")) for name in by_small}
+    emit("memory", peak_large, "MB peak RSS", peak_small, None, sizes=[small_size, large_size],
+         growth=round(peak_large / peak_small, 2), growth_target=MEMORY_GROWTH_TARGET,
+         flat=peak_large / peak_small <= MEMORY_GROWTH_TARGET,
+         close_day_rss_mb=[by_small["close_day"]["peak_rss_mb"], by_large["close_day"]["peak_rss_mb"]],
+         queries_rss_mb=[by_small["queries"]["peak_rss_mb"], by_large["queries"]["peak_rss_mb"]],
+         close_day_events=events.get("close_day"), machine=machine())
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("name", choices=["all", "close_day", "queries", "memory", "rebuild", "ingest", "suite"])
+    parser.add_argument("--quick", action="store_true", help="small sizes: the whole of `all` in under 3 minutes")
+    parser.add_argument("--debtors", type=int)
+    parser.add_argument("--sample", type=int)
+    args = parser.parse_args(argv)
+    debtors, sample = SIZES["quick" if args.quick else "full"]
+    debtors, sample = args.debtors or debtors, args.sample or sample
+    started = time.perf_counter()
+    if args.name == "suite":
+        suite(debtors, sample)
+    elif args.name == "close_day":
+        from bench import close_day
+
+        close_day.run(debtors)
+    elif args.name == "queries":
+        from bench import queries
+
+        queries.run(debtors, sample)
+    elif args.name in ("rebuild", "ingest"):
+        external(args.name, args.quick)
+    else:
+        large = run_suite(debtors, sample, echo=args.name == "all")
+        small = run_suite(debtors // 4, max(sample // 4, 20), echo=False)
+        memory(small, large, debtors // 4, debtors)
+        if args.name == "all":
+            external("rebuild", args.quick)
+            external("ingest", args.quick)
+    note(f"bench {args.name}: {time.perf_counter() - started:.0f}s")
+
+
+if __name__ == "__main__":
+    main()
