@@ -41,6 +41,9 @@ REVERSAL = {
     "Lapsed": "LapseReversed",
     "Lost": "LossReversed",
 }
+# Facts that stay as recorded when a backdated payment ends the arrangement
+# before them: an instalment that fell due and is now paid needs no correction.
+KEPT_WHEN_GONE = ("InstalmentDue",)
 # Facts whose recorded content must follow the truth (beyond existing at all).
 CONTENT_TRACKED = ("Paid", "SurchargeAccrued", "Lost")
 
@@ -352,7 +355,7 @@ class Arrangement(Aggregate):
             return
         truth = {fact_key(f.key): f for f in course.facts if f.on <= as_of or f.kind == "Paid"}
         for key, recorded in list(self.facts.items()):
-            if key not in truth:
+            if key not in truth and recorded["kind"] not in KEPT_WHEN_GONE:
                 self._reverse(key, recorded, as_of)
         for key, fact in truth.items():
             recorded = self.facts.get(key)

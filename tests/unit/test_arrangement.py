@@ -236,3 +236,26 @@ def test_A3_a_new_scheme_plugs_in_without_touching_the_aggregate():
     assert [i["capital"] for i in arrangement.instalments] == [m("50.01"), m("50.00")]
     assert arrangement.scheme == "flat"
     assert arrangement.status == "completed"
+
+
+def test_E2_a_backdated_payoff_leaves_later_due_facts_recorded():
+    """A payment dated before instalments that have since fallen due pays the
+    arrangement off (C7) as of its value date: it is completed then, and the
+    InstalmentDue facts recorded after that date stay as recorded (they said
+    what the ledger knew; the instalments are now paid, nothing to correct)."""
+    arrangement = covid_3360()
+    arrangement.settle(COVID, d("2021-12-20"), RULES, new_receipts=[Receipt("t1", d("2021-12-20"), m("280.00"))])
+    arrangement.settle(COVID, d("2022-03-10"), RULES, new_receipts=[
+        Receipt("t2", d("2022-01-25"), m("280.00")), Receipt("t3", d("2022-02-25"), m("280.00"))])
+    arrangement.collect_events()
+    # Instalments 1–3 paid; 4 due from 2022-03-01. A payoff dated 2022-01-26
+    # arrives late: the 2800.00 left of the capital (10 × 280.00) less what
+    # t3 then paid ahead.
+    arrangement.settle(COVID, d("2022-03-10"), RULES, new_receipts=[Receipt("t4", d("2022-01-26"), m("2520.00"))])
+    assert arrangement.status == "completed"
+    assert arrangement.facts["completed"]["business_date"] == d("2022-02-25")
+    assert "due:4" in arrangement.facts
+    events = arrangement.collect_events()
+    assert "Completed" in kinds(events)
+    arrangement.settle(COVID, d("2022-03-10"), RULES)
+    assert arrangement.collect_events() == []
