@@ -319,37 +319,31 @@ class _Walk:
         self.push(day, _SURCHARGE, account.number)
 
     def accrue(self, day: date, account: InstalmentAccount) -> None:
-        """ND7/L1: each started month of delay charges the unpaid principal."""
-        if account.unpaid_principal == ZERO:
-            return
-        first = account.instalment.due_date + ONE_DAY
-        months_before = _months_started_before(first, day)
-        amount = money(account.unpaid_principal * self.surcharges.month_fraction(day, months_before))
-        account.surcharge += amount
-        self.record(
-            day,
-            "SurchargeAccrued",
-            ("surcharge", account.number, day),
-            {"number": account.number, "month_starts_on": day, "amount": amount},
-        )
-        self.push(add_months(first, months_before + 1), _SURCHARGE, account.number)
+        if account.unpaid_principal > ZERO:
+            account.surcharge += self.charge_month(
+                day, account.unpaid_principal, account.instalment.due_date, account.number, account.number
+            )
 
     def accrue_on_balance(self, day: date) -> None:
         balance = self.course.lost_balance
         assert balance is not None
-        if balance.unpaid_principal == ZERO:
-            return
-        first = balance.on + ONE_DAY
+        if balance.unpaid_principal > ZERO:
+            balance.surcharge += self.charge_month(day, balance.unpaid_principal, balance.on, None, _BALANCE)
+
+    def charge_month(self, day: date, principal: Decimal, due_date: date, number: int | None, subject: Any) -> Decimal:
+        """ND7/L1: a month of delay starting on ``day`` charges the unpaid
+        principal (rounded to cents, a [P] choice); the next month is queued."""
+        first = due_date + ONE_DAY
         months_before = _months_started_before(first, day)
-        amount = money(balance.unpaid_principal * self.surcharges.month_fraction(day, months_before))
-        balance.surcharge += amount
+        amount = money(principal * self.surcharges.month_fraction(day, months_before))
         self.record(
             day,
             "SurchargeAccrued",
-            ("surcharge", None, day),
-            {"number": None, "month_starts_on": day, "amount": amount},
+            ("surcharge", number, day),
+            {"number": number, "month_starts_on": day, "amount": amount},
         )
-        self.push(add_months(first, months_before + 1), _SURCHARGE, _BALANCE)
+        self.push(add_months(first, months_before + 1), _SURCHARGE, subject)
+        return amount
 
     def lose(self, day: date, reason: str) -> None:
         """C11/ND10: the remaining capital, the interest and surcharges already
