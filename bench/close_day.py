@@ -33,6 +33,7 @@ from ledger.app import Ledger, _held_items
 DEADLINE = date(2022, 7, 29)  # the last working day of July 2022: every instalment's deadline (C6)
 MONTH_END = date(2022, 7, 31)  # the close after it records July's misses (on the 30th)
 TARGET = 2000.0
+PROCESSES = 2  # the cores of the machine the figures are taken on
 FULL, QUICK = 100_000, 2_000
 
 
@@ -77,11 +78,19 @@ def seed_closed(schema: str, debtors: int, seed: int = 2556, processes: int = 2)
     return {"seeding": seeding, "catch_up_s": round(time.perf_counter() - started, 2)}
 
 
-def measure(seeded: str, debtors: int, profile: bool = False, **extra: Any) -> dict[str, Any]:
-    """Copy the ``seeded`` schema twice and close the month end on both copies."""
-    with fresh_schema("close") as schema, fresh_schema("naive") as naive:
-        copy_schema(seeded, schema)
+def measure(seeded: str, debtors: int, profile: bool = False, processes: int | None = None,
+            **extra: Any) -> dict[str, Any]:
+    """Copy the ``seeded`` schema and close the month end on each copy: the
+    naive loop, ``close_day`` in one process, and in ``processes`` (by default
+    PROCESSES from 20,000 debtors: below that, starting the processes costs
+    more than they save)."""
+    if processes is None:
+        processes = PROCESSES if debtors >= 20_000 else 1
+    with fresh_schema("close") as schema, fresh_schema("naive") as naive, fresh_schema("single") as single:
         copy_schema(seeded, naive)
+        copy_schema(seeded, single)
+        if processes > 1:
+            copy_schema(seeded, schema)
         note("close_day: naive baseline ...")
         base_s, live, base_events, _ = timed_close(naive, lambda ledger: naive_close(ledger, MONTH_END))
         note(f"close_day: baseline {live} arrangements in {base_s:.2f}s; Ledger.close_day ...")
@@ -90,24 +99,31 @@ def measure(seeded: str, debtors: int, profile: bool = False, **extra: Any) -> d
 
             profiler = Profiler()
             profiler.start()
-        seconds, _, events, rss_growth = timed_close(schema, lambda ledger: ledger.close_day(MONTH_END))
+        one_s, _, one_events, rss_growth = timed_close(single, lambda ledger: ledger.close_day(MONTH_END))
         if profile:
             profiler.stop()
             note(profiler.output_text(unicode=False, color=False))
-        if events != base_events:
-            raise AssertionError(f"close_day recorded {events} (events, digest), the naive loop {base_events}")
+        seconds, events = one_s, one_events
+        if processes > 1:
+            note(f"close_day: one process {one_s:.2f}s; {processes} processes ...")
+            seconds, _, events, _ = timed_close(schema, lambda ledger: ledger.close_day(MONTH_END, processes=processes))
+        for recorded in (one_events, events):
+            if recorded != base_events:
+                raise AssertionError(f"close_day recorded {recorded} (events, digest), the naive loop {base_events}")
     return emit(
         "close_day", live / seconds, "arrangements/s", live / base_s, TARGET,
-        size=debtors, arrangements=live, events_recorded=events[0], seconds=round(seconds, 2),
+        size=debtors, arrangements=live, processes=processes, one_process_per_s=round(live / one_s, 1),
+        events_recorded=events[0], seconds=round(seconds, 2), one_process_seconds=round(one_s, 2),
         baseline_seconds=round(base_s, 2), peak_rss_mb=peak_rss_mb(), close_rss_growth_mb=round(rss_growth, 1),
         day=MONTH_END, **extra, machine=machine(),
     )
 
 
-def run(debtors: int, seed: int = 2556, processes: int = 2, profile: bool = False) -> dict[str, Any]:
+def run(debtors: int, seed: int = 2556, processes: int = 2, profile: bool = False,
+        close_processes: int | None = None) -> dict[str, Any]:
     with fresh_schema("seeded") as seeded:
         extra = seed_closed(seeded, debtors, seed, processes)
-        return measure(seeded, debtors, profile, **extra)
+        return measure(seeded, debtors, profile, close_processes, **extra)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -116,10 +132,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help=f"{QUICK} debtors instead of {FULL}")
     parser.add_argument("--seed", type=int, default=2556)
     parser.add_argument("--processes", type=int, default=2, help="processes that seed the ledger")
+    parser.add_argument("--close-processes", type=int, default=None,
+                        help=f"processes of close_day (default {PROCESSES} from 20,000 debtors, else 1)")
     parser.add_argument("--profile", action="store_true", help="pyinstrument profile of close_day on stderr")
     args = parser.parse_args(argv)
     debtors = args.debtors or (QUICK if args.quick else FULL)
-    run(debtors, args.seed, args.processes, args.profile)
+    run(debtors, args.seed, args.processes, args.profile, args.close_processes)
 
 
 if __name__ == "__main__":
