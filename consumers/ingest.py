@@ -157,8 +157,10 @@ class Ingestor:
         """A unit of work with every record applied, the refused ones taken out."""
         parsed: list[Any] = [self._parse(r) for r in records]
         refused: dict[int, BaseException] = {i: p for i, p in enumerate(parsed) if isinstance(p, BaseException)}
+        commands: list[Any] = [p if i in refused else self._command(p) for i, p in enumerate(parsed)]
         while True:
             work = UnitOfWork(self.ledger)
+            self._prefetch(work, [c for i, c in enumerate(commands) if i not in refused])
             statuses: list[str] = []
             letters: list[DeadLetter] = []
             rebuilt = False
@@ -172,7 +174,7 @@ class Ingestor:
                     statuses.append("dead-letter")
                     continue
                 try:
-                    outcome = self._apply_one(work, parsed[index])
+                    outcome = self._apply_one(work, commands[index])
                 except MESSAGE_ERRORS as error:
                     # The refused command may have changed aggregates already loaded in
                     # this unit of work: start again without it.
@@ -197,10 +199,32 @@ class Ingestor:
         except MessageFormatError as error:
             return error
 
-    def _apply_one(self, work: UnitOfWork, message: Any) -> Outcome:
+    def _command(self, message: Any) -> Any:
+        """The ledger's input for a parsed message (or the error, raised when applied)."""
+        try:
+            return payment_input(message) if self.kind == PAYMENTS else transfer_input(message)
+        except MESSAGE_ERRORS as error:
+            return _Unconvertible(error)
+
+    def _prefetch(self, work: UnitOfWork, commands: Sequence[Any]) -> None:
+        """Everything the batch's commands read, loaded in a few queries (not one per command)."""
+        commands = [c for c in commands if not isinstance(c, _Unconvertible)]
         if self.kind == PAYMENTS:
-            return self.ledger.payment_into(work, payment_input(message))
-        return self.ledger.transfer_into(work, transfer_input(message))
+            self.ledger.prefetch_payments(work, commands)
+        else:
+            self.ledger.prefetch_transfers(work, commands)
+
+    def _apply_one(self, work: UnitOfWork, command: Any) -> Outcome:
+        if isinstance(command, _Unconvertible):
+            raise command.error
+        if self.kind == PAYMENTS:
+            return self.ledger.payment_into(work, command)
+        return self.ledger.transfer_into(work, command)
+
+
+@dataclass(frozen=True)
+class _Unconvertible:
+    error: BaseException
 
 
 def _reason(error: BaseException) -> str:

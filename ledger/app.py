@@ -7,7 +7,7 @@ in one transaction (with the Kafka offset when a consumer calls it).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -17,6 +17,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Notification, Tracking, Transcoding
+from stdnum.iso11649 import compact as compact_reference
 
 from aggregates.arrangement import LIVE, Arrangement
 from aggregates.business_day import BUSINESS_DAY_ID, BusinessDay
@@ -110,6 +111,8 @@ class UnitOfWork:
     app: Ledger
     loaded: dict[UUID, Aggregate] = field(default_factory=dict)
     _business_date: list[date | None] = field(default_factory=list)
+    prefetched: dict[UUID, Aggregate] = field(default_factory=dict)  # by ``prefetch``, not touched yet
+    absent: set[UUID] = field(default_factory=set)  # known not to exist (``prefetch``)
 
     def business_date(self) -> date | None:
         """The ledger's business date, read once per unit of work (a batch
@@ -120,20 +123,44 @@ class UnitOfWork:
 
     def get(self, cls: type[A], aggregate_id: UUID) -> A | None:
         if aggregate_id not in self.loaded:
-            try:
-                self.loaded[aggregate_id] = self.app.repository.get(aggregate_id, projector_func=project_events)
-            except AggregateNotFoundError:
+            if aggregate_id in self.prefetched:  # touched now: saved in the same order as without prefetch
+                self.loaded[aggregate_id] = self.prefetched.pop(aggregate_id)
+            elif aggregate_id in self.absent:
                 return None
+            else:
+                try:
+                    self.loaded[aggregate_id] = self.app.repository.get(aggregate_id, projector_func=project_events)
+                except AggregateNotFoundError:
+                    return None
         aggregate = self.loaded[aggregate_id]
         assert isinstance(aggregate, cls)
         return aggregate
 
+    def prefetch(self, ids: Iterable[UUID]) -> dict[UUID, Aggregate]:
+        """Load those of ``ids`` not loaded yet in one go (``load_many``: one
+        query on PostgreSQL); those not found are then known absent, so
+        ``get`` answers None without asking the store again. Returns the newly
+        loaded ones. A concurrent writer creating one of them meanwhile makes
+        the commit fail on its version, as it would without the prefetch."""
+        wanted = [i for i in dict.fromkeys(ids)
+                  if i not in self.loaded and i not in self.prefetched and i not in self.absent]
+        if not wanted:
+            return {}
+        found = load_many(self.app, wanted)
+        self.prefetched.update(found)
+        self.absent.update(i for i in wanted if i not in found)
+        return found
+
     def add(self, aggregate: Aggregate) -> None:
         self.loaded[aggregate.id] = aggregate
+        self.prefetched.pop(aggregate.id, None)
+        self.absent.discard(aggregate.id)
 
     def commit(self, tracking: Tracking | None = None) -> None:
         self.app.commit(list(self.loaded.values()), tracking)
         self.loaded.clear()
+        self.prefetched.clear()
+        self.absent.clear()
 
 
 class Ledger(Application):
@@ -380,6 +407,47 @@ class Ledger(Application):
             return Outcome("suspense", None, reason)
         received.route(*target, business_date)
         return Outcome("applied", target[1])
+
+    def prefetch_payments(self, work: UnitOfWork, payments: Sequence[PaymentInput]) -> None:
+        """Load, in a few queries for the whole batch, what ``payment_into``
+        reads for ``payments``: each bank payment (most are absent: known so
+        without a query each), the arrangement or debtor its reference names,
+        the debtors of those arrangements, and those debtors' arrangements."""
+        ids: list[UUID] = []
+        for payment in payments:
+            if payment.tx_id:
+                ids.append(BankPayment.create_id(payment.bank or "UNKNOWN", payment.tx_id))
+            try:  # normalised only: a reference ``_route`` refuses costs a wasted look-up at most
+                reference = compact_reference(payment.reference)
+            except (TypeError, ValueError, AttributeError):
+                continue
+            body = reference_body(reference)
+            if body.startswith(DEBTOR_PREFIX):
+                ids.append(Debtor.create_id(body[1:]))
+            elif body.startswith(ARRANGEMENT_PREFIX):
+                ids.append(Arrangement.create_id(reference))
+        self._prefetch_with_arrangements(work, ids)
+
+    def prefetch_transfers(self, work: UnitOfWork, transfers: Sequence[TransferInput]) -> None:
+        """``prefetch_payments`` for ``transfer_into``: each transfer named by
+        its id, its debtor and the debtor's arrangements."""
+        ids: list[UUID] = []
+        for transfer in transfers:
+            if transfer.transfer_id:
+                ids.append(FundTransfer.create_id(transfer.fund, transfer.transfer_id))
+            try:
+                ids.append(Debtor.create_id(valid_afm(transfer.afm)))
+            except (InvalidIdentifier, TypeError, ValueError):
+                continue
+        self._prefetch_with_arrangements(work, ids)
+
+    def _prefetch_with_arrangements(self, work: UnitOfWork, ids: list[UUID]) -> None:
+        found = work.prefetch(ids)
+        debtors = [a for a in found.values() if isinstance(a, Debtor)]
+        more = [Debtor.create_id(a.debtor_afm) for a in found.values() if isinstance(a, Arrangement)]
+        more += [UUID(i) for d in debtors for i in d.arrangement_ids]
+        found = work.prefetch(more)
+        work.prefetch(UUID(i) for d in found.values() if isinstance(d, Debtor) for i in d.arrangement_ids)
 
     def unreadable_payment_into(self, work: UnitOfWork, source: str, raw: bytes, reason: str) -> Outcome:
         """§2.4/P5: a payment message that cannot be read is kept in suspense,
