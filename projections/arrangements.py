@@ -54,22 +54,27 @@ class ArrangementsProjection(Projection):
         }
 
     def apply(self, conn: Connection, tables: dict[str, Table], events: Sequence[Decoded]) -> None:
-        touched = self.evolve(conn, tables["arrangements"], Arrangement, events)
-        scheduled = {str(d.event.originator_id) for d in events if d.name in ("Applied", "Scheduled")}
-        rows: list[dict[str, Any]] = []
-        schedule: list[dict[str, Any]] = []
-        for aggregate_id, a in touched.items():
+        touched, existing = self.evolve(conn, tables["arrangements"], Arrangement, events)
+        scheduled = {d.originator_id for d in events if d.name in ("Applied", "Scheduled")}
+        rows: list[Any] = []
+        schedule: list[Any] = []
+        for key, (a, _) in touched.items():
             assert isinstance(a, Arrangement)
-            rows.append({
-                "id": str(aggregate_id), "debtor_afm": a.debtor_afm, "payment_code": a.payment_code,
-                "scheme": a.scheme, "status": a.status, "applied_on": a.applied_on, "capital": a.capital,
-                "suspended_until": a.suspended_until, "starts_on": a.starts_on,
-                "needs_first_payment": a.needs_first_payment, "rejection_reason": a.rejection_reason,
-                "version": a.version, "state": self.state_of(a),
-            })
-            if str(aggregate_id) in scheduled:
-                schedule += [{"arrangement_id": str(aggregate_id), "number": i["number"], "opens_on": i["opens_on"],
-                              "due_date": i["due_date"], "capital": i["capital"], "interest": i["interest"]}
-                             for i in a.instalments]
-        self.replace(conn, tables["arrangements"], "id", [r["id"] for r in rows], rows)
-        self.replace(conn, tables["instalments"], "arrangement_id", sorted(scheduled), schedule)
+            rows.append((
+                key, a.debtor_afm, a.payment_code, a.scheme, a.status, _day(a.applied_on), _money(a.capital),
+                _day(a.suspended_until), _day(a.starts_on), a.needs_first_payment, a.rejection_reason, a.version,
+                self.state_of(a),
+            ))
+            if key in scheduled:
+                schedule += [(key, i["number"], _day(i["opens_on"]), _day(i["due_date"]), _money(i["capital"]),
+                              _money(i["interest"])) for i in a.instalments]
+        self.replace(conn, tables["arrangements"], "id", existing, rows)
+        self.replace(conn, tables["instalments"], "arrangement_id", sorted(scheduled & existing), schedule)
+
+
+def _day(value: Any) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _money(value: Any) -> str | None:
+    return None if value is None else str(value)

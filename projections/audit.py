@@ -3,16 +3,31 @@
 The payload is the stored event state as recorded (the ledger's JSON
 transcoding, so amounts and dates decode back to ``Decimal`` and ``date``);
 the reader drops the standard fields as the replayed audit view does.
+
+No event is decoded for this index: the stored JSON is copied as it is, the
+type comes from the topic, and the recorded time and business date are read
+from the head of the stored JSON, where the ledger's transcoding writes them
+(``{"timestamp":...,["originator_topic":...,]"business_date":...``); an event whose JSON starts
+otherwise is decoded to be sure.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, Text, insert
+from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, Text
 
 from projections.base import Decoded, Projection, bulk_insert
 from projections.db import Day
+
+HEAD = re.compile(
+    rb'\{"timestamp":\{"_type_":"datetime_iso","_data_":"([0-9T:.+-]+)"\}'
+    rb'(?:,"originator_topic":"[^"\\]*")?'
+    rb'(?:,"business_date":(?:\{"_type_":"date_iso","_data_":"(\d{4}-\d\d-\d\d)"\}|(null))[,}])?'
+)
 
 
 class AuditProjection(Projection):
@@ -36,11 +51,21 @@ class AuditProjection(Projection):
         }
 
     def apply(self, conn: Connection, tables: dict[str, Table], events: Sequence[Decoded]) -> None:
-        if not events:
-            return
-        rows = [{
-            "position": d.position, "aggregate_id": str(d.event.originator_id), "type": d.name, "topic": d.topic,
-            "version": d.event.originator_version, "business_date": getattr(d.event, "business_date", None),
-            "recorded_at": d.event.timestamp.isoformat(), "payload": d.notification.state.decode("utf-8"),
-        } for d in events]
+        rows: list[Any] = []
+        match = HEAD.match
+        for d in events:
+            head = match(d.state)
+            if head is not None and head.lastindex and head.lastindex >= 2:
+                recorded_at = datetime.fromisoformat(head.group(1).decode()).isoformat()
+                business_date = head.group(2).decode() if head.group(2) else None
+            else:  # not the usual head: as the domain event has them
+                recorded_at, business_date = self._from_event(d)
+            rows.append((d.position, d.originator_id, d.name, d.topic, d.originator_version, business_date,
+                         recorded_at, d.state.decode("utf-8")))
         bulk_insert(conn, tables["events"], rows)
+
+    @staticmethod
+    def _from_event(d: Decoded) -> tuple[str, str | None]:
+        event = d.event
+        found = getattr(event, "business_date", None)
+        return event.timestamp.isoformat(), found.isoformat() if isinstance(found, date) else found

@@ -2,33 +2,122 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import json
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, Notification
-from sqlalchemy import Connection, MetaData, Table, delete, insert
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    Mapper,
+    StoredEvent,
+    UUIDAsHex,
+)
+from eventsourcing.utils import resolve_topic
+from sqlalchemy import Connection, MetaData, Table, delete
 
 from aggregates.events import event_name
+from ledger.app import DateAsISO
 
 
-@dataclass(frozen=True)
+class Codec:
+    """Decodes stored events for the projections, cheaply and only when asked.
+
+    The states are decoded with ``json`` and a flat dispatch of the ledger's
+    transcodings (``Decimal``, ``date``, ``datetime``, ``UUID``), and domain
+    events are built as ``Mapper.to_domain_event`` builds them (it is used
+    as is for an event class that upcasts). Requires a mapper without cipher
+    or compressor (the runner checks)."""
+
+    def __init__(self, mapper: Mapper):
+        self.mapper = mapper
+        direct = {DecimalAsStr: Decimal, DatetimeAsISO: datetime.fromisoformat, UUIDAsHex: UUID,
+                  DateAsISO: date.fromisoformat}
+        decoders = {name: direct.get(type(t), t.decode) for name, t in mapper.transcoder.names.items()}
+
+        def hook(d: dict[str, Any]) -> Any:
+            if len(d) != 2:
+                return d
+            kind = d.get("_type_")
+            if kind is None or "_data_" not in d:
+                return d
+            return decoders[kind](d["_data_"])
+
+        self._decoder = json.JSONDecoder(object_hook=hook)
+        self._classes: dict[str, type] = {}
+        self._names: dict[str, str] = {}
+
+    def cls(self, topic: str) -> type:
+        found = self._classes.get(topic)
+        if found is None:
+            found = self._classes[topic] = resolve_topic(topic)
+        return found
+
+    def name(self, topic: str) -> str:
+        found = self._names.get(topic)
+        if found is None:
+            found = self._names[topic] = event_name(self.cls(topic))
+        return found
+
+    def fields(self, state: bytes) -> dict[str, Any]:
+        return self._decoder.decode(state.decode("utf-8"))
+
+    def event(self, d: Decoded) -> Any:
+        cls = self.cls(d.topic)
+        if getattr(cls, "class_version", 1) != 1:
+            return self.mapper.to_domain_event(StoredEvent(UUID(d.originator_id), d.originator_version, d.topic,
+                                                           d.state))
+        state = dict(d.fields)
+        if "class_version" in state:
+            return self.mapper.to_domain_event(StoredEvent(UUID(d.originator_id), d.originator_version, d.topic,
+                                                           d.state))
+        state["originator_id"] = UUID(d.originator_id)
+        state["originator_version"] = d.originator_version
+        event = object.__new__(cls)
+        object.__setattr__(event, "__dict__", state)
+        return event
+
+
 class Decoded:
-    """One notification of the log, decoded once per batch for every projection."""
+    """One notification of the log, read once per batch for every projection;
+    its state is decoded (``fields``) and its domain event built (``event``)
+    only if a projection asks, and then once."""
 
-    position: int
-    notification: Notification
-    event: Any
+    __slots__ = ("position", "originator_id", "originator_version", "topic", "state", "codec", "_fields", "_event")
 
-    @property
-    def topic(self) -> str:
-        return self.notification.topic
+    def __init__(self, position: int, originator_id: str, originator_version: int, topic: str, state: bytes,
+                 codec: Codec):
+        self.position = position
+        self.originator_id = originator_id
+        self.originator_version = originator_version
+        self.topic = topic
+        self.state = state
+        self.codec = codec
+        self._fields: dict[str, Any] | None = None
+        self._event: Any = None
 
     @property
     def name(self) -> str:
-        return event_name(self.event)
+        return self.codec.name(self.topic)
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The event's stored attributes (amounts and dates decoded)."""
+        if self._fields is None:
+            self._fields = self.codec.fields(self.state)
+        return self._fields
+
+    @property
+    def event(self) -> Any:
+        if self._event is None:
+            self._event = self.codec.event(self)
+        return self._event
 
 
 class Projection:
@@ -66,6 +155,31 @@ class Projection:
         """Apply a batch of events (already filtered to ``wants``) in ``conn``'s transaction."""
         raise NotImplementedError
 
+    # -- the aggregates kept between batches ------------------------------------
+
+    # How many aggregates a projection keeps decoded between batches (an
+    # aggregate whose events straddle batches is then not read back and
+    # decoded again); bounded, so memory stays flat however long the log.
+    CACHE = 1024
+
+    def begin(self, key: tuple[int, str], position: int, last: int) -> None:
+        """A batch for slot ``key`` from ``position`` to ``last`` starts. The
+        kept aggregates are valid only if they were left by the batch that
+        ended at ``position`` on that slot, and committed."""
+        if getattr(self, "_kept_at", None) != (key, position):
+            self._kept().clear()
+        self._kept_at: tuple[tuple[int, str], int] | None = None
+        self._next_at = (key, last)
+
+    def committed(self) -> None:
+        self._kept_at = self._next_at
+
+    def _kept(self) -> OrderedDict[str, list[Any]]:
+        kept = self.__dict__.get("_kept_entries")
+        if kept is None:
+            kept = self.__dict__["_kept_entries"] = OrderedDict()
+        return kept
+
     # -- helpers for read models that keep an aggregate's state ------------------
 
     def encode(self, value: Any) -> str:
@@ -75,7 +189,10 @@ class Projection:
         return self.transcoder.decode(text.encode("utf-8"))
 
     def state_of(self, aggregate: Aggregate) -> str:
-        return self.encode({k: v for k, v in aggregate.__dict__.items() if k != "_pending_events"})
+        encoder = self.__dict__.get("_state_encoder")
+        if encoder is None:
+            encoder = self.__dict__["_state_encoder"] = state_encoder(self.transcoder)
+        return encoder({k: v for k, v in aggregate.__dict__.items() if k != "_pending_events"})
 
     def aggregate_from(self, cls: type[Aggregate], state: str) -> Aggregate:
         aggregate = object.__new__(cls)
@@ -84,52 +201,103 @@ class Projection:
         return aggregate
 
     def evolve(
-        self, conn: Connection, table: Table, cls: type[Aggregate], events: Iterable[Decoded]
-    ) -> dict[UUID, Aggregate]:
-        """Load the aggregates the batch touches (one query), then apply their
-        events with the domain's own ``mutate`` (which refuses a skipped or
-        repeated version). Returns the touched aggregates."""
+        self, conn: Connection, table: Table, cls: type[Aggregate], events: Iterable[Decoded],
+        extra: tuple[str, ...] = (),
+    ) -> tuple[dict[str, list[Any]], set[str]]:
+        """Apply the batch's events to the aggregates they touch, with the
+        domain's own ``mutate`` (which refuses a skipped or repeated version):
+        each aggregate is taken from those kept since the last batch, else
+        read (one query for all) and decoded, and is written back ONCE per
+        batch by the caller. Returns ``{id: [aggregate, {extra column: value}]}``
+        for the touched aggregates, and the ids that already had a row."""
         events = list(events)
-        first: dict[UUID, Decoded] = {}
+        kept = self._kept()
+        touched: dict[str, list[Any]] = {}
+        wanted: list[str] = []
         for d in events:
-            first.setdefault(d.event.originator_id, d)
-        wanted = [str(i) for i, d in first.items() if d.event.originator_version != 1]
-        loaded: dict[UUID, Aggregate] = {}
+            key = d.originator_id
+            if key in touched:
+                continue
+            entry = kept.pop(key, None)
+            if entry is not None:
+                touched[key] = entry
+            elif d.originator_version != 1:
+                wanted.append(key)
+                touched[key] = [None, {}]
+            else:
+                touched[key] = [None, {c: None for c in extra}]
+        existing = {key for key, entry in touched.items() if entry[0] is not None}
+        columns = [table.c.id, table.c.state, *(table.c[c] for c in extra)]
         for chunk in _chunks(wanted, 900):
-            for row in conn.execute(table.select().with_only_columns(table.c.id, table.c.state)
-                                    .where(table.c.id.in_(chunk))):
-                loaded[UUID(row.id)] = self.aggregate_from(cls, row.state)
+            for row in conn.execute(table.select().with_only_columns(*columns).where(table.c.id.in_(chunk))):
+                touched[row.id] = [self.aggregate_from(cls, row.state), {c: row._mapping[c] for c in extra}]
+                existing.add(row.id)
         for d in events:
-            aggregate = loaded.get(d.event.originator_id)
-            loaded[d.event.originator_id] = d.event.mutate(aggregate)
-        return loaded
+            entry = touched[d.originator_id]
+            entry[0] = d.event.mutate(entry[0])
+        for key, entry in touched.items():
+            kept[key] = entry
+        while len(kept) > self.CACHE:
+            kept.popitem(last=False)
+        return touched, existing
 
     @staticmethod
-    def replace(conn: Connection, table: Table, key: str, ids: list[str], rows: list[dict[str, Any]]) -> None:
+    def replace(conn: Connection, table: Table, key: str, ids: Iterable[str], rows: list[Any]) -> None:
+        """Delete the rows of ``ids`` (those that may exist), then insert ``rows``."""
+        ids = list(ids)
         for chunk in _chunks(ids, 900):
             conn.execute(delete(table).where(table.c[key].in_(chunk)))
         bulk_insert(conn, table, rows)
 
 
-def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+def state_encoder(transcoder: JSONTranscoder) -> Callable[[Any], str]:
+    """``transcoder.encode`` to text, with the same output, through a flat
+    dispatch of the transcodings (the state of an arrangement is hundreds of
+    amounts and dates)."""
+    direct: dict[type, Callable[[Any], str]] = {DecimalAsStr: str, DatetimeAsISO: datetime.isoformat,
+                                                 DateAsISO: date.isoformat, UUIDAsHex: lambda u: u.hex}
+    by_type = {t: (tc.name, direct.get(type(tc), tc.encode)) for t, tc in transcoder.types.items()}
+
+    def default(o: Any) -> dict[str, Any]:
+        found = by_type.get(type(o))
+        if found is None:
+            return transcoder._encode_obj(o)  # raises the library's error
+        return {"_type_": found[0], "_data_": found[1](o)}
+
+    return json.JSONEncoder(default=default, separators=(",", ":"), ensure_ascii=False).encode
+
+
+def bulk_insert(conn: Connection, table: Table, rows: list[Any]) -> None:
     """Insert ``rows`` in ``conn``'s transaction: PostgreSQL ``COPY`` (psycopg 3's
     executemany sends a statement per row, multi-row VALUES are parsed
-    client-side: both measured several times slower), else executemany."""
+    client-side: both measured several times slower), else executemany.
+    A row is a dict (values as the columns' types take them) or a tuple in
+    column order already in the stored form (text for amounts and dates)."""
     if not rows:
         return
-    if conn.dialect.name != "postgresql":
-        conn.execute(insert(table), rows)
-        return
     columns = list(table.columns)
-    binders = [getattr(c.type, "process_bind_param", None) for c in columns]
-    names = ", ".join(f'"{c.name}"' for c in columns)
+    if isinstance(rows[0], dict):
+        converters = [_stored_form(c) for c in columns]
+        names = [c.name for c in columns]
+        rows = [tuple([convert(row.get(n)) if convert else row.get(n) for n, convert in zip(names, converters)])
+                for row in rows]
+    quoted = ", ".join(f'"{c.name}"' for c in columns)
+    if conn.dialect.name != "postgresql":
+        marks = ", ".join("?" for _ in columns)
+        conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})', rows)
+        return
     driver = conn.connection.driver_connection
-    with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+    with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+        write = copy.write_row
         for row in rows:
-            copy.write_row([
-                bind(row.get(c.name), None) if bind else row.get(c.name)
-                for c, bind in zip(columns, binders)
-            ])
+            write(row)
+
+
+def _stored_form(column: Any) -> Callable[[Any], Any] | None:
+    bind = getattr(column.type, "process_bind_param", None)
+    if bind is None:
+        return None
+    return lambda value: None if value is None else bind(value, None)
 
 
 def _chunks(values: list[Any], size: int) -> Iterable[list[Any]]:

@@ -87,50 +87,48 @@ class DebtTableProjection(Projection):
         }
 
     def apply(self, conn: Connection, tables: dict[str, Table], events: Sequence[Decoded]) -> None:
-        debtors: list[dict[str, Any]] = []
-        units: list[dict[str, Any]] = []
-        items: list[dict[str, Any]] = []
-        payments: list[dict[str, Any]] = []
-        joined: list[dict[str, Any]] = []
+        debtors: dict[str, dict[str, Any]] = {}  # registered in this batch: written once, as the batch leaves them
+        units: list[Any] = []
+        items: list[Any] = []
+        payments: list[Any] = []
+        joined: list[Any] = []
         credit: dict[str, Decimal] = {}
         versions: dict[str, int] = {}
         business_date = None
         for d in events:
+            if d.topic.startswith("keao:BusinessDay."):
+                business_date = d.event.business_date
+                continue
             e = d.event
             kind = d.name
-            if d.topic.startswith("keao:BusinessDay."):
-                business_date = e.business_date
-                continue
-            debtor_id = str(e.originator_id)
-            versions[debtor_id] = e.originator_version
+            debtor_id = d.originator_id
+            versions[debtor_id] = d.originator_version
             if kind == "Registered":
-                debtors.append({
+                debtors[debtor_id] = {
                     "id": debtor_id, "afm": e.afm, "name": e.name, "service": e.service,
                     "parent_afm": e.parent_afm, "amka": e.amka, "registered_on": e.business_date,
                     "created_on": e.timestamp.isoformat(), "credit": Decimal("0.00"), "version": 1,
-                })
+                }
             elif kind == "UnitAdded":
-                units.append({"position": d.position, "debtor_id": debtor_id, "unit_afm": e.unit_afm})
+                units.append((d.position, debtor_id, e.unit_afm))
             elif kind == "DebtTransferred":
                 for seq, item in enumerate(e.items):
-                    items.append({
-                        "item_id": item["item_id"], "debtor_id": debtor_id, "position": d.position, "seq": seq,
-                        "fund": item["fund"], "transfer_id": e.transfer_id, "period": item["period"],
-                        "kind": item["kind"], "amount": item["amount"], "due_date": item["due_date"],
-                        "received_on": item["received_on"],
-                    })
+                    items.append((item["item_id"], debtor_id, d.position, seq, item["fund"], e.transfer_id,
+                                  item["period"], item["kind"], str(item["amount"]), item["due_date"].isoformat(),
+                                  item["received_on"].isoformat()))
             elif kind == "ArrangementJoined":
-                joined.append({"position": d.position, "debtor_id": debtor_id, "arrangement_id": e.arrangement_id,
-                               "scheme": e.scheme, "joined_on": e.business_date})
+                joined.append((d.position, debtor_id, e.arrangement_id, e.scheme, e.business_date.isoformat()))
             elif kind == "DebtPaid":
                 for seq, part in enumerate(e.allocation):
-                    payments.append({
-                        "position": d.position, "seq": seq, "debtor_id": debtor_id, "item_id": part["item_id"],
-                        "tx_id": e.tx_id, "part": part["part"], "amount": part["amount"], "value_date": e.value_date,
-                    })
+                    payments.append((d.position, seq, debtor_id, part["item_id"], e.tx_id, part["part"],
+                                     str(part["amount"]), e.value_date.isoformat()))
                 credit[debtor_id] = credit.get(debtor_id, Decimal("0.00")) + e.credit
+        for debtor_id, row in debtors.items():
+            row["version"] = versions.pop(debtor_id)
+            if debtor_id in credit:
+                row["credit"] = row["credit"] + credit.pop(debtor_id)
         t = tables
-        for table, rows in ((t["debtors"], debtors), (t["units"], units), (t["items"], items),
+        for table, rows in ((t["debtors"], list(debtors.values())), (t["units"], units), (t["items"], items),
                             (t["payments"], payments), (t["arrangements"], joined)):
             bulk_insert(conn, table, rows)
         if credit:

@@ -22,7 +22,7 @@ from ledger.app import Ledger
 from ledger.errors import BadInput
 from projections.arrangements import ArrangementsProjection
 from projections.audit import AuditProjection
-from projections.base import Decoded, Projection
+from projections.base import Codec, Decoded, Projection
 from projections.db import engine_for, meta, projection_state, projection_tracking
 from projections.debt_table import DebtTableProjection
 from projections.suspense import SuspenseProjection
@@ -65,6 +65,12 @@ class Runner:
         self.projections: dict[str, Projection] = {
             p.name: p(app.mapper.transcoder) for p in PROJECTIONS  # type: ignore[arg-type]
         }
+        self.codec = Codec(app.mapper)
+        if self.engine.dialect.name == "postgresql":
+            recorder = app.recorder
+            self.log_table = f'"{recorder.datastore.schema}"."{recorder.events_table_name}"'
+        else:
+            self.log_table = None
         self._ready = False
 
     # -- setup --------------------------------------------------------------------
@@ -104,9 +110,26 @@ class Runner:
     # -- one batch ----------------------------------------------------------------
 
     def read(self, after: int) -> list[Decoded]:
+        """The next batch of the log after ``after``, undecoded (each
+        projection decodes what it needs, once per event)."""
+        codec = self.codec
+        if self.engine.dialect.name == "postgresql":
+            # Straight from the events table, rows as tuples (the recorder's
+            # dict rows and UUID objects cost more than the rest of a read).
+            table = self.log_table
+            with self.engine.connect() as conn:
+                cursor = conn.connection.driver_connection.cursor()
+                cursor.execute(
+                    f"SELECT notification_id, originator_id::text, originator_version, topic, state FROM {table} "
+                    "WHERE notification_id > %s ORDER BY notification_id LIMIT %s",
+                    (after, self.batch_size), prepare=True)
+                rows = cursor.fetchall()
+                cursor.close()
+                conn.rollback()
+            return [Decoded(p, i, v, t, s, codec) for p, i, v, t, s in rows]
         notifications = self.app.recorder.select_notifications(after + 1, self.batch_size)
-        to_event = self.app.mapper.to_domain_event
-        return [Decoded(n.id, n, to_event(n)) for n in notifications]
+        return [Decoded(n.id, str(n.originator_id), n.originator_version, n.topic, n.state, codec)
+                for n in notifications]
 
     def apply_batch(self, targets: Sequence[tuple[Projection, int, str, int]], batch: Sequence[Decoded],
                     per_event: bool = False) -> None:
@@ -121,10 +144,13 @@ class Runner:
                     moved[(p.name, v, s)] = max(moved[(p.name, v, s)], d.position)
             return
         last = batch[-1].position
+        applied = []
         with self.engine.begin() as conn:
             for p, version, slot, position in targets:
                 if position >= last:
                     continue
+                p.begin((version, slot), position, last)
+                applied.append(p)
                 claimed = conn.execute(
                     update(projection_tracking)
                     .where(and_(projection_tracking.c.name == p.name, projection_tracking.c.version == version,
@@ -133,9 +159,16 @@ class Runner:
                 )
                 if claimed.rowcount != 1:
                     raise Conflict(p.name)
-                events = [d for d in batch if d.position > position and p.wants(d)]
+                if p.prefixes is None:
+                    events = list(batch) if position < batch[0].position else \
+                        [d for d in batch if d.position > position]
+                else:
+                    prefixes = p.prefixes
+                    events = [d for d in batch if d.topic.startswith(prefixes) and d.position > position]
                 if events:
                     p.apply(conn, p.tables(slot, version), events)
+        for p in applied:
+            p.committed()
 
     def _retrying(self, step: Callable[[], Any]) -> Any:
         for attempt in range(20):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, Text, insert
+from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, Text
 
 from aggregates.payment import BankPayment
 from projections.base import Decoded, Projection, bulk_insert
@@ -58,35 +58,36 @@ class SuspenseProjection(Projection):
 
     def apply(self, conn: Connection, tables: dict[str, Table], events: Sequence[Decoded]) -> None:
         table = tables["payments"]
-        touched = self.evolve(conn, table, BankPayment, events)
-        first_suspense: dict[str, int] = {}
+        touched, existing = self.evolve(conn, table, BankPayment, events, extra=("suspense_position",))
         conflicts: list[dict[str, Any]] = []
         for d in events:
-            if d.name in SUSPENSE_EVENTS:
-                first_suspense.setdefault(str(d.event.originator_id), d.position)
-            if d.name == "ConflictingDuplicate":
+            name = d.name
+            if name in SUSPENSE_EVENTS:
+                known = touched[d.originator_id][1]
+                if known.get("suspense_position") is None:
+                    known["suspense_position"] = d.position
+            if name == "ConflictingDuplicate":
                 c = {**d.event.content, "reason": d.event.reason}
-                conflicts.append({"position": d.position, "payment_id": str(d.event.originator_id),
+                conflicts.append({"position": d.position, "payment_id": d.originator_id,
                                   **{k: c.get(k) for k in ("tx_id", "bank", "reference", "amount", "value_date",
                                                            "reason")}})
-        ids = [str(i) for i in touched]
-        known = {}
-        if ids:
-            for row in conn.execute(table.select().with_only_columns(table.c.id, table.c.suspense_position)
-                                    .where(table.c.id.in_(ids))):
-                known[row.id] = row.suspense_position
-        rows = []
-        for aggregate_id, p in touched.items():
+        rows: list[Any] = []
+        for key, (p, known) in touched.items():
             assert isinstance(p, BankPayment)
-            key = str(aggregate_id)
             f = p.fields
-            rows.append({
-                "id": key, "tx_id": f["tx_id"], "bank": f["bank"], "reference": f["reference"],
-                "amount": f["amount"], "value_date": f["value_date"], "status": p.status, "reason": p.reason,
-                "source": p.source, "target": p.target, "target_id": p.target_id,
-                "suspense_position": known.get(key) or first_suspense.get(key),
-                "version": p.version, "state": self.state_of(p),
-            })
-        self.replace(conn, table, "id", ids, rows)
+            rows.append((
+                key, f["tx_id"], f["bank"], f["reference"], _money(f["amount"]), _day(f["value_date"]), p.status,
+                p.reason, p.source, p.target, p.target_id, known.get("suspense_position"), p.version,
+                self.state_of(p),
+            ))
+        self.replace(conn, table, "id", existing, rows)
         if conflicts:
             bulk_insert(conn, tables["conflicts"], conflicts)
+
+
+def _day(value: Any) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _money(value: Any) -> str | None:
+    return None if value is None else str(value)
