@@ -347,15 +347,18 @@ def show_suspense(as_json: JsonFlag = False) -> None:
 
 
 @cli.command("audit")
-def audit(ident: Annotated[str, typer.Argument(metavar="ID")], as_json: JsonFlag = False) -> None:
-    """The full event history of an arrangement (id or payment code) or a debtor (ΑΦΜ)."""
-    entries = projected.audit(projection_runner(), ident)
+def audit(ident: Annotated[str, typer.Argument(metavar="ID")], as_of: AsOf = None, as_json: JsonFlag = False) -> None:
+    """The full event history of an arrangement (id or payment code) or a debtor (ΑΦΜ);
+    with --as-of, the history as the ledger held it on that business date."""
+    day = parse_date(as_of, "--as-of")
+    entries = projected.audit(projection_runner(), ident, day)
     if as_json:
         print_json(entries)
         return
     rows = [{**e, "payload": " ".join(f"{k}={text(v)}" for k, v in e["payload"].items() if k != "key")[:120]}
             for e in entries]
-    console.print(table(f"Audit trail of {ident}", rows, ["position", "business_date", "type", "version", "payload"]))
+    title = f"Audit trail of {ident}" + (f" as of {day}" if day else "")
+    console.print(table(title, rows, ["position", "business_date", "type", "version", "payload"]))
 
 
 @cli.command("delimitations")

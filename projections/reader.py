@@ -120,7 +120,11 @@ class ProjectionReader:
                                 "value_date": c.value_date, "reason": c.reason, "source": None})
         return entries
 
-    def audit(self, ref: str) -> list[dict[str, Any]]:
+    def audit(self, ref: str, as_of: date | None = None) -> list[dict[str, Any]]:
+        """The ordered history of an arrangement or a debtor (and its
+        arrangements); with ``as_of``, the history as the ledger held it on
+        that business date: the events whose business date is on or before
+        it (an event without a business date is left out)."""
         if ref.isdigit() and len(ref) == 9:
             debtor = self.debtor(ref)
             ids = [str(debtor.id), *debtor.arrangement_ids]
@@ -129,7 +133,10 @@ class ProjectionReader:
         t = self.t["audit.events"]
         decode = self._arrangements.decode
         entries = []
-        for r in self.conn.execute(select(t).where(t.c.aggregate_id.in_(ids)).order_by(t.c.position)):
+        query = select(t).where(t.c.aggregate_id.in_(ids))
+        if as_of is not None:
+            query = query.where(t.c.business_date <= as_of)
+        for r in self.conn.execute(query.order_by(t.c.position)):
             payload = {k: v for k, v in decode(r.payload).items() if k not in views.STANDARD_FIELDS}
             entries.append({"position": r.position, "type": r.type, "aggregate_id": r.aggregate_id,
                             "version": r.version, "business_date": r.business_date,
@@ -172,9 +179,9 @@ def suspense(runner: Runner) -> list[dict[str, Any]]:
         return reader.suspense()
 
 
-def audit(runner: Runner, ref: str) -> list[dict[str, Any]]:
+def audit(runner: Runner, ref: str, as_of: date | None = None) -> list[dict[str, Any]]:
     with reading(runner) as reader:
-        return reader.audit(ref)
+        return reader.audit(ref, as_of)
 
 
 __all__ = ["ProjectionReader", "arrangement_view", "audit", "clearance", "debt_table", "reading", "suspense"]

@@ -1,0 +1,73 @@
+"""``ledger audit ID --as-of D``: the history as the ledger held it on business
+date D (the events whose business date is on or before D), from the audit
+projection, equal to the replayed audit cut at D (both stores)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+
+from bench.history import generate
+from ledger import views
+from ledger.app import Ledger
+from ledger.cli import main as cli_main
+from projections import reader
+from projections.runner import Runner
+
+
+def cut(entries: list[dict], day: date) -> list[dict]:
+    return [e for e in entries if e["business_date"] is not None and e["business_date"] <= day]
+
+
+def run_cli(db_url: str, *args: str, capsys) -> tuple[int, str, str]:
+    capsys.readouterr()
+    argv = sys.argv
+    sys.argv = ["ledger", "--db", db_url, *args]
+    try:
+        cli_main()
+        status = 0
+    except SystemExit as done:
+        status = done.code if isinstance(done.code, int) else 1
+    finally:
+        sys.argv = argv
+    out = capsys.readouterr()
+    return status, out.out, out.err
+
+
+def test_audit_as_of_a_date_is_the_history_held_then(db_url: str, capsys) -> None:
+    app = Ledger(db_url)
+    try:
+        generate(app, seed=8, debtors=6, months=6)  # closes of day on the 4th of each month from 2021-01-04
+        runner = Runner(app, db_url, batch_size=50)
+        runner.catch_up()
+        afms = [app.repository.get(n.originator_id).afm for n in app.notifications(["keao:Debtor.Registered"])]
+        debtor = max(afms, key=lambda afm: len(app.debtor(afm).arrangement_ids))
+        arrangement_ids = app.debtor(debtor).arrangement_ids
+        assert arrangement_ids, "the generated history has a debtor with arrangements"
+        full = views.audit(app, debtor)
+        assert reader.audit(runner, debtor) == full
+        days = sorted({e["business_date"] for e in full})
+        checked = 0
+        for day in (days[0], days[len(days) // 2], date(2021, 3, 31), days[-1], date(2030, 1, 1)):
+            expected = cut(full, day)
+            assert reader.audit(runner, debtor, day) == expected, day
+            for arrangement_id in arrangement_ids:
+                assert reader.audit(runner, arrangement_id, day) == cut(views.audit(app, arrangement_id), day)
+            checked += 0 < len(expected) < len(full)
+        assert checked >= 2  # some dates cut the history somewhere in the middle
+        assert reader.audit(runner, debtor, date(2020, 12, 31)) == []  # before anything was recorded
+        assert reader.audit(runner, debtor, date(2030, 1, 1)) == full
+
+        middle = days[len(days) // 2]
+        status, out, err = run_cli(db_url, "audit", debtor, "--as-of", middle.isoformat(), "--json", capsys=capsys)
+        assert status == 0, err
+        shown = json.loads(out)
+        assert [e["position"] for e in shown] == [e["position"] for e in cut(full, middle)]
+        assert all(e["business_date"] <= middle.isoformat() for e in shown)
+        status, out, err = run_cli(db_url, "audit", debtor, "--as-of", middle.isoformat(), capsys=capsys)
+        assert status == 0 and f"as of {middle}" in out, err
+        status, out, err = run_cli(db_url, "audit", debtor, "--as-of", "2021-13-01", capsys=capsys)
+        assert status == 2 and "--as-of" in err and len(err.strip().splitlines()) == 1
+    finally:
+        app.close()
