@@ -74,7 +74,9 @@ def fill(url: str, count: int) -> int:
     events = template()
     afms = sorted({m.group(0) for e in events for m in re.finditer(rb"(?<!\d)100000\d\d\d(?!\d)", e.state)})
     ids = sorted({str(e.originator_id).encode() for e in events})
-    tokens = re.compile(b"|".join(re.escape(t) for t in [*afms, *ids]))
+    # Any UUID or ΑΦΜ-like run, replaced when it is one of the template's (an
+    # alternation of the thousand literal tokens took ~1.5 ms an event).
+    tokens = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|100000\d\d\d")
     day_topic = "keao:BusinessDay."
     app = Ledger(url)  # creates the event store's tables
     table = f'"{app.recorder.datastore.schema}"."{app.recorder.events_table_name}"'
@@ -102,7 +104,7 @@ def fill(url: str, count: int) -> int:
             pending.append(StoredEvent(
                 originator_id=UUID(mapping[str(e.originator_id).encode()].decode()),
                 originator_version=e.originator_version, topic=e.topic,
-                state=tokens.sub(lambda m: mapping[m.group(0)], e.state),
+                state=tokens.sub(lambda m: mapping.get(m.group(0), m.group(0)), e.state),
             ))
             written += 1
             if len(pending) >= 20_000 or written >= count:
