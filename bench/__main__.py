@@ -31,21 +31,23 @@ SIZES = {"quick": (2_000, 200), "full": (100_000, 1_000)}
 MEMORY_GROWTH_TARGET = 1.25  # peak memory at 4x the events ≤ 1.25x the small size's
 
 
-def suite(debtors: int, sample: int, seed: int = 2556) -> list[dict[str, Any]]:
-    """One seeded ledger: close_day (on two copies), then queries on the closed one."""
+def suite(debtors: int, sample: int, seed: int = 2556, baselines: bool = True) -> list[dict[str, Any]]:
+    """One seeded ledger: close_day (on copies), then queries on the seeded one.
+    Without ``baselines`` (the small size of ``memory``) only the measured paths run."""
     from bench import close_day, queries
     from bench.common import fresh_schema
 
     with fresh_schema("seeded") as seeded:
         extra = close_day.seed_closed(seeded, debtors, seed)
-        lines = [close_day.measure(seeded, debtors, **extra)]
-        lines.append(queries.measure(seeded, debtors, sample, seed))
+        lines = [close_day.measure(seeded, debtors, baseline=baselines, **extra)]
+        lines.append(queries.measure(seeded, debtors, sample, seed, baseline=baselines))
     return lines
 
 
-def run_suite(debtors: int, sample: int, echo: bool) -> list[dict[str, Any]]:
+def run_suite(debtors: int, sample: int, echo: bool, baselines: bool = True) -> list[dict[str, Any]]:
     """``suite`` in a fresh process, for that size's own peak memory."""
-    command = [sys.executable, "-m", "bench", "suite", "--debtors", str(debtors), "--sample", str(sample)]
+    command = [sys.executable, "-m", "bench", "suite", "--debtors", str(debtors), "--sample", str(sample),
+               *([] if baselines else ["--no-baselines"])]
     done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
     lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     if echo:
@@ -87,12 +89,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes: the whole of `all` in under 3 minutes")
     parser.add_argument("--debtors", type=int)
     parser.add_argument("--sample", type=int)
+    parser.add_argument("--no-baselines", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     debtors, sample = SIZES["quick" if args.quick else "full"]
     debtors, sample = args.debtors or debtors, args.sample or sample
     started = time.perf_counter()
     if args.name == "suite":
-        suite(debtors, sample)
+        suite(debtors, sample, baselines=not args.no_baselines)
     elif args.name == "close_day":
         from bench import close_day
 
@@ -105,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
         external(args.name, args.quick)
     else:
         large = run_suite(debtors, sample, echo=args.name == "all")
-        small = run_suite(debtors // 4, max(sample // 4, 20), echo=False)
+        small = run_suite(debtors // 4, max(sample // 4, 20), echo=False, baselines=False)
         memory(small, large, debtors // 4, debtors)
         if args.name == "all":
             external("rebuild", args.quick)

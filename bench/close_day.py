@@ -79,7 +79,7 @@ def seed_closed(schema: str, debtors: int, seed: int = 2556, processes: int = 2)
 
 
 def measure(seeded: str, debtors: int, profile: bool = False, processes: int | None = None,
-            **extra: Any) -> dict[str, Any]:
+            baseline: bool = True, **extra: Any) -> dict[str, Any]:
     """Copy the ``seeded`` schema and close the month end on each copy: the
     naive loop, ``close_day`` in one process, and in ``processes`` (by default
     PROCESSES from 20,000 debtors: below that, starting the processes costs
@@ -87,19 +87,24 @@ def measure(seeded: str, debtors: int, profile: bool = False, processes: int | N
     if processes is None:
         processes = PROCESSES if debtors >= 20_000 else 1
     with fresh_schema("close") as schema, fresh_schema("naive") as naive, fresh_schema("single") as single:
-        copy_schema(seeded, naive)
+        if baseline:
+            copy_schema(seeded, naive)
         copy_schema(seeded, single)
         if processes > 1:
             copy_schema(seeded, schema)
-        note("close_day: naive baseline ...")
-        base_s, live, base_events, _ = timed_close(naive, lambda ledger: naive_close(ledger, MONTH_END))
-        note(f"close_day: baseline {live} arrangements in {base_s:.2f}s; Ledger.close_day ...")
+        base_s, live, base_events = None, 0, None
+        if baseline:
+            note("close_day: naive baseline ...")
+            base_s, live, base_events, _ = timed_close(naive, lambda ledger: naive_close(ledger, MONTH_END))
+            note(f"close_day: baseline {live} arrangements in {base_s:.2f}s; Ledger.close_day ...")
         if profile:
             from pyinstrument import Profiler
 
             profiler = Profiler()
             profiler.start()
-        one_s, _, one_events, rss_growth = timed_close(single, lambda ledger: ledger.close_day(MONTH_END))
+        one_s, one_live, one_events, rss_growth = timed_close(single, lambda ledger: ledger.close_day(MONTH_END))
+        live = live or one_live
+        base_events = base_events or one_events
         if profile:
             profiler.stop()
             note(profiler.output_text(unicode=False, color=False))
@@ -111,10 +116,10 @@ def measure(seeded: str, debtors: int, profile: bool = False, processes: int | N
             if recorded != base_events:
                 raise AssertionError(f"close_day recorded {recorded} (events, digest), the naive loop {base_events}")
     return emit(
-        "close_day", live / seconds, "arrangements/s", live / base_s, TARGET,
+        "close_day", live / seconds, "arrangements/s", live / base_s if base_s else None, TARGET,
         size=debtors, arrangements=live, processes=processes, one_process_per_s=round(live / one_s, 1),
         events_recorded=events[0], seconds=round(seconds, 2), one_process_seconds=round(one_s, 2),
-        baseline_seconds=round(base_s, 2), peak_rss_mb=peak_rss_mb(), close_rss_growth_mb=round(rss_growth, 1),
+        baseline_seconds=round(base_s, 2) if base_s else None, peak_rss_mb=peak_rss_mb(), close_rss_growth_mb=round(rss_growth, 1),
         day=MONTH_END, **extra, machine=machine(),
     )
 
