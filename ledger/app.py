@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -470,7 +471,7 @@ class Ledger(Application):
         if amount <= ZERO:
             return None, f"amount {amount} is not more than zero (P5)"
         try:
-            reference = valid_reference(reference)
+            reference = _valid_reference(reference)
         except InvalidIdentifier as error:
             return None, f"{error.reason} (C10)"
         body = reference_body(reference)
@@ -480,9 +481,10 @@ class Ledger(Application):
             if debtor is None:
                 return None, f"debtor identity code {reference} names no debtor (P2)"
             held = _held_items(self._arrangements(work, debtor))
-            owed = (b.outstanding for b in debtor.balances(value_date, self.settings.surcharges, held)
-                    if b.item["item_id"] not in held)
-            if not any(amount_owed > ZERO for amount_owed in owed):
+            if not _owes_principal(debtor, value_date, self.settings, held) and not any(
+                b.outstanding > ZERO for b in debtor.balances(value_date, self.settings.surcharges, held)
+                if b.item["item_id"] not in held
+            ):
                 return None, f"debtor {debtor.afm} owes nothing outside arrangements (P2)"
             debtor.pay(receipt_id, value_date, amount, self.settings.surcharges, held)
             return ("debtor", debtor.afm), ""
@@ -625,6 +627,24 @@ def _pages(ids: Iterator[UUID], size: int) -> Iterator[list[UUID]]:
             page = []
     if page:
         yield page
+
+
+@lru_cache(maxsize=65_536)
+def _valid_reference(reference: str) -> str:
+    """``valid_reference``, remembered: an arrangement's code is paid every month
+    and its ISO 7064 check was 5% of a consumer batch (a refused one is not kept)."""
+    return valid_reference(reference)
+
+
+def _owes_principal(debtor: Debtor, as_of: date, settings: Settings, held: set[str]) -> bool:
+    """Some item outside ``held`` has principal unpaid on ``as_of``: then it owes
+    (its unpaid surcharge is never negative), known without computing any
+    surcharge; only otherwise do the surcharges decide (P2)."""
+    return any(
+        debtor.balance(item, as_of, settings.surcharges, frozen=True).unpaid_principal > ZERO
+        for item in debtor.items.values()
+        if item["received_on"] <= as_of and item["item_id"] not in held
+    )
 
 
 def _held_items(arrangements: Sequence[Arrangement]) -> set[str]:
