@@ -19,9 +19,17 @@ Design
   arrangement timeline), so a projected answer equals the replayed one by
   construction, for a few indexed reads of one debtor instead of a replay.
 * **Runner** (``projections.runner.Runner``): reads the notification log in
-  order from the lowest tracked position, in batches (2,000 by default),
-  decodes each event once and applies the batch to every projection's tables
-  and moves each projection's tracking position in ONE transaction. The
+  order from the lowest tracked position, in batches (5,000 by default),
+  and applies the batch to every projection's tables and moves each
+  projection's tracking position in ONE transaction. An event is decoded
+  only if a projection needs it, and then once (``base.Decoded``, with a
+  flat dispatch of the ledger's transcodings); the audit index decodes none
+  (it copies the stored JSON and reads the recorded time and business date
+  from its head). Projections that keep an aggregate's state apply a batch's
+  events to it in memory and write each touched row ONCE per batch; up to
+  ``Projection.CACHE`` aggregates are kept decoded between committed batches
+  (valid only for the slot and position they were left at), so memory stays
+  flat. Rows go in with ``COPY`` on PostgreSQL. The
   tracking row is claimed first with a compare-and-set on the position read,
   so concurrent runners, or a runner killed at any point, never apply an event
   twice or skip one. It works on SQLite and PostgreSQL (the library's

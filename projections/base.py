@@ -37,19 +37,7 @@ class Codec:
 
     def __init__(self, mapper: Mapper):
         self.mapper = mapper
-        direct = {DecimalAsStr: Decimal, DatetimeAsISO: datetime.fromisoformat, UUIDAsHex: UUID,
-                  DateAsISO: date.fromisoformat}
-        decoders = {name: direct.get(type(t), t.decode) for name, t in mapper.transcoder.names.items()}
-
-        def hook(d: dict[str, Any]) -> Any:
-            if len(d) != 2:
-                return d
-            kind = d.get("_type_")
-            if kind is None or "_data_" not in d:
-                return d
-            return decoders[kind](d["_data_"])
-
-        self._decoder = json.JSONDecoder(object_hook=hook)
+        self._decode = state_decoder(mapper.transcoder)
         self._classes: dict[str, type] = {}
         self._names: dict[str, str] = {}
 
@@ -66,7 +54,7 @@ class Codec:
         return found
 
     def fields(self, state: bytes) -> dict[str, Any]:
-        return self._decoder.decode(state.decode("utf-8"))
+        return self._decode(state.decode("utf-8"))
 
     def event(self, d: Decoded) -> Any:
         cls = self.cls(d.topic)
@@ -186,7 +174,10 @@ class Projection:
         return self.transcoder.encode(value).decode("utf-8")
 
     def decode(self, text: str) -> Any:
-        return self.transcoder.decode(text.encode("utf-8"))
+        decoder = self.__dict__.get("_state_decoder")
+        if decoder is None:
+            decoder = self.__dict__["_state_decoder"] = state_decoder(self.transcoder)
+        return decoder(text)
 
     def state_of(self, aggregate: Aggregate) -> str:
         encoder = self.__dict__.get("_state_encoder")
@@ -248,6 +239,24 @@ class Projection:
         for chunk in _chunks(ids, 900):
             conn.execute(delete(table).where(table.c[key].in_(chunk)))
         bulk_insert(conn, table, rows)
+
+
+def state_decoder(transcoder: JSONTranscoder) -> Callable[[str], Any]:
+    """``transcoder.decode`` of text, with the same result, through a flat
+    dispatch of the transcodings."""
+    direct: dict[type, Callable[[str], Any]] = {DecimalAsStr: Decimal, DatetimeAsISO: datetime.fromisoformat,
+                                                 UUIDAsHex: UUID, DateAsISO: date.fromisoformat}
+    decoders = {name: direct.get(type(t), t.decode) for name, t in transcoder.names.items()}
+
+    def hook(d: dict[str, Any]) -> Any:
+        if len(d) != 2:
+            return d
+        kind = d.get("_type_")
+        if kind is None or "_data_" not in d:
+            return d
+        return decoders[kind](d["_data_"])  # an unknown type: KeyError, as the library refuses it
+
+    return json.JSONDecoder(object_hook=hook).decode
 
 
 def state_encoder(transcoder: JSONTranscoder) -> Callable[[Any], str]:

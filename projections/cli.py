@@ -59,7 +59,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON inst
 @projections_cli.command("rebuild")
 def rebuild(
     name: Annotated[Optional[str], typer.Argument(help="One projection (default: all of them)")] = None,
-    batch: Annotated[int, typer.Option("--batch", help="Events per transaction")] = 2000,
+    batch: Annotated[int, typer.Option("--batch", help="Events per transaction")] = 5000,
 ) -> None:
     """Rebuild from zero into new tables while the old ones answer, then switch (blue/green)."""
     from ledger.errors import BadInput

@@ -28,7 +28,7 @@ from projections.debt_table import DebtTableProjection
 from projections.suspense import SuspenseProjection
 
 PROJECTIONS = (DebtTableProjection, ArrangementsProjection, SuspenseProjection, AuditProjection)
-BATCH = 2000
+BATCH = 5000
 SLOTS = ("a", "b")
 
 Progress = Callable[[int, int], None]  # (position, head)
