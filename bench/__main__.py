@@ -80,7 +80,15 @@ def memory(small: list[dict[str, Any]], large: list[dict[str, Any]], small_size:
          lower_is_better=True, sizes=[small_size, large_size], peak_rss_mb=[peak_small, peak_large],
          close_day_rss_mb=[by_small["close_day"]["peak_rss_mb"], by_large["close_day"]["peak_rss_mb"]],
          queries_rss_mb=[by_small["queries"]["peak_rss_mb"], by_large["queries"]["peak_rss_mb"]],
+         read_models_catch_up_rss_mb=[by_small["queries"].get("peak_rss_after_read_models_catch_up_mb"),
+                                      by_large["queries"].get("peak_rss_after_read_models_catch_up_mb")],
+         growth_without_read_models=round(_without_read_models(by_large) / _without_read_models(by_small), 2),
          close_day_events=events.get("close_day"), machine=machine())
+
+
+def _without_read_models(lines: dict[str, dict[str, Any]]) -> float:
+    """Peak RSS of seeding, close_day and the replayed views, before the read models catch up."""
+    return max(lines["close_day"]["peak_rss_mb"], lines["queries"].get("peak_rss_before_read_models_mb") or 0)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -71,7 +71,9 @@ def measure(schema: str, debtors: int, sample: int, seed: int = 2556, baseline: 
     afms = [afm_for(FIRST_AFM + n) for n in rng.sample(range(debtors), min(sample, debtors))]
     days = [AS_OF_FIRST + (AS_OF_LAST - AS_OF_FIRST) * rng.random() for _ in afms]
     as_of = dict(zip(afms, days))
+    rss_before = peak_rss_mb()
     source, debt_now, clearance_now = current_queries(ledger, url)
+    rss_caught_up = peak_rss_mb()
     results = {
         "debt_table": timed(debt_now, afms),
         "clearance": timed(clearance_now, afms),
@@ -90,7 +92,8 @@ def measure(schema: str, debtors: int, sample: int, seed: int = 2556, baseline: 
     extra |= {f"baseline_{name}_p95_ms": round(p95, 2) for name, (_, p95) in replayed.items()}
     return emit("queries", worst, "ms (p95, worst of 4)", worst_baseline, TARGET_MS, lower_is_better=True,
                 size=debtors, sampled=len(afms), current_from=source, baseline_is="views replay, current date",
-                **extra, peak_rss_mb=peak_rss_mb(), machine=machine())
+                **extra, peak_rss_mb=peak_rss_mb(), peak_rss_before_read_models_mb=rss_before,
+                peak_rss_after_read_models_catch_up_mb=rss_caught_up, machine=machine())
 
 
 def run(debtors: int, sample: int, seed: int = 2556, processes: int = 2) -> dict[str, Any]:
