@@ -30,7 +30,7 @@ from decimal import Decimal
 from typing import Any
 
 from aggregates.calendar import add_months
-from aggregates.references import creditor_reference, debtor_identity_code
+from aggregates.references import arrangement_payment_code, creditor_reference, debtor_identity_code
 from aggregates.schemes.base import ApplicationForm, OpenItem, Rejection
 from ledger.app import Ledger, PaymentInput, TransferInput, TransferItem, UnitOfWork
 from ledger.demo import SURNAMES, afm_for
@@ -260,8 +260,7 @@ class Workload:
 
 
 def _payment_code(settings: Settings, a: Apply, afm: str) -> str:
-    from aggregates.references import arrangement_payment_code
-
+    """C10: the code the ledger gives the debtor's first arrangement."""
     return arrangement_payment_code(settings.scheme(a.scheme).code, afm, 1)
 
 
