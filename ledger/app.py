@@ -20,7 +20,6 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Notification, Tracking, Transcoding
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.sql import SQL, Composed
-from stdnum.iso11649 import compact as compact_reference
 
 from aggregates.arrangement import LIVE, Arrangement
 from aggregates.business_day import BUSINESS_DAY_ID, BusinessDay
@@ -427,9 +426,11 @@ class Ledger(Application):
         for payment in payments:
             if payment.tx_id:
                 ids.append(BankPayment.create_id(payment.bank or "UNKNOWN", payment.tx_id))
-            try:  # normalised only: a reference ``_route`` refuses costs a wasted look-up at most
-                reference = compact_reference(payment.reference)
-            except (TypeError, ValueError, AttributeError):
+            # Normalised only (the ISO 11649 print form, not checked): a reference ``_route``
+            # refuses, or one written otherwise, costs a wasted look-up at most.
+            try:
+                reference = "".join(payment.reference.split()).upper()
+            except (TypeError, AttributeError):
                 continue
             body = reference_body(reference)
             if body.startswith(DEBTOR_PREFIX):
