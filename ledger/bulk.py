@@ -10,13 +10,25 @@ way: the same mapper, the same projector.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from itertools import groupby
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    Mapper,
+    StoredEvent,
+    UUIDAsHex,
+    find_id_convertor,
+)
+from eventsourcing.utils import resolve_topic
 from eventsourcing.postgres import PostgresAggregateRecorder
 from psycopg.sql import SQL, Identifier
 
@@ -53,7 +65,7 @@ def load_many(app: Application, ids: Sequence[UUID]) -> dict[UUID, Any]:
         )
         rows = cursor.fetchall()
     loaded: dict[UUID, Any] = {}
-    to_domain_event = app.mapper.to_domain_event
+    to_domain_event = _event_decoder(app)
     for originator_id, group in groupby(rows, key=lambda row: row["originator_id"]):
         snapshot = latest.get(originator_id)
         after = snapshot.originator_version if snapshot is not None else 0
@@ -72,6 +84,69 @@ def project(events: Iterable[Any], aggregate: Any = None) -> Any:
     for event in events:
         aggregate = event.mutate(aggregate)
     return aggregate
+
+
+def _event_decoder(app: Application) -> Callable[[StoredEvent], Any]:
+    """``app.mapper.to_domain_event``, with the same events, faster: the state
+    is decoded through a flat dispatch of the transcodings (as the read models'
+    ``projections.base.state_decoder``) instead of ``JSONTranscoder``'s
+    per-object hook (the profile of the close of day: 45% of its time was
+    decoding stored events). The mapper itself still decodes an event of a
+    class that upcasts, and every event when it has a cipher or compressor."""
+    decoder = app.__dict__.get("_bulk_event_decoder")
+    if decoder is None:
+        decoder = app.__dict__["_bulk_event_decoder"] = _fast_decoder(app.mapper)
+    return decoder
+
+
+def _fast_decoder(mapper: Mapper) -> Callable[[StoredEvent], Any]:
+    if mapper.cipher is not None or mapper.compressor is not None or not isinstance(mapper.transcoder, JSONTranscoder):
+        return mapper.to_domain_event
+    decode = _state_decoder(mapper.transcoder)
+    classes: dict[str, type | None] = {}  # None: decoded by the mapper (an upcasting class)
+
+    def to_domain_event(stored: StoredEvent) -> Any:
+        topic = stored.topic
+        if topic in classes:
+            cls = classes[topic]
+        else:
+            cls = classes[topic] = resolve_topic(topic)
+            if getattr(cls, "class_version", 1) != 1:
+                cls = classes[topic] = None
+        if cls is None:
+            return mapper.to_domain_event(stored)
+        state = decode(stored.state.decode("utf8"))
+        if "class_version" in state:
+            return mapper.to_domain_event(stored)
+        originator_id = stored.originator_id
+        state["originator_id"] = find_id_convertor(cls, type(originator_id))(originator_id)
+        state["originator_version"] = stored.originator_version
+        event = object.__new__(cls)
+        object.__setattr__(event, "__dict__", state)
+        return event
+
+    return to_domain_event
+
+
+def _state_decoder(transcoder: JSONTranscoder) -> Callable[[str], Any]:
+    """``transcoder.decode`` of text, with the same result. The same as
+    ``projections.base.state_decoder``, which the ledger does not import:
+    it would load SQLAlchemy (0.45 s) and it imports ``ledger.app``."""
+    from ledger.app import DateAsISO  # ledger.app imports this module
+
+    direct: dict[type, Callable[[str], Any]] = {DecimalAsStr: Decimal, DatetimeAsISO: datetime.fromisoformat,
+                                                 UUIDAsHex: UUID, DateAsISO: date.fromisoformat}
+    decoders = {name: direct.get(type(t), t.decode) for name, t in transcoder.names.items()}
+
+    def hook(d: dict[str, Any]) -> Any:
+        if len(d) != 2:
+            return d
+        kind = d.get("_type_")
+        if kind is None or "_data_" not in d:
+            return d
+        return decoders[kind](d["_data_"])  # an unknown type: KeyError, as the library refuses it
+
+    return json.JSONDecoder(object_hook=hook).decode
 
 
 def _stored(row: Any) -> StoredEvent:
