@@ -524,7 +524,8 @@ class Ledger(Application):
         Arrangements are read a page at a time (``load_many``: one query per
         page on PostgreSQL); one with nothing that can happen between the last
         close and ``day`` (``Arrangement.may_change``) is not settled at all,
-        and only the debtors of those that are get loaded. On PostgreSQL,
+        and only the debtors of those that are and whose scheme watches the
+        debtor's other items (``Scheme.watches_current_items``) get loaded. On PostgreSQL,
         ``processes`` > 1 settles disjoint partitions of the arrangements in
         that many processes (a close writes only to each arrangement's own
         stream). Returns how many live arrangements the close covered."""
@@ -569,10 +570,18 @@ class Ledger(Application):
                 if previous is None or arrangement.may_change(scheme, previous, day):
                     work.add(arrangement)
                     due.append(arrangement)
-            debtor_ids = list(dict.fromkeys(Debtor.create_id(a.debtor_afm) for a in due))
+            # The debtor's other items (and so the debtor, and its other arrangements'
+            # held items) matter only to a scheme that watches them (ND10 a breaches):
+            # for the others ``Scheme.breaches`` ignores them.
+            watching = [a for a in due if self.settings.scheme(a.scheme).watches_current_items]
+            debtor_ids = list(dict.fromkeys(Debtor.create_id(a.debtor_afm) for a in watching))
             for debtor in load_many(self, debtor_ids).values():
                 work.add(debtor)
             for arrangement in due:
+                scheme = self.settings.scheme(arrangement.scheme)
+                if not scheme.watches_current_items:
+                    arrangement.settle(scheme, day, self.settings.surcharges)
+                    continue
                 debtor = work.get(Debtor, Debtor.create_id(arrangement.debtor_afm))
                 assert debtor is not None
                 self._settle(arrangement, debtor, day, _held_items(self._arrangements(work, debtor)))
