@@ -96,6 +96,26 @@ def _no_cyclic_gc() -> Iterator[None]:
         gc.enable()
 
 
+def last_topics(app: Application, ids: Sequence[UUID]) -> dict[UUID, str] | None:
+    """The topic of the last event of each aggregate of ``ids`` that exists,
+    without reading any state (one index lookup each); None on a store other
+    than PostgreSQL."""
+    recorder = app.recorder
+    if not isinstance(recorder, PostgresAggregateRecorder):
+        return None
+    if not ids:
+        return {}
+    with recorder.datastore.get_connection() as connection, connection.cursor() as cursor:
+        cursor.execute(
+            SQL(
+                "SELECT i AS originator_id, (SELECT topic FROM {schema}.{table} WHERE originator_id = i "
+                "ORDER BY originator_version DESC LIMIT 1) AS topic FROM unnest(%s::uuid[]) AS i"
+            ).format(schema=Identifier(recorder.datastore.schema), table=Identifier(recorder.events_table_name)),
+            [list(ids)],
+        )
+        return {row["originator_id"]: row["topic"] for row in cursor.fetchall() if row["topic"] is not None}
+
+
 def project(events: Iterable[Any], aggregate: Any = None) -> Any:
     """``eventsourcing``'s ``project_aggregate`` without its per-event
     ``isinstance`` check against a runtime Protocol, which costs more than
