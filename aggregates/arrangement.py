@@ -48,6 +48,13 @@ KEPT_WHEN_GONE = ("InstalmentDue",)
 CONTENT_TRACKED = ("Paid", "SurchargeAccrued", "Lost")
 
 
+# What a recorded fact keeps of its event (``FactEvent.content``), and each fact
+# event class's kind, remembered: every event of an arrangement is applied on
+# every load (the close of day's profile: 4% of it).
+_NOT_CONTENT = frozenset({"originator_id", "originator_version", "timestamp", "key"})
+_FACT_KINDS: dict[type, str] = {}
+
+
 def fact_key(key: tuple[Any, ...]) -> str:
     """Facts are indexed by a string so that the state stays JSON (snapshots)."""
     return ":".join("" if part is None else str(part) for part in key)
@@ -123,9 +130,13 @@ class Arrangement(Aggregate):
             self.follow(arrangement)
 
         def content(self) -> dict[str, Any]:
-            skip = {"originator_id", "originator_version", "timestamp", "key"}
-            content = {k: v for k, v in self.__dict__.items() if k not in skip}
-            return {**content, "kind": self.fact_kind()}
+            content = {k: v for k, v in self.__dict__.items() if k not in _NOT_CONTENT}
+            cls = type(self)
+            kind = _FACT_KINDS.get(cls)
+            if kind is None:
+                kind = _FACT_KINDS[cls] = cls.fact_kind()
+            content["kind"] = kind
+            return content
 
         @classmethod
         def fact_kind(cls) -> str:

@@ -52,7 +52,16 @@ class Instalment:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Instalment:
-        return cls(**data)
+        if data.keys() != _INSTALMENT_FIELDS:
+            return cls(**data)  # refuses a missing or unknown field
+        # The frozen dataclass's __init__ sets each field through object.__setattr__:
+        # half the cost of an arrangement's plan, which every settle and close asks for.
+        instalment = object.__new__(cls)
+        object.__setattr__(instalment, "__dict__", dict(data))
+        return instalment
+
+
+_INSTALMENT_FIELDS = {"number", "opens_on", "due_date", "capital", "interest"}
 
 
 @dataclass(frozen=True)
