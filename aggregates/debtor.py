@@ -19,7 +19,7 @@ from eventsourcing.domain import Aggregate
 from aggregates.events import PinnedTopic
 from aggregates.money import ZERO, money
 from aggregates.schemes.base import OpenItem
-from aggregates.surcharges import SurchargeRules, delay_month_starts
+from aggregates.surcharges import SurchargeRules
 
 DEBTOR_NAMESPACE = uuid5(NAMESPACE_URL, "https://keao.gov.gr/ledger/debtor")
 

@@ -50,7 +50,7 @@ from ledger.app import Ledger, PaymentInput
 from ledger.store import event_store_env
 from projections.db import projection_state, projection_tracking
 from projections.runner import Runner
-from tests.integration.kafka_helpers import afms, encode, payments, produce_payments, seed_ledger
+from tests.integration.kafka_helpers import afms, payments, produce_payments, seed_ledger
 
 POSTGRES = os.environ.get("LEDGER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/ledger_test")
 PARTITIONS = 6

@@ -13,7 +13,7 @@ keeps a partition's records in send order through retries.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import timezone
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError, Notification, Tracking

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, Notification, Tracking, Transcoding
+from eventsourcing.persistence import JSONTranscoder, Notification, Tracking
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.sql import SQL, Composed
 
@@ -36,9 +36,10 @@ from aggregates.references import (
     valid_amka,
     valid_reference,
 )
-from aggregates.schemes.base import ApplicationForm, LiveArrangement, OpenItem, Rejection, Scheme, check_exclusivity
+from aggregates.schemes.base import ApplicationForm, LiveArrangement, Rejection, Scheme, check_exclusivity
 from aggregates.timeline import Receipt
 from aggregates.transfer import FundTransfer, content_digest
+from ledger.codec import DateAsISO
 from ledger.bulk import last_topics, load_many, project_events
 from ledger.errors import BadInput, NotFound, TransferConflict
 from ledger.settings import Settings, load_settings
@@ -48,19 +49,6 @@ A = TypeVar("A", bound=Aggregate)
 
 # Arrangements whose items are free again for another arrangement.
 RELEASED = ("rejected", "lapsed")
-
-
-class DateAsISO(Transcoding):
-    """``datetime.date`` is not JSON: stored as its ISO string."""
-
-    type = date
-    name = "date_iso"
-
-    def encode(self, obj: date) -> str:
-        return obj.isoformat()
-
-    def decode(self, data: str) -> date:
-        return date.fromisoformat(data)
 
 
 @dataclass(frozen=True)

@@ -11,28 +11,24 @@ way: the same mapper, the same projector.
 from __future__ import annotations
 
 import gc
-import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
-from decimal import Decimal
 from itertools import groupby
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import (
-    DatetimeAsISO,
-    DecimalAsStr,
     JSONTranscoder,
     Mapper,
     StoredEvent,
-    UUIDAsHex,
     find_id_convertor,
 )
 from eventsourcing.utils import resolve_topic
 from eventsourcing.postgres import PostgresAggregateRecorder
 from psycopg.sql import SQL, Identifier
+
+from ledger.codec import state_decoder
 
 
 def load_many(app: Application, ids: Sequence[UUID]) -> dict[UUID, Any]:
@@ -141,7 +137,7 @@ def _event_decoder(app: Application) -> Callable[[StoredEvent], Any]:
 def _fast_decoder(mapper: Mapper) -> Callable[[StoredEvent], Any]:
     if mapper.cipher is not None or mapper.compressor is not None or not isinstance(mapper.transcoder, JSONTranscoder):
         return mapper.to_domain_event
-    decode = _state_decoder(mapper.transcoder)
+    decode = state_decoder(mapper.transcoder)
     classes: dict[str, type | None] = {}  # None: decoded by the mapper (an upcasting class)
 
     def to_domain_event(stored: StoredEvent) -> Any:
@@ -165,27 +161,6 @@ def _fast_decoder(mapper: Mapper) -> Callable[[StoredEvent], Any]:
         return event
 
     return to_domain_event
-
-
-def _state_decoder(transcoder: JSONTranscoder) -> Callable[[str], Any]:
-    """``transcoder.decode`` of text, with the same result. The same as
-    ``projections.base.state_decoder``, which the ledger does not import:
-    it would load SQLAlchemy (0.45 s) and it imports ``ledger.app``."""
-    from ledger.app import DateAsISO  # ledger.app imports this module
-
-    direct: dict[type, Callable[[str], Any]] = {DecimalAsStr: Decimal, DatetimeAsISO: datetime.fromisoformat,
-                                                 UUIDAsHex: UUID, DateAsISO: date.fromisoformat}
-    decoders = {name: direct.get(type(t), t.decode) for name, t in transcoder.names.items()}
-
-    def hook(d: dict[str, Any]) -> Any:
-        if len(d) != 2:
-            return d
-        kind = d.get("_type_")
-        if kind is None or "_data_" not in d:
-            return d
-        return decoders[kind](d["_data_"])  # an unknown type: KeyError, as the library refuses it
-
-    return json.JSONDecoder(object_hook=hook).decode
 
 
 def _stored(row: Any) -> StoredEvent:

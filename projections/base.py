@@ -6,7 +6,6 @@ import json
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -23,7 +22,7 @@ from eventsourcing.utils import resolve_topic
 from sqlalchemy import Connection, MetaData, Table, delete
 
 from aggregates.events import event_name
-from ledger.app import DateAsISO
+from ledger.codec import DateAsISO, state_decoder
 
 
 class Codec:
@@ -239,24 +238,6 @@ class Projection:
         for chunk in _chunks(ids, 900):
             conn.execute(delete(table).where(table.c[key].in_(chunk)))
         bulk_insert(conn, table, rows)
-
-
-def state_decoder(transcoder: JSONTranscoder) -> Callable[[str], Any]:
-    """``transcoder.decode`` of text, with the same result, through a flat
-    dispatch of the transcodings."""
-    direct: dict[type, Callable[[str], Any]] = {DecimalAsStr: Decimal, DatetimeAsISO: datetime.fromisoformat,
-                                                 UUIDAsHex: UUID, DateAsISO: date.fromisoformat}
-    decoders = {name: direct.get(type(t), t.decode) for name, t in transcoder.names.items()}
-
-    def hook(d: dict[str, Any]) -> Any:
-        if len(d) != 2:
-            return d
-        kind = d.get("_type_")
-        if kind is None or "_data_" not in d:
-            return d
-        return decoders[kind](d["_data_"])  # an unknown type: KeyError, as the library refuses it
-
-    return json.JSONDecoder(object_hook=hook).decode
 
 
 def state_encoder(transcoder: JSONTranscoder) -> Callable[[Any], str]:

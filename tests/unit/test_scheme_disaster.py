@@ -1,7 +1,6 @@
 """Natural-disaster arrangement (seed 001): ND1–ND12 on the South Aegean
 delimitation (Rhodes, 2019-11-25)."""
 
-from decimal import Decimal
 
 import pytest
 
