@@ -7,11 +7,14 @@ Each benchmark prints one JSON line on stdout (progress goes to stderr):
     memory      peak memory of the two at two sizes (4x apart): it must not grow with the events
     rebuild     read-model rebuild rate (bench/rebuild.py, issue 3), when present
     ingest      Kafka ingestion rate (bench/ingest.py, issue 4), when present
+    scaling     Kafka ingestion with 1, 2 and 4 consumer processes in one group (bench/scaling.py, issue 5)
 
 ``all`` seeds one ledger per size (in a subprocess each, so that peak memory is
 that size's alone), runs close_day and queries on it, then runs rebuild and
 ingest as ``python -m bench.rebuild [--quick]`` / ``python -m bench.ingest
-[--quick]`` and passes their JSON lines through.
+[--quick]`` and passes their JSON lines through. ``scaling`` is not in ``all``:
+with it ``all --quick`` took 222 s, over the 3 minutes; run ``python -m bench
+scaling [--quick]`` (or ``python -m bench.scaling``) on its own.
 """
 
 from __future__ import annotations
@@ -93,7 +96,7 @@ def _without_read_models(lines: dict[str, dict[str, Any]]) -> float:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("name", choices=["all", "close_day", "queries", "memory", "rebuild", "ingest", "suite"])
+    parser.add_argument("name", choices=["all", "close_day", "queries", "memory", "rebuild", "ingest", "scaling", "suite"])
     parser.add_argument("--quick", action="store_true", help="small sizes: the whole of `all` in under 3 minutes")
     parser.add_argument("--debtors", type=int)
     parser.add_argument("--sample", type=int)
@@ -112,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
         from bench import queries
 
         queries.run(debtors, sample)
-    elif args.name in ("rebuild", "ingest"):
+    elif args.name in ("rebuild", "ingest", "scaling"):
         external(args.name, args.quick)
     else:
         large = run_suite(debtors, sample, echo=args.name == "all")
