@@ -226,12 +226,25 @@ def monthly_instalments(
     return tuple(instalments)
 
 
-def require_instalments(requested: int | None, most: int, rule: str) -> int:
-    """The requested count, by default the most the scheme allows (a [P] choice)."""
+def monthly_plan_paid_first(
+    form: ApplicationForm,
+    capital: Decimal,
+    ceiling: int,
+    min_instalment: Decimal,
+    yearly_rate: Decimal,
+    interest_free_up_to: int,
+    rule: str,
+) -> Plan:
+    """C3/C5/C6 and S1: at most ``ceiling`` monthly instalments of at least
+    ``min_instalment``, from the application month; active only once the first
+    is paid by the end of that month. Without a request, the most the scheme
+    allows is granted (a [P] choice); more than that is a recorded rejection."""
+    most = min(ceiling, int(capital // min_instalment))
     if most < 1:
         raise Rejection(f"debt too small for one instalment of the minimum ({rule})")
-    if requested is None:
-        return most
-    if requested > most:
+    requested = form.requested_instalments
+    if requested is not None and requested > most:
         raise Rejection(f"{requested} instalments requested, at most {most} allowed ({rule})")
-    return requested
+    count = most if requested is None else requested
+    instalments = monthly_instalments(capital, count, form.applied_on, form.applied_on, yearly_rate, interest_free_up_to)
+    return Plan(instalments, form.applied_on, needs_first_payment=True)

@@ -18,8 +18,7 @@ from aggregates.schemes.base import (
     Scheme,
     TwoInstalmentsUnpaid,
     capitalise,
-    monthly_instalments,
-    require_instalments,
+    monthly_plan_paid_first,
 )
 from aggregates.surcharges import SurchargeRules
 
@@ -73,14 +72,9 @@ class Covid650(Scheme):
 
     def plan(self, form: ApplicationForm, grant: Grant, extra_principal: Decimal) -> Plan:
         p = self.parameters
-        capital = grant.capital
-        most = min(p.max_instalments, int(capital // p.min_instalment))  # C3
-        count = require_instalments(form.requested_instalments, most, "C3")
-        instalments = monthly_instalments(
-            capital, count, form.applied_on, form.applied_on, p.yearly_interest, p.interest_free_up_to
+        return monthly_plan_paid_first(
+            form, grant.capital, p.max_instalments, p.min_instalment, p.yearly_interest, p.interest_free_up_to, "C3"
         )
-        # C6: active only once instalment 1 is paid by the end of the application month.
-        return Plan(instalments, form.applied_on, needs_first_payment=True)
 
     def loss_rule(self) -> TwoInstalmentsUnpaid:
         return TwoInstalmentsUnpaid("C8")

@@ -17,8 +17,7 @@ from aggregates.schemes.base import (
     Scheme,
     TwoInstalmentsUnpaid,
     capitalise,
-    monthly_instalments,
-    require_instalments,
+    monthly_plan_paid_first,
 )
 from aggregates.surcharges import SurchargeRules
 
@@ -52,12 +51,9 @@ class Standing(Scheme):
     def plan(self, form: ApplicationForm, grant: Grant, extra_principal: Decimal) -> Plan:
         p = self.parameters
         ceiling = p.max_instalments_after_audit if form.options.get("after_audit") else p.max_instalments
-        most = min(ceiling, int(grant.capital // p.min_instalment))
-        count = require_instalments(form.requested_instalments, most, "S1")
-        instalments = monthly_instalments(
-            grant.capital, count, form.applied_on, form.applied_on, p.yearly_interest, p.interest_free_up_to
+        return monthly_plan_paid_first(
+            form, grant.capital, ceiling, p.min_instalment, p.yearly_interest, p.interest_free_up_to, "S1"
         )
-        return Plan(instalments, form.applied_on, needs_first_payment=True)
 
     def loss_rule(self) -> TwoInstalmentsUnpaid:
         return TwoInstalmentsUnpaid("S1")
