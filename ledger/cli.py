@@ -295,19 +295,26 @@ def day_close(day: str, as_json: JsonFlag = False) -> None:
     print_json(result) if as_json else console.print(f"business date {target}; {settled} arrangements settled")
 
 
+def read_view(name: str, ref: str, as_of: str | None) -> dict[str, Any]:
+    """With --as-of, computed from the events (V3); without, from the read
+    models, caught up first. Both modules name their views alike."""
+    day = parse_date(as_of, "--as-of")
+    if day:
+        return getattr(views, name)(State.ledger(), ref, day)
+    return getattr(projected, name)(projection_runner(), ref)
+
+
 @show_cli.command("arrangement")
 def show_arrangement(ident: Annotated[str, typer.Argument(metavar="ID")], as_of: AsOf = None, as_json: JsonFlag = False) -> None:
     """One arrangement, by id or payment code."""
-    day = parse_date(as_of, "--as-of")
-    view = views.arrangement_view(State.ledger(), ident, day) if day else projected.arrangement_view(projection_runner(), ident)
+    view = read_view("arrangement_view", ident, as_of)
     print_json(view) if as_json else show_arrangement_table(view)
 
 
 @show_cli.command("debt-table")
 def show_debt_table(afm: str, as_of: AsOf = None, as_json: JsonFlag = False) -> None:
     """The debtor's debt table, Πίνακας Χρεών Οφειλέτη (V1)."""
-    day = parse_date(as_of, "--as-of")
-    view = views.debt_table(State.ledger(), afm, day) if day else projected.debt_table(projection_runner(), afm)
+    view = read_view("debt_table", afm, as_of)
     if as_json:
         print_json(view)
         return
@@ -324,8 +331,7 @@ def show_debt_table(afm: str, as_of: AsOf = None, as_json: JsonFlag = False) -> 
 @show_cli.command("clearance")
 def show_clearance(afm: str, as_of: AsOf = None, as_json: JsonFlag = False) -> None:
     """Clearance, ασφαλιστική ενημερότητα (V2)."""
-    day = parse_date(as_of, "--as-of")
-    view = views.clearance(State.ledger(), afm, day) if day else projected.clearance(projection_runner(), afm)
+    view = read_view("clearance", afm, as_of)
     if as_json:
         print_json(view)
         return
