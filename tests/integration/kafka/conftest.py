@@ -157,3 +157,12 @@ def kafka_topics(kafka_bootstrap: str, request: pytest.FixtureRequest) -> Callab
         return name
 
     return create
+
+
+@pytest.fixture(autouse=True)
+def _close_readers():
+    """The Ledgers the Kafka helpers opened for reading are closed after each test."""
+    yield
+    from tests.integration.kafka_helpers import close_readers
+
+    close_readers()

@@ -15,7 +15,6 @@ import pytest
 
 from tests.integration.kafka_helpers import (
     afms,
-    close_readers,
     expected_sums,
     paid_in_ledger,
     payments,
@@ -29,11 +28,6 @@ from tests.integration.kafka_helpers import (
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
-
-@pytest.fixture(autouse=True)
-def _close_readers():
-    yield
-    close_readers()
 
 PARTITIONS = 3
 

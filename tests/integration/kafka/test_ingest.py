@@ -20,7 +20,6 @@ from ledger import views
 from ledger.app import Ledger
 from tests.integration.kafka_helpers import (
     afms,
-    close_readers,
     encode,
     expected_sums,
     paid_in_ledger,
@@ -34,11 +33,6 @@ from tests.integration.kafka_helpers import (
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
-
-@pytest.fixture(autouse=True)
-def _close_readers():
-    yield
-    close_readers()
 
 
 def transfer_message(transfer_id: str, afm: str, amount: str) -> dict:
