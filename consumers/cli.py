@@ -71,7 +71,9 @@ def register(cli: typer.Typer, db_url_of: Callable[[], str]) -> None:
         max_records: Annotated[Optional[int], typer.Option("--max-records", help="Batch size")] = None,
     ) -> None:
         """Run the Kafka consumers (§2.1, §2.2) and the event publisher (§2.3) until SIGTERM."""
-        from consumers.service import ConsumeConfig, run
+        from consumers.service import ConsumeConfig, run, stop_on_signals
+
+        stop_requested = stop_on_signals()
 
         logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -85,7 +87,8 @@ def register(cli: typer.Typer, db_url_of: Callable[[], str]) -> None:
             config.publish = False
         ledger = open_ledger(db_url_of())
         try:
-            stats = run(ledger, config)
+            stats = run(ledger, config, stop_requested)
         finally:
+            stop_on_signals()
             ledger.close()
         typer.echo(f"stopped: {dict(stats.statuses)}; {stats.published} events published", err=True)

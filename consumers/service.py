@@ -24,6 +24,7 @@ import asyncio
 import logging
 import os
 import signal
+import threading
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -232,10 +233,14 @@ class LedgerConsumers:
                 log.exception("final publish failed; the next start resumes from the stored position")
         await asyncio.to_thread(self.producer.close, 10)
 
-    async def run_until_stopped(self) -> None:
+    async def run_until_stopped(self, stop_requested: threading.Event | None = None) -> None:
+        """``stop_requested``: a SIGTERM that came while the process was still
+        starting (before this loop's handlers) stops it as gracefully."""
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop)
+        if stop_requested is not None and stop_requested.is_set():
+            self.request_stop()
         await self.start()
         log.info("consuming %s and %s as group %s", self.config.payments_topic, self.config.transfers_topic,
                  self.config.group_id)
@@ -253,7 +258,17 @@ async def _raw_records(message: Any) -> Any:
     return None
 
 
-def run(ledger: Ledger, config: ConsumeConfig) -> Stats:
+def run(ledger: Ledger, config: ConsumeConfig, stop_requested: threading.Event | None = None) -> Stats:
     consumers = LedgerConsumers(ledger, config)
-    asyncio.run(consumers.run_until_stopped())
+    asyncio.run(consumers.run_until_stopped(stop_requested))
     return consumers.stats
+
+
+def stop_on_signals() -> threading.Event:
+    """SIGTERM/SIGINT from now on ask for a graceful stop instead of killing the
+    process: while it starts, and again after the event loop has closed (the
+    loop restores the default handlers when it closes)."""
+    requested = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: requested.set())
+    return requested

@@ -124,6 +124,7 @@ def test_two_processes_one_group_rebalance_mid_stream(kafka_bootstrap, kafka_top
     try:
         wait_until(lambda: progress(postgres_url, topics["payments"], partitions) >= 200, 60, 0.05, "a started")
         b = start_consume(postgres_url, kafka_bootstrap, topics, group, tmp_path / "b.log")  # rebalance
+        wait_until(lambda: "resuming at stored offset" in (tmp_path / "b.log").read_text(), 60, 0.1, "b joined")
         positions += produce_payments(kafka_bootstrap, topics["payments"], sent[600:])
         end = ends(positions)
         wait_until(lambda: stored_offsets(postgres_url, topics["payments"], partitions) == {p: end.get(p, 0) for p in range(partitions)},
