@@ -1,6 +1,6 @@
 """Rebuild throughput of the read models on PostgreSQL, next to a baseline.
 
-    python -m bench.rebuild [--events N] [--quick] [--batch B]
+    python -m bench.rebuild [--events N] [--quick] [--batch B] [--workers W]
 
 The event store (``LEDGER_DB_URL``, or the local ``ledger_test`` database in a
 schema of its own, ``bench_rebuild``, dropped and recreated) is filled with N
@@ -11,8 +11,11 @@ payment codes) and written with PostgreSQL ``COPY`` into the events table the
 ledger created (``recorder.insert_events`` with 10,000 events a call stalled
 here, see the report).
 
-Then, each in a fresh process (so its peak RSS is its own):
-* ``value``: ``Runner.rebuild()`` of every projection, one transaction per batch;
+Then, each in a fresh process (so its peak RSS is its own, or its worker
+processes', whichever is larger):
+* ``value``: ``Runner.rebuild()`` of every projection, one transaction per batch,
+  the projections split between processes (one per CPU; ``--workers 1``: one
+  pass over the log in one process);
 * ``baseline``: the same runner and handlers with one transaction per event
   (the library's ``ProjectionRunner`` tracks one event per transaction through
   a ``TrackingRecorder`` of its own and cannot write our SQLAlchemy tables in
@@ -116,8 +119,10 @@ def fill(url: str, count: int) -> int:
     return written
 
 
-def measure(url: str, per_event: bool, batch: int, limit: int | None) -> dict[str, float]:
-    """In this process: rebuild every projection (or ``limit`` events of it)."""
+def measure(url: str, per_event: bool, batch: int, limit: int | None,
+            workers: int | None = None) -> dict[str, float]:
+    """In this process: rebuild every projection (or ``limit`` events of it),
+    in ``workers`` processes (default: ``Runner.rebuild``'s, one per CPU)."""
     from ledger.app import Ledger
     from projections.runner import Runner
 
@@ -127,15 +132,22 @@ def measure(url: str, per_event: bool, batch: int, limit: int | None) -> dict[st
     seen = {"position": 0}
     started = time.perf_counter()
     runner.rebuild(None, lambda position, head: seen.update(position=position), per_event=per_event,
-                   stop_after=limit)
+                   stop_after=limit, workers=workers)
     elapsed = time.perf_counter() - started
     app.close()
+    # The rebuild's worker processes (``Runner.rebuild`` on PostgreSQL) are
+    # this one's children: the peak is the larger of its own and theirs.
+    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     return {"events": seen["position"], "seconds": elapsed, "rate": seen["position"] / elapsed,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_rss_mb": peak / 1024, "workers": workers}
 
 
-def in_child(url: str, per_event: bool, batch: int, limit: int | None) -> dict[str, float]:
+def in_child(url: str, per_event: bool, batch: int, limit: int | None,
+             workers: int | None = None) -> dict[str, float]:
     args = [sys.executable, "-m", "bench.rebuild", "--child", url, "--batch", str(batch)]
+    if workers:
+        args += ["--workers", str(workers)]
     if per_event:
         args.append("--per-event")
     if limit:
@@ -153,16 +165,18 @@ def main() -> None:
     parser.add_argument("--child")
     parser.add_argument("--per-event", action="store_true")
     parser.add_argument("--limit", type=int)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="rebuild processes (default: one per CPU; 1: one pass in one process)")
     options = parser.parse_args()
     if options.child:
-        print(json.dumps(measure(options.child, options.per_event, options.batch, options.limit)))
+        print(json.dumps(measure(options.child, options.per_event, options.batch, options.limit, options.workers)))
         return
     events = 20_000 if options.quick else options.events
     url = bench_url()
     started = time.perf_counter()
     written = fill(url, events)
     fill_seconds = time.perf_counter() - started
-    fast = in_child(url, False, options.batch, None)
+    fast = in_child(url, False, options.batch, None, options.workers)
     baseline_events = options.baseline_events or (2_000 if options.quick else 5_000)
     slow = in_child(url, True, 1000, baseline_events)
     target = 20.0
@@ -172,7 +186,8 @@ def main() -> None:
         "baseline": round(slow["rate"]), "ratio": round(ratio, 1), "target": target,
         "met": ratio >= target and fast["rate"] >= 30_000,
         "target_rate": 30_000, "events": written, "rebuild_seconds": round(fast["seconds"], 2),
-        "peak_rss_mb": round(fast["peak_rss_mb"], 1), "baseline_events": slow["events"],
+        "peak_rss_mb": round(fast["peak_rss_mb"], 1), "workers": fast["workers"] or "one per CPU",
+        "baseline_events": slow["events"],
         "baseline_kind": "same runner and handlers, one transaction per event",
         "batch": options.batch, "fill_seconds": round(fill_seconds, 1),
     }))

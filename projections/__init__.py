@@ -29,7 +29,8 @@ Design
   events to it in memory and write each touched row ONCE per batch; up to
   ``Projection.CACHE`` aggregates are kept decoded between committed batches
   (valid only for the slot and position they were left at), so memory stays
-  flat. Rows go in with ``COPY`` on PostgreSQL. The
+  flat. Rows go in with ``COPY`` on PostgreSQL (binary where the handler
+  vouches for its values' types: the audit and arrangement rows). The
   tracking row is claimed first with a compare-and-set on the position read,
   so concurrent runners, or a runner killed at any point, never apply an event
   twice or skip one. It works on SQLite and PostgreSQL (the library's
@@ -46,9 +47,19 @@ Design
   rebuilt; ``projection_tracking`` holds a position per (name, version, slot).
   ``rebuild`` builds into the other slot from zero while the active one keeps
   answering, resumes from its own position when interrupted, and switches in
-  one transaction when it reaches the head. Changing a table's shape means
-  bumping ``version``: the runner then rebuilds the new version beside the old
-  one before it answers. The previous slot is kept (for a rollback) until the
+  one transaction when it reaches the head. On PostgreSQL the projections
+  are split between forked worker processes (one per CPU, by each
+  projection's ``cost``: the arrangements in one, the rest in the other on
+  two cores), each with its own pass over the log (the events of the other
+  workers' projections are not sent), its own positions and switch; the
+  workers die with the process that started them. A rebuilding slot is
+  created without its secondary indexes (built once, sorted, at the switch)
+  and its batches commit without waiting for the WAL flush
+  (``synchronous_commit = off``: a server crash loses rows and positions
+  together, and the rebuild resumes). Long texts (the kept states) are
+  compressed with lz4 where PostgreSQL has it. Changing a table's shape
+  means bumping ``version``: the runner then rebuilds the new version beside
+  the old one before it answers. The previous slot is kept (for a rollback) until the
   next rebuild of that projection drops it.
 * **Queries**: ``show`` without ``--as-of`` catches the runner up
   synchronously (there is no daemon on SQLite) and reads one snapshot (on

@@ -23,6 +23,7 @@ class ArrangementsProjection(Projection):
     name = "arrangements"
     version = 1
     prefixes = ("keao:Arrangement.",)
+    cost = 5.0
 
     def define(self, metadata: MetaData, prefix: str) -> dict[str, Table]:
         return {
@@ -66,10 +67,10 @@ class ArrangementsProjection(Projection):
                 self.state_of(a),
             ))
             if key in scheduled:
-                schedule += [(key, i["number"], _day(i["opens_on"]), _day(i["due_date"]), _money(i["capital"]),
-                              _money(i["interest"])) for i in a.instalments]
-        self.replace(conn, tables["arrangements"], "id", existing, rows)
-        self.replace(conn, tables["instalments"], "arrangement_id", sorted(scheduled & existing), schedule)
+                schedule += [(key, i["number"], i["opens_on"].isoformat(), i["due_date"].isoformat(),
+                              str(i["capital"]), str(i["interest"])) for i in a.instalments]
+        self.replace(conn, tables["arrangements"], "id", existing, rows, binary=True)
+        self.replace(conn, tables["instalments"], "arrangement_id", sorted(scheduled & existing), schedule, binary=True)
 
 
 def _day(value: Any) -> str | None:

@@ -29,11 +29,16 @@ HEAD = re.compile(
     rb'(?:,"business_date":(?:\{"_type_":"date_iso","_data_":"(\d{4}-\d\d-\d\d)"\}|(null))[,}])?'
 )
 
+# ``datetime.isoformat()``'s own form with microseconds and a positive offset
+# (the usual recorded time): kept as it is; any other form is normalised.
+CANONICAL = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.(?!000000)\d{6}\+\d\d:\d\d")
+
 
 class AuditProjection(Projection):
     name = "audit"
     version = 1
     prefixes = None
+    cost = 1.5
 
     def define(self, metadata: MetaData, prefix: str) -> dict[str, Table]:
         return {
@@ -52,17 +57,25 @@ class AuditProjection(Projection):
 
     def apply(self, conn: Connection, tables: dict[str, Table], events: Sequence[Decoded]) -> None:
         rows: list[Any] = []
+        append = rows.append
         match = HEAD.match
+        canonical = CANONICAL.fullmatch
+        name = events[0].codec.name if events else None
         for d in events:
-            head = match(d.state)
+            state = d.state
+            head = match(state)
             if head is not None and head.lastindex and head.lastindex >= 2:
-                recorded_at = datetime.fromisoformat(head.group(1).decode()).isoformat()
-                business_date = head.group(2).decode() if head.group(2) else None
+                recorded_at = head.group(1).decode()
+                if canonical(recorded_at) is None:
+                    recorded_at = datetime.fromisoformat(recorded_at).isoformat()
+                business_date = head.group(2)
+                if business_date is not None:
+                    business_date = business_date.decode()
             else:  # not the usual head: as the domain event has them
                 recorded_at, business_date = self._from_event(d)
-            rows.append((d.position, d.originator_id, d.name, d.topic, d.originator_version, business_date,
-                         recorded_at, d.state.decode("utf-8")))
-        bulk_insert(conn, tables["events"], rows)
+            append((d.position, d.originator_id, name(d.topic), d.topic, d.originator_version, business_date,
+                    recorded_at, state.decode("utf-8")))
+        bulk_insert(conn, tables["events"], rows, binary=True)
 
     @staticmethod
     def _from_event(d: Decoded) -> tuple[str, str | None]:

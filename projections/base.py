@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import (
-    DatetimeAsISO,
-    DecimalAsStr,
-    JSONTranscoder,
-    Mapper,
-    StoredEvent,
-    UUIDAsHex,
-)
+from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent
 from eventsourcing.utils import resolve_topic
-from sqlalchemy import Connection, MetaData, Table, delete
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    TypeDecorator,
+    delete,
+)
 
 from aggregates.events import event_name
-from ledger.codec import DateAsISO, state_decoder
+from ledger.codec import state_decoder, state_encoder
 
 
 class Codec:
@@ -39,6 +39,20 @@ class Codec:
         self._decode = state_decoder(mapper.transcoder)
         self._classes: dict[str, type] = {}
         self._names: dict[str, str] = {}
+        self._upcasts: dict[str, bool] = {}
+        self._ids: dict[str, UUID] = {}
+
+    # An aggregate's events come close together: their ids are parsed once
+    # (bounded: cleared past this many).
+    IDS = 20_000
+
+    def uuid(self, text: str) -> UUID:
+        found = self._ids.get(text)
+        if found is None:
+            if len(self._ids) >= self.IDS:
+                self._ids.clear()
+            found = self._ids[text] = UUID(text)
+        return found
 
     def cls(self, topic: str) -> type:
         found = self._classes.get(topic)
@@ -53,18 +67,23 @@ class Codec:
         return found
 
     def fields(self, state: bytes) -> dict[str, Any]:
-        return self._decode(state.decode("utf-8"))
+        return self._decode(state)
 
     def event(self, d: Decoded) -> Any:
-        cls = self.cls(d.topic)
-        if getattr(cls, "class_version", 1) != 1:
+        topic = d.topic
+        cls = self._classes.get(topic) or self.cls(topic)
+        upcasts = self._upcasts.get(topic)
+        if upcasts is None:
+            upcasts = self._upcasts[topic] = getattr(cls, "class_version", 1) != 1
+        if upcasts:
             return self.mapper.to_domain_event(StoredEvent(UUID(d.originator_id), d.originator_version, d.topic,
                                                            d.state))
-        state = dict(d.fields)
+        # The event takes the decoded state as its own: a copy if ``fields`` was asked for.
+        state = self._decode(d.state) if d._fields is None else dict(d._fields)
         if "class_version" in state:
             return self.mapper.to_domain_event(StoredEvent(UUID(d.originator_id), d.originator_version, d.topic,
                                                            d.state))
-        state["originator_id"] = UUID(d.originator_id)
+        state["originator_id"] = self.uuid(d.originator_id)
         state["originator_version"] = d.originator_version
         event = object.__new__(cls)
         object.__setattr__(event, "__dict__", state)
@@ -116,6 +135,9 @@ class Projection:
     version: ClassVar[int]
     # Topic prefixes the projection reads (``None``: every event).
     prefixes: ClassVar[tuple[str, ...] | None] = None
+    # Its share of a rebuild's time, roughly (to split the projections
+    # between processes: ``Runner.groups``).
+    cost: ClassVar[float] = 1.0
 
     def __init__(self, transcoder: JSONTranscoder):
         self.transcoder = transcoder
@@ -232,37 +254,28 @@ class Projection:
         return touched, existing
 
     @staticmethod
-    def replace(conn: Connection, table: Table, key: str, ids: Iterable[str], rows: list[Any]) -> None:
+    def replace(conn: Connection, table: Table, key: str, ids: Iterable[str], rows: list[Any],
+                binary: bool = False) -> None:
         """Delete the rows of ``ids`` (those that may exist), then insert ``rows``."""
         ids = list(ids)
         for chunk in _chunks(ids, 900):
             conn.execute(delete(table).where(table.c[key].in_(chunk)))
-        bulk_insert(conn, table, rows)
+        bulk_insert(conn, table, rows, binary)
 
 
-def state_encoder(transcoder: JSONTranscoder) -> Callable[[Any], str]:
-    """``transcoder.encode`` to text, with the same output, through a flat
-    dispatch of the transcodings (the state of an arrangement is hundreds of
-    amounts and dates)."""
-    direct: dict[type, Callable[[Any], str]] = {DecimalAsStr: str, DatetimeAsISO: datetime.isoformat,
-                                                 DateAsISO: date.isoformat, UUIDAsHex: lambda u: u.hex}
-    by_type = {t: (tc.name, direct.get(type(tc), tc.encode)) for t, tc in transcoder.types.items()}
-
-    def default(o: Any) -> dict[str, Any]:
-        found = by_type.get(type(o))
-        if found is None:
-            return transcoder._encode_obj(o)  # raises the library's error
-        return {"_type_": found[0], "_data_": found[1](o)}
-
-    return json.JSONEncoder(default=default, separators=(",", ":"), ensure_ascii=False).encode
-
-
-def bulk_insert(conn: Connection, table: Table, rows: list[Any]) -> None:
+def bulk_insert(conn: Connection, table: Table, rows: list[Any], binary: bool = False) -> None:
     """Insert ``rows`` in ``conn``'s transaction: PostgreSQL ``COPY`` (psycopg 3's
     executemany sends a statement per row, multi-row VALUES are parsed
     client-side: both measured several times slower), else executemany.
     A row is a dict (values as the columns' types take them) or a tuple in
-    column order already in the stored form (text for amounts and dates)."""
+    column order already in the stored form (text for amounts and dates).
+
+    ``binary``: the caller vouches that every value is exactly of its
+    column's Python type (``str`` for text, ``int``, ``bool``, or ``None``):
+    the ``COPY`` is then binary, nothing is escaped or parsed (measured on
+    the audit rows: a third less time on both sides; ``bytes`` for a text
+    column, with the ``bytea`` dumper, measured no faster than decoding
+    them)."""
     if not rows:
         return
     columns = list(table.columns)
@@ -277,10 +290,27 @@ def bulk_insert(conn: Connection, table: Table, rows: list[Any]) -> None:
         conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})', rows)
         return
     driver = conn.connection.driver_connection
-    with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+    with driver.cursor() as cursor, cursor.copy(
+        f'COPY "{table.name}" ({quoted}) FROM STDIN' + (" (FORMAT BINARY)" if binary else "")
+    ) as copy:
+        if binary:
+            copy.set_types([_binary_type(c) for c in columns])
         write = copy.write_row
         for row in rows:
             write(row)
+
+
+def _binary_type(column: Any) -> str:
+    kind = column.type
+    if isinstance(kind, TypeDecorator):
+        kind = kind.impl_instance
+    if isinstance(kind, Boolean):
+        return "bool"
+    if isinstance(kind, Integer):
+        return "int4"
+    if isinstance(kind, String):  # Text too
+        return "text"
+    raise TypeError(f"no binary COPY for {column.type!r} ({column.table.name}.{column.name})")
 
 
 def _stored_form(column: Any) -> Callable[[Any], Any] | None:

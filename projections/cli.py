@@ -60,12 +60,16 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON inst
 def rebuild(
     name: Annotated[Optional[str], typer.Argument(help="One projection (default: all of them)")] = None,
     batch: Annotated[int, typer.Option("--batch", help="Events per transaction")] = 5000,
+    workers: Annotated[Optional[int], typer.Option(
+        "--workers", help="Processes sharing the projections on PostgreSQL (default: one per CPU)")] = None,
 ) -> None:
     """Rebuild from zero into new tables while the old ones answer, then switch (blue/green)."""
     from ledger.errors import BadInput
 
     if batch < 1:
         raise BadInput("--batch", "must be at least 1")
+    if workers is not None and workers < 1:
+        raise BadInput("--workers", "must be at least 1")
     r = runner()
     names = [r.projection(name).name] if name else list(r.projections)
     r.batch_size = batch
@@ -83,7 +87,7 @@ def rebuild(
             bar.update(task, completed=position, total=max(head, position),
                        rate=f"{done / elapsed:,.0f}" if elapsed > 0 else "-")
 
-        r.rebuild(names, progress)
+        r.rebuild(names, progress, workers=workers)
     elapsed = time.perf_counter() - started
     console.print(f"rebuilt {', '.join(names)} in {elapsed:.1f}s; now answering from the new tables")
 

@@ -24,6 +24,7 @@ class DebtTableProjection(Projection):
     name = "debt_table"
     version = 1
     prefixes = ("keao:Debtor.", "keao:BusinessDay.")
+    cost = 1.0
 
     def define(self, metadata: MetaData, prefix: str) -> dict[str, Table]:
         return {

@@ -23,6 +23,7 @@ class SuspenseProjection(Projection):
     name = "suspense"
     version = 1
     prefixes = ("keao:BankPayment.",)
+    cost = 2.5
 
     def define(self, metadata: MetaData, prefix: str) -> dict[str, Table]:
         return {

@@ -43,3 +43,34 @@ def test_fast_paths_agree_with_the_library() -> None:
                 assert decode(text) == transcoder.decode(text.encode("utf-8")) == state
         finally:
             app.close()
+
+
+def test_the_fast_codec_falls_back_to_the_library_where_orjson_differs() -> None:
+    from datetime import date, datetime, timezone
+    from decimal import Decimal
+    from uuid import uuid4
+
+    with tempfile.TemporaryDirectory() as folder:
+        app = Ledger(f"sqlite:///{Path(folder) / 'ledger.db'}")
+        try:
+            transcoder = app.mapper.transcoder
+            encode, decode = state_encoder(transcoder), state_decoder(transcoder)
+            amount = Decimal("1.10")
+            states = [
+                {"_id": uuid4(), "a": amount, "b": [amount, date(2022, 1, 31), {"c": amount}],
+                 "t": datetime(2022, 1, 31, 12, 0, tzinfo=timezone.utc), "n": None, "s": "Καλή \"χρονιά\"\\\n\u2028"},
+                {"big": 2 ** 70, "list": [1, 2.5, True]},  # beyond 64 bits: json writes it
+                {"keys": {1: "one"}},  # not a string key: json writes it ("1")
+            ]
+            for state in states:
+                expected = transcoder.encode(state).decode("utf-8")
+                assert encode(state) == expected
+                assert decode(expected) == transcoder.decode(expected.encode("utf-8"))
+                assert decode(expected.encode("utf-8")) == transcoder.decode(expected.encode("utf-8"))
+            odd = b'{"x":NaN,"y":{"_type_":"decimal_str","_data_":"2.50"},"z":"\\ud800"}'  # orjson refuses these
+            assert repr(decode(odd)) == repr(transcoder.decode(odd))
+            # Amounts and dates decoded from the same text are one object, shared (immutable).
+            one = decode('{"a":{"_type_":"decimal_str","_data_":"3.00"}}')["a"]
+            assert one is decode('[{"_type_":"decimal_str","_data_":"3.00"}]')[0] and str(one) == "3.00"
+        finally:
+            app.close()

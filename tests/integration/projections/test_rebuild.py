@@ -14,7 +14,7 @@ def test_rebuild_gives_the_rows_built_incrementally(db_url: str) -> None:
     app = Ledger(db_url)
     try:
         runner = Runner(app, db_url, batch_size=37)  # many small batches, most ending mid-command
-        generate(app, seed=11, debtors=24, months=9)
+        generate(app, seed=11, debtors=28, months=9)
         runner.catch_up()
         generate(app, seed=12, debtors=26, months=6, start=date(2021, 10, 4), first_afm=20_000_000)
         runner.catch_up()
@@ -25,7 +25,7 @@ def test_rebuild_gives_the_rows_built_incrementally(db_url: str) -> None:
         with runner.engine.connect() as conn:
             old = runner.states(conn)
         runner.batch_size = 1000
-        assert runner.rebuild()
+        assert runner.rebuild(workers=2)  # on PostgreSQL, two processes share the projections
         with runner.engine.connect() as conn:
             new = runner.states(conn)
         for name in before:
@@ -35,8 +35,23 @@ def test_rebuild_gives_the_rows_built_incrementally(db_url: str) -> None:
         assert all(row["position"] == head and row["lag_events"] == 0 and not row["rebuilding"]
                    for row in runner.status())
         assert mismatches(app, runner) == []
+        runner.batch_size = 700
+        assert runner.rebuild(workers=1)  # one pass in one process gives the same rows
+        assert active_rows(runner) == before
     finally:
         app.close()
+
+
+def test_the_projections_are_split_between_workers_by_cost() -> None:
+    from projections.runner import PROJECTIONS
+
+    chosen = [cls(None) for cls in PROJECTIONS]  # type: ignore[arg-type]
+    groups = Runner.groups(chosen, 2)
+    assert sorted(sorted(p.name for p in g) for g in groups) == [["arrangements"], ["audit", "debt_table", "suspense"]]
+    assert [[p.name for p in g] for g in Runner.groups(chosen, 1)] == [["arrangements", "suspense", "audit",
+                                                                        "debt_table"]]
+    assert len(Runner.groups(chosen, 8)) == 4
+    assert Runner.groups(chosen[:1], 2) == [[chosen[0]]]
 
 
 def test_an_interrupted_rebuild_resumes_while_the_old_slot_answers(db_url: str) -> None:
