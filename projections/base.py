@@ -95,7 +95,7 @@ class Decoded:
     its state is decoded (``fields``) and its domain event built (``event``)
     only if a projection asks, and then once."""
 
-    __slots__ = ("position", "originator_id", "originator_version", "topic", "state", "codec", "_fields", "_event")
+    __slots__ = ("_event", "_fields", "codec", "originator_id", "originator_version", "position", "state", "topic")
 
     def __init__(self, position: int, originator_id: str, originator_version: int, topic: str, state: bytes,
                  codec: Codec):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -58,9 +58,9 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON inst
 
 @projections_cli.command("rebuild")
 def rebuild(
-    name: Annotated[Optional[str], typer.Argument(help="One projection (default: all of them)")] = None,
+    name: Annotated[str | None, typer.Argument(help="One projection (default: all of them)")] = None,
     batch: Annotated[int, typer.Option("--batch", help="Events per transaction")] = 5000,
-    workers: Annotated[Optional[int], typer.Option(
+    workers: Annotated[int | None, typer.Option(
         "--workers", help="Processes sharing the projections on PostgreSQL (default: one per CPU)")] = None,
 ) -> None:
     """Rebuild from zero into new tables while the old ones answer, then switch (blue/green)."""

@@ -22,7 +22,8 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Text, and_, insert, inspect, select, update
@@ -71,7 +72,7 @@ def other(slot: str) -> str:
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 @dataclass(frozen=True)
@@ -364,7 +365,7 @@ class Runner:
             start = min(t[3] for t in targets)
             batch, last, at_end = self.scan(start, prefixes)
             if last > start:
-                self._retrying(lambda: self.apply_batch(targets, batch, per_event, last, relaxed=not per_event))
+                self._retrying(partial(self.apply_batch, targets, batch, per_event, last, relaxed=not per_event))
                 applied += last - start
                 if progress:
                     progress(last, self.head())
@@ -457,7 +458,7 @@ class Runner:
                     (s.active_version, s.active_slot)
                 at.append(positions.get((p.name, version, slot), 0))
             pipe.send(("done", done, min(at), runner.head()))
-        except BaseException:
+        except BaseException:  # noqa: BLE001 (any end of the worker, even SystemExit, is told to the parent)
             pipe.send(("error", traceback.format_exc()))
         finally:
             pipe.close()

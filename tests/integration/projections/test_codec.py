@@ -5,6 +5,7 @@ time and business date read from the head of the stored JSON."""
 from __future__ import annotations
 
 import tempfile
+from datetime import UTC
 from pathlib import Path
 
 from bench.history import generate
@@ -46,7 +47,7 @@ def test_fast_paths_agree_with_the_library() -> None:
 
 
 def test_the_fast_codec_falls_back_to_the_library_where_orjson_differs() -> None:
-    from datetime import date, datetime, timezone
+    from datetime import date, datetime
     from decimal import Decimal
     from uuid import uuid4
 
@@ -58,7 +59,7 @@ def test_the_fast_codec_falls_back_to_the_library_where_orjson_differs() -> None
             amount = Decimal("1.10")
             states = [
                 {"_id": uuid4(), "a": amount, "b": [amount, date(2022, 1, 31), {"c": amount}],
-                 "t": datetime(2022, 1, 31, 12, 0, tzinfo=timezone.utc), "n": None, "s": "Καλή \"χρονιά\"\\\n\u2028"},
+                 "t": datetime(2022, 1, 31, 12, 0, tzinfo=UTC), "n": None, "s": "Καλή \"χρονιά\"\\\n\u2028"},
                 {"big": 2 ** 70, "list": [1, 2.5, True]},  # beyond 64 bits: json writes it
                 {"keys": {1: "one"}},  # not a string key: json writes it ("1")
             ]

@@ -43,9 +43,9 @@ def test_sigkilled_runner_resumes_without_loss_or_duplicates(db_url: str) -> Non
             if process.poll() is None:
                 process.send_signal(signal.SIGKILL)
                 kills += 1
-                out, err = process.communicate()
+                process.communicate()
                 killed_at.append(min(row["position"] for row in Runner(app, db_url).status()))
-            out, err = process.communicate()
+            _, err = process.communicate()
             assert process.returncode in (0, -signal.SIGKILL), err.decode()
             if process.returncode == 0 and kills >= 3:
                 break
