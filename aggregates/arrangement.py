@@ -130,7 +130,9 @@ class Arrangement(Aggregate):
             self.follow(arrangement)
 
         def content(self) -> dict[str, Any]:
-            content = {k: v for k, v in self.__dict__.items() if k not in _NOT_CONTENT}
+            content = self.__dict__.copy()  # then the few names left out: cheaper than a filtered copy
+            for name in _NOT_CONTENT:
+                content.pop(name, None)
             cls = type(self)
             kind = _FACT_KINDS.get(cls)
             if kind is None:
@@ -443,41 +445,49 @@ class Arrangement(Aggregate):
         """
         if self.status in ("rejected", "completed", "lapsed"):
             return False
-        plan = self.plan()
-        if plan is None or self.status == "suspended" or scheme.watches_current_items:
+        instalments = self.instalments  # read as stored: no ``Instalment`` each (most of them are not needed)
+        if not instalments or self.status == "suspended" or scheme.watches_current_items:
             return True
-        loss_rule = scheme.loss_rule()
-
-        def within(on: date) -> bool:
-            return settled_on < on <= day
-
-        if within(plan.starts_on):
+        starts_on = self.starts_on
+        assert starts_on is not None
+        if settled_on < starts_on <= day:
             return True
-        paid = self._paid_by_instalment()
-
-        def all_paid_before(on: date) -> bool:
-            """Every instalment due before ``on`` paid (capital and interest) by
-            payments valued before it: then a deadline passing on ``on`` misses
-            nothing and a loss rule finds nothing to lose the arrangement for."""
-            return all(
-                sum((amount for value_date, amount in paid.get(i.number, ()) if value_date < on), ZERO) >= i.amount
-                for i in plan.instalments
-                if i.due_date < on
-            )
-
-        for instalment in plan.instalments:
-            if within(max(instalment.opens_on, plan.starts_on)):
+        checkpoints = scheme.loss_rule().checkpoints
+        # The days in (settled_on, day] on which a deadline or a loss checkpoint
+        # passes. A checkpoint comes after its instalment's deadline (``LossRule``),
+        # so an instalment whose deadline is on or after ``day`` adds none.
+        passing: list[date] = []
+        for data in instalments:
+            opens_on = data["opens_on"]
+            if settled_on < max(opens_on, starts_on) <= day:
                 return True
-            for on in (instalment.due_date + ONE_DAY, *loss_rule.checkpoints(instalment)):
-                if within(on) and not all_paid_before(on):
-                    return True
-        if any(within(receipt["value_date"]) for receipt in self.receipts.values()):
+            if data["due_date"] >= day:
+                continue
+            on = data["due_date"] + ONE_DAY
+            if settled_on < on:
+                passing.append(on)
+            passing.extend(c for c in checkpoints(Instalment.from_dict(data)) if settled_on < c <= day)
+        if passing:
+            paid = self._paid_by_instalment()
+            for on in passing:
+                # Every instalment due before ``on`` paid (capital and interest) by
+                # payments valued before it: then a deadline passing on ``on`` misses
+                # nothing and a loss rule finds nothing to lose the arrangement for.
+                for data in instalments:
+                    if data["due_date"] < on and sum(
+                        (amount for value_date, amount in paid.get(data["number"], ()) if value_date < on), ZERO
+                    ) < data["capital"] + data["interest"]:
+                        return True
+        if any(settled_on < receipt["value_date"] <= day for receipt in self.receipts.values()):
             return True
-        by_number = {i.number: i for i in plan.instalments}
+        by_number = None
         for fact in self.facts.values():
-            if fact["kind"] == "InstalmentMissed":
-                first = by_number[fact["number"]].due_date + ONE_DAY
-            elif fact["kind"] == "Lost":
+            kind = fact["kind"]
+            if kind == "InstalmentMissed":
+                if by_number is None:
+                    by_number = {i["number"]: i for i in instalments}
+                first = by_number[fact["number"]]["due_date"] + ONE_DAY
+            elif kind == "Lost":
                 first = fact["business_date"] + ONE_DAY
             else:
                 continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -26,7 +27,10 @@ class BankPayment(Aggregate):
         business_date: date
 
     class Received(Event, Aggregate.Created):
-        """P1: the payment as the bank reported it."""
+        """P1: the payment as the bank reported it; P2: with ``target`` and
+        ``target_id`` when its reference routed it as it arrived (one event where
+        there were two, ``Received`` then ``Routed``; those already recorded
+        replay as before, these fields None)."""
 
         tx_id: str
         bank: str
@@ -35,6 +39,8 @@ class BankPayment(Aggregate):
         value_date: date
         reference: str
         payer_afm: str | None
+        target: str | None = None
+        target_id: str | None = None
 
     class ReceivedUnreadable(Event, Aggregate.Created):
         """P5/§2.4: a message that could not even be read is kept, bytes and all."""
@@ -44,7 +50,8 @@ class BankPayment(Aggregate):
         reason: str
 
     class Routed(Event):
-        """P2: the reference named an arrangement or a debtor that owes."""
+        """P2: the reference named an arrangement or a debtor that owes. Recorded
+        separately before the routing went into ``Received``; kept to replay those."""
 
         target: str
         target_id: str
@@ -85,6 +92,8 @@ class BankPayment(Aggregate):
         source: str | None = None,
         raw: str | None = None,
         reason: str | None = None,
+        target: str | None = None,
+        target_id: str | None = None,
     ):
         self.fields = {
             "tx_id": tx_id, "bank": bank, "amount": amount, "currency": currency,
@@ -93,15 +102,16 @@ class BankPayment(Aggregate):
         self.source = source
         self.raw = raw
         self.received_on = business_date
-        self.status = "received" if raw is None else "suspense"
+        self.status = "suspense" if raw is not None else "applied" if target is not None else "received"
         self.reason = reason
-        self.target: str | None = None
-        self.target_id: str | None = None
+        self.target: str | None = target
+        self.target_id: str | None = target_id
         self.conflicts: list[dict[str, Any]] = []
 
     @staticmethod
+    @lru_cache(maxsize=16_384)
     def create_id(bank: str, tx_id: str) -> UUID:
-        return uuid5(PAYMENT_NAMESPACE, f"{bank}/{tx_id}")
+        return uuid5(PAYMENT_NAMESPACE, f"{bank}/{tx_id}")  # remembered: a batch names each payment twice
 
     @classmethod
     def receive(
@@ -114,7 +124,10 @@ class BankPayment(Aggregate):
         reference: str,
         payer_afm: str | None,
         business_date: date,
+        target: str | None = None,
+        target_id: str | None = None,
     ) -> BankPayment:
+        """P1; with ``target`` and ``target_id`` (P2), received and routed at once."""
         return cls._create(
             cls.Received,
             id=cls.create_id(bank, tx_id),
@@ -126,6 +139,8 @@ class BankPayment(Aggregate):
             reference=reference,
             payer_afm=payer_afm,
             business_date=business_date,
+            target=target,
+            target_id=target_id,
         )
 
     @staticmethod

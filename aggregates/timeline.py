@@ -92,6 +92,16 @@ class InstalmentAccount:
     missed_on: date | None = None
     settled_on: date | None = None
 
+    @classmethod
+    def fresh(cls, instalment: Instalment) -> InstalmentAccount:
+        """``InstalmentAccount(instalment)``, nothing paid yet, without the
+        dataclass's ``__init__`` (the timeline makes one per instalment of the
+        plan, paid or not, at every settle: a third of a short run)."""
+        account = object.__new__(cls)
+        account.__dict__.update(instalment=instalment, surcharge=ZERO, paid_surcharge=ZERO, paid_interest=ZERO,
+                                paid_capital=ZERO, interest_waived=False, missed_on=None, settled_on=None)
+        return account
+
     @property
     def number(self) -> int:
         return self.instalment.number
@@ -144,7 +154,9 @@ class InstalmentAccount:
 
 
 class LossRule(Protocol):
-    """A scheme's loss test (A3): when to look, and what it finds."""
+    """A scheme's loss test (A3): when to look, and what it finds. Every
+    checkpoint of an instalment falls after its deadline (a loss is about
+    instalments unpaid past it): ``Arrangement.may_change`` relies on it."""
 
     def checkpoints(self, instalment: Instalment) -> Iterable[date]: ...
 
@@ -260,21 +272,25 @@ class _Walk:
         terms = self.terms
         self.course = course = Course(
             as_of=as_of,
-            accounts=[InstalmentAccount(i) for i in terms.instalments],
+            accounts=[InstalmentAccount.fresh(i) for i in terms.instalments],
             status="applied" if terms.needs_first_payment else "active",
         )
         self.by_number = {a.number: a for a in course.accounts}
         self.first_deadline = min((i.due_date for i in terms.instalments), default=terms.starts_on)
         self.queue: list[tuple[date, int, int, Any]] = []
         self.sequence = 0
+        self.as_of = as_of
         if not terms.needs_first_payment:
             course.activated_on = terms.starts_on
             self.record(terms.starts_on, "Activated", ("activated",), {})
+        starts_on, checkpoints = terms.starts_on, terms.loss_rule.checkpoints
         for instalment in terms.instalments:
-            self.push(max(instalment.opens_on, terms.starts_on), _OPEN, instalment.number)
-            self.push(instalment.due_date + ONE_DAY, _MISS, instalment.number)
-            for checkpoint in terms.loss_rule.checkpoints(instalment):
-                self.push(checkpoint, _LOSS, None)
+            self.push(max(instalment.opens_on, starts_on), _OPEN, instalment.number)
+            missed_on = instalment.due_date + ONE_DAY
+            self.push(missed_on, _MISS, instalment.number)
+            if missed_on <= as_of:  # else its checkpoints, after its deadline (``LossRule``), are too
+                for checkpoint in checkpoints(instalment):
+                    self.push(checkpoint, _LOSS, None)
         for breach in breaches:
             self.push(breach.on, _LOSS, breach)
         for receipt in receipts:
@@ -286,7 +302,8 @@ class _Walk:
 
     def push(self, day: date, phase: int, subject: Any) -> None:
         self.sequence += 1
-        heapq.heappush(self.queue, (day, phase, self.sequence, subject))
+        if day <= self.as_of:  # what comes after ``as_of`` is never stepped: not queued at all
+            heapq.heappush(self.queue, (day, phase, self.sequence, subject))
 
     def record(self, day: date, kind: str, key: tuple[Any, ...], data: dict[str, Any]) -> None:
         self.course.facts.append(Fact(day, kind, key, data))
@@ -449,15 +466,29 @@ class _Walk:
 
 
 def _pay_account(account: InstalmentAccount, amount: Decimal, allocation: list[dict[str, Any]]) -> Decimal:
+    """P3 within one instalment: its surcharge, then its interest, then its capital."""
     if amount <= ZERO:
         return amount  # nothing left to allocate (most accounts of a long plan)
-    for part in ("surcharge", "interest", "capital"):
-        owed = getattr(account, f"unpaid_{part}")
+    # The three parts written out (not through getattr of "unpaid_" + part): the
+    # timeline runs this for every account a payment reaches (profile, issue 5).
+    owed = account.surcharge - account.paid_surcharge
+    if owed > ZERO:
         paid = min(amount, owed)
-        if paid > ZERO:
-            setattr(account, f"paid_{part}", getattr(account, f"paid_{part}") + paid)
-            allocation.append({"number": account.number, "part": part, "amount": paid})
-            amount -= paid
+        account.paid_surcharge += paid
+        allocation.append({"number": account.instalment.number, "part": "surcharge", "amount": paid})
+        amount -= paid
+    owed = (ZERO if account.interest_waived else account.instalment.interest) - account.paid_interest
+    if owed > ZERO and amount > ZERO:
+        paid = min(amount, owed)
+        account.paid_interest += paid
+        allocation.append({"number": account.instalment.number, "part": "interest", "amount": paid})
+        amount -= paid
+    owed = account.instalment.capital - account.paid_capital
+    if owed > ZERO and amount > ZERO:
+        paid = min(amount, owed)
+        account.paid_capital += paid
+        allocation.append({"number": account.instalment.number, "part": "capital", "amount": paid})
+        amount -= paid
     return amount
 
 

@@ -10,11 +10,18 @@ is missed on the 30th) runs twice on identical ledgers:
 - value: ``Ledger.close_day``.
 
 Both must record the same events (count and digest of aggregate, version and
-type, checked). Prints one JSON line:
+type, checked). The close to the deadline also snapshotted the arrangements
+(``ledger.app.SNAPSHOT_AFTER``), so both read each from its snapshot and the
+events after it: here none or few; in a steady state, where the close
+snapshots an arrangement every SNAPSHOT_AFTER events, 0 to 7 (measured at
+5,000 debtors with the snapshots put 0 to 7 events back at random, and
+with the snapshots written for those that reach 8: about 5% slower). Prints
+one JSON line:
 arrangements/s (live arrangements at the close ÷ seconds), target ≥ 2,000/s.
 
     python -m bench close_day            # 100,000 debtors
     python -m bench.close_day --debtors 2000
+    python -m bench.close_day --debtors 5000 --seeded cd5k [--no-baseline]   # seed once, iterate
 """
 
 from __future__ import annotations
@@ -24,10 +31,24 @@ import time
 from datetime import date
 from typing import Any
 
+import psycopg
+
 from aggregates.arrangement import Arrangement
 from aggregates.business_day import BUSINESS_DAY_ID, BusinessDay
 from aggregates.debtor import Debtor
-from bench.common import copy_schema, emit, events_after, last_position, fresh_schema, machine, note, peak_rss_mb, schema_url, seed_ledger
+from bench.common import (
+    base_url,
+    copy_schema,
+    emit,
+    events_after,
+    fresh_schema,
+    last_position,
+    machine,
+    note,
+    peak_rss_mb,
+    schema_url,
+    seed_ledger,
+)
 from ledger.app import Ledger, _held_items
 
 DEADLINE = date(2022, 7, 29)  # the last working day of July 2022: every instalment's deadline (C6)
@@ -55,15 +76,17 @@ def naive_close(ledger: Ledger, day: date) -> int:
     return settled
 
 
-def timed_close(schema: str, close: Any) -> tuple[float, int, tuple[int, str], float]:
+def timed_close(schema: str, close: Any) -> tuple[float, int, tuple[int, str], float, float]:
+    """Seconds, live arrangements, (events, digest), peak RSS growth (MB) and
+    this process's CPU seconds (on a busy machine the CPU time is steadier)."""
     ledger = Ledger(schema_url(schema))
     before = last_position(schema)
     rss_before = peak_rss_mb()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     settled = close(ledger)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     ledger.close()
-    return seconds, settled, events_after(schema, before), peak_rss_mb() - rss_before
+    return seconds, settled, events_after(schema, before), peak_rss_mb() - rss_before, cpu
 
 
 def seed_closed(schema: str, debtors: int, seed: int = 2556, processes: int = 2) -> dict[str, Any]:
@@ -73,7 +96,7 @@ def seed_closed(schema: str, debtors: int, seed: int = 2556, processes: int = 2)
     note(f"close_day: seeded {seeding}; closing to {DEADLINE} ...")
     started = time.perf_counter()
     ledger = Ledger(schema_url(schema))
-    ledger.close_day(DEADLINE)
+    ledger.close_day(DEADLINE)  # one process: the seeded ledger is the same every run (and its snapshots)
     ledger.close()
     return {"seeding": seeding, "catch_up_s": round(time.perf_counter() - started, 2)}
 
@@ -92,17 +115,17 @@ def measure(seeded: str, debtors: int, profile: bool = False, processes: int | N
         copy_schema(seeded, single)
         if processes > 1:
             copy_schema(seeded, schema)
-        base_s, live, base_events = None, 0, None
+        base_s, live, base_events, base_cpu = None, 0, None, None
         if baseline:
             note("close_day: naive baseline ...")
-            base_s, live, base_events, _ = timed_close(naive, lambda ledger: naive_close(ledger, MONTH_END))
+            base_s, live, base_events, _, base_cpu = timed_close(naive, lambda ledger: naive_close(ledger, MONTH_END))
             note(f"close_day: baseline {live} arrangements in {base_s:.2f}s; Ledger.close_day ...")
         if profile:
             from pyinstrument import Profiler
 
             profiler = Profiler()
             profiler.start()
-        one_s, one_live, one_events, rss_growth = timed_close(single, lambda ledger: ledger.close_day(MONTH_END))
+        one_s, one_live, one_events, rss_growth, one_cpu = timed_close(single, lambda ledger: ledger.close_day(MONTH_END))
         live = live or one_live
         base_events = base_events or one_events
         if profile:
@@ -111,24 +134,42 @@ def measure(seeded: str, debtors: int, profile: bool = False, processes: int | N
         seconds, events = one_s, one_events
         if processes > 1:
             note(f"close_day: one process {one_s:.2f}s; {processes} processes ...")
-            seconds, _, events, _ = timed_close(schema, lambda ledger: ledger.close_day(MONTH_END, processes=processes))
+            seconds, _, events, _, _ = timed_close(schema, lambda ledger: ledger.close_day(MONTH_END, processes=processes))
         for recorded in (one_events, events):
             if recorded != base_events:
                 raise AssertionError(f"close_day recorded {recorded} (events, digest), the naive loop {base_events}")
     return emit(
         "close_day", live / seconds, "arrangements/s", live / base_s if base_s else None, TARGET,
         size=debtors, arrangements=live, processes=processes, one_process_per_s=round(live / one_s, 1),
-        events_recorded=events[0], seconds=round(seconds, 2), one_process_seconds=round(one_s, 2),
-        baseline_seconds=round(base_s, 2) if base_s else None, peak_rss_mb=peak_rss_mb(), close_rss_growth_mb=round(rss_growth, 1),
+        events_recorded=events[0], events_digest=events[1], seconds=round(seconds, 2), one_process_seconds=round(one_s, 2),
+        baseline_seconds=round(base_s, 2) if base_s else None,
+        one_process_cpu_seconds=round(one_cpu, 2), baseline_cpu_seconds=round(base_cpu, 2) if base_cpu else None,
+        peak_rss_mb=peak_rss_mb(), close_rss_growth_mb=round(rss_growth, 1),
         day=MONTH_END, **extra, machine=machine(),
     )
 
 
 def run(debtors: int, seed: int = 2556, processes: int = 2, profile: bool = False,
-        close_processes: int | None = None) -> dict[str, Any]:
+        close_processes: int | None = None, keep: str | None = None, baseline: bool = True) -> dict[str, Any]:
+    if keep is not None:  # kept between runs: seeded once (if missing), then reused
+        if not schema_exists(keep):
+            with psycopg.connect(base_url(), autocommit=True) as connection:
+                connection.execute(f'CREATE SCHEMA "{keep}"')
+            extra = seed_closed(keep, debtors, seed, processes)
+            note(f"close_day: seeded schema {keep} kept for the next run (--seeded {keep})")
+        else:
+            note(f"close_day: reusing the seeded schema {keep} (its size, not --debtors, counts)")
+            extra = {"seeded_schema": keep}
+        return measure(keep, debtors, profile, close_processes, baseline=baseline, **extra)
     with fresh_schema("seeded") as seeded:
         extra = seed_closed(seeded, debtors, seed, processes)
-        return measure(seeded, debtors, profile, close_processes, **extra)
+        return measure(seeded, debtors, profile, close_processes, baseline=baseline, **extra)
+
+
+def schema_exists(schema: str) -> bool:
+    with psycopg.connect(base_url()) as connection:
+        row = connection.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone()
+    return row is not None
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -140,9 +181,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--close-processes", type=int, default=None,
                         help=f"processes of close_day (default {PROCESSES} from 20,000 debtors, else 1)")
     parser.add_argument("--profile", action="store_true", help="pyinstrument profile of close_day on stderr")
+    parser.add_argument("--seeded", metavar="SCHEMA",
+                        help="seed into this PostgreSQL schema and keep it, or reuse it when it exists "
+                             "(to iterate without seeding each time; DROP SCHEMA it when done)")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="skip the naive loop (no ratio; compare events_digest with an earlier run's)")
     args = parser.parse_args(argv)
     debtors = args.debtors or (QUICK if args.quick else FULL)
-    run(debtors, args.seed, args.processes, args.profile, args.close_processes)
+    run(debtors, args.seed, args.processes, args.profile, args.close_processes, args.seeded, not args.no_baseline)
 
 
 if __name__ == "__main__":

@@ -62,6 +62,9 @@ class ConsumeConfig:
     backoff_initial_s: float = 0.2
     backoff_max_s: float = 10.0
     graceful_timeout_s: float = 25.0
+    # Debtors and arrangements kept between batches, per inbound topic (``consumers.cache``;
+    # an arrangement a few years old holds about 45 kB): 0 loads them for every batch.
+    cache_aggregates: int = 4096
 
     @classmethod
     def from_env(cls, bootstrap: str, **overrides: Any) -> ConsumeConfig:
@@ -75,6 +78,7 @@ class ConsumeConfig:
             "session_timeout_ms": int(env.get("LEDGER_KAFKA_SESSION_TIMEOUT_MS", "10000")),
             "heartbeat_interval_ms": int(env.get("LEDGER_KAFKA_HEARTBEAT_MS", "3000")),
             "publish": env.get("LEDGER_KAFKA_PUBLISH", "1") not in ("0", "false", "no"),
+            "cache_aggregates": int(env.get("LEDGER_KAFKA_CACHE_AGGREGATES", "4096")),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(bootstrap=bootstrap, **values)
@@ -134,8 +138,8 @@ class LedgerConsumers:
         self.broker = KafkaBroker(config.bootstrap, graceful_timeout=config.graceful_timeout_s, logger=log)
         self.publisher = EventPublisher(ledger, self.producer, config.events_topic)
         self.ingestors = {
-            config.payments_topic: Ingestor(ledger, PAYMENTS, self.dead_letters),
-            config.transfers_topic: Ingestor(ledger, TRANSFERS, self.dead_letters),
+            config.payments_topic: Ingestor(ledger, PAYMENTS, self.dead_letters, cache_size=config.cache_aggregates),
+            config.transfers_topic: Ingestor(ledger, TRANSFERS, self.dead_letters, cache_size=config.cache_aggregates),
         }
         self.subscribers = {topic: self._subscribe(topic, ingestor) for topic, ingestor in self.ingestors.items()}
         self._stopping = asyncio.Event()
@@ -217,7 +221,7 @@ class LedgerConsumers:
     async def _wait(self, seconds: float) -> None:
         try:
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     def request_stop(self) -> None:

@@ -7,7 +7,7 @@ in one transaction (with the Kafka offset when a consumer calls it).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -17,9 +17,9 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, Notification, Tracking
-from eventsourcing.postgres import PostgresApplicationRecorder
-from psycopg.sql import SQL, Composed
+from eventsourcing.persistence import JSONTranscoder, Notification, Recording, Tracking
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresProcessRecorder
+from psycopg.sql import SQL, Composed, Identifier
 
 from aggregates.arrangement import LIVE, Arrangement
 from aggregates.business_day import BUSINESS_DAY_ID, BusinessDay
@@ -39,9 +39,10 @@ from aggregates.references import (
 from aggregates.schemes.base import ApplicationForm, LiveArrangement, Rejection, Scheme, check_exclusivity
 from aggregates.timeline import Receipt
 from aggregates.transfer import FundTransfer, content_digest
+from ledger.bulk import load_many, originator_ids, project_events, save_snapshots
 from ledger.codec import DateAsISO
-from ledger.bulk import last_topics, load_many, project_events
 from ledger.errors import BadInput, NotFound, TransferConflict
+from ledger.event_encoding import EventStateEncoder
 from ledger.settings import Settings, load_settings
 from ledger.store import event_store_env, is_postgres
 
@@ -103,12 +104,20 @@ class UnitOfWork:
     _business_date: list[date | None] = field(default_factory=list)
     prefetched: dict[UUID, Aggregate] = field(default_factory=dict)  # by ``prefetch``, not touched yet
     absent: set[UUID] = field(default_factory=set)  # known not to exist (``prefetch``)
+    cache: Any = None  # a consumer's ``consumers.cache.AggregateCache``: earlier batches' aggregates
 
     def business_date(self) -> date | None:
         """The ledger's business date, read once per unit of work (a batch
-        never spans a close of day, which commits on its own)."""
+        never spans a close of day, which commits on its own); from the
+        calendar ``prefetch`` loaded, when it did."""
         if not self._business_date:
-            self._business_date.append(self.app.business_date())
+            calendar = self.prefetched.get(BUSINESS_DAY_ID) or self.loaded.get(BUSINESS_DAY_ID)
+            if isinstance(calendar, BusinessDay):
+                self._business_date.append(calendar.current)
+            elif BUSINESS_DAY_ID in self.absent:
+                self._business_date.append(None)
+            else:
+                self._business_date.append(self.app.business_date())
         return self._business_date[0]
 
     def get(self, cls: type[A], aggregate_id: UUID) -> A | None:
@@ -136,6 +145,15 @@ class UnitOfWork:
                   if i not in self.loaded and i not in self.prefetched and i not in self.absent]
         if not wanted:
             return {}
+        if self.cache is not None:
+            # The versions of all of ``wanted`` in one query: the cache's aggregates at
+            # that version are taken as they are, only the others are loaded.
+            current, existing = self.cache.current(self.app, wanted)
+            rest = load_many(self.app, [i for i in wanted if i in existing and i not in current])
+            found = {i: current[i] if i in current else rest[i] for i in wanted if i in current or i in rest}
+            self.prefetched.update(found)
+            self.absent.update(i for i in wanted if i not in existing)
+            return found
         found = load_many(self.app, wanted)
         self.prefetched.update(found)
         self.absent.update(i for i in wanted if i not in found)
@@ -148,6 +166,8 @@ class UnitOfWork:
 
     def commit(self, tracking: Tracking | None = None) -> None:
         self.app.commit(list(self.loaded.values()), tracking)
+        if self.cache is not None:  # saved (or only read): as the store now holds them
+            self.cache.put([*self.loaded.values(), *self.prefetched.values()])
         self.loaded.clear()
         self.prefetched.clear()
         self.absent.clear()
@@ -162,6 +182,7 @@ class Ledger(Application):
     def __init__(self, db_url: str, settings: Settings | None = None, env: dict[str, str] | None = None):
         self.settings = settings or load_settings()
         self.db_url = db_url
+        self._event_encoder: EventStateEncoder | None = None
         super().__init__(env={**event_store_env(db_url), **(env or {})})
 
     def construct_recorder(self):  # type: ignore[no-untyped-def]
@@ -171,6 +192,8 @@ class Ledger(Application):
             # events sent in binary: psycopg's text form of an array of composites escapes every
             # byte in Python (8x slower: ~45% of a consumer batch's commit).
             recorder.insert_events_statement = _binary_parameters(recorder.insert_events_statement)
+        if type(recorder) is PostgresProcessRecorder:
+            recorder.__class__ = _ColumnsProcessRecorder  # only a method differs: see there
         return recorder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -185,9 +208,39 @@ class Ledger(Application):
             processing.aggregates[aggregate.id] = aggregate  # a consumer batch's commit)
         if not processing.events and tracking is None:
             return
-        recordings = self._record(processing)
+        # Nothing listens when ``_notify`` is the library's (it does nothing): then the
+        # recordings it would be given are not built.
+        listening = type(self)._notify is not Application._notify
+        recordings = self._record(processing, recordings=listening)
         self._take_snapshots(processing)
-        self._notify(recordings)
+        if listening:
+            self._notify(recordings)
+
+    def _record(self, processing: ProcessingEvent, recordings: bool = True) -> list[Recording]:  # type: ignore[type-arg,override]
+        """``Application._record`` with the events' state written by ``EventStateEncoder``
+        (``orjson`` where provably the same bytes as the library's, else the library):
+        the same stored events, a third of a consumer batch's commit less."""
+        if self.mapper.cipher is not None or self.mapper.compressor is not None:
+            return super()._record(processing)
+        encoder = self._event_encoder
+        if encoder is None or encoder.transcoder is not self.mapper.transcoder:
+            encoder = self._event_encoder = EventStateEncoder(self.mapper.transcoder)  # type: ignore[arg-type]
+        events = processing.events
+        stored = [encoder.stored_event(e) for e in events]
+        ids = self.recorder.insert_events(stored, tracking=processing.tracking, **processing.saved_kwargs)
+        recorded = []
+        if ids:
+            assert len(ids) == len(stored)
+            if recordings:
+                recorded = [
+                    Recording(e, Notification(originator_id=s.originator_id, originator_version=s.originator_version,
+                                              topic=s.topic, state=s.state, id=i))
+                    for e, s, i in zip(events, stored, ids, strict=True)
+                ]
+        if self.repository.cache and not self.repository.fastforward:
+            for aggregate_id, aggregate in processing.aggregates.items():
+                self.repository.cache.put(aggregate_id, aggregate)
+        return recorded
 
     # -- business date ----------------------------------------------------------
 
@@ -395,22 +448,25 @@ class Ledger(Application):
                 return Outcome("duplicate", existing.target_id, existing.reason)
             existing.note_conflict(content, business_date)
             return Outcome("suspense", None, existing.conflicts[-1]["reason"])
-        received = BankPayment.receive(business_date=business_date, **content)
-        work.add(received)
-        target, reason = self._route(work, payment.reference, amount, payment.currency, payment.value_date,
-                                     payment.tx_id, bank, business_date)
+        target, reason, apply = self._route(work, payment.reference, amount, payment.currency, payment.value_date,
+                                            payment.tx_id, bank, business_date)
         if target is None:
+            received = BankPayment.receive(business_date=business_date, **content)
+            work.add(received)
             received.suspend(reason, business_date)
             return Outcome("suspense", None, reason)
-        received.route(*target, business_date)
+        # Received and routed in one event (``Received`` with its target), then applied.
+        work.add(BankPayment.receive(business_date=business_date, **content, target=target[0], target_id=target[1]))
+        apply()
         return Outcome("applied", target[1])
 
     def prefetch_payments(self, work: UnitOfWork, payments: Sequence[PaymentInput]) -> None:
         """Load, in a few queries for the whole batch, what ``payment_into``
         reads for ``payments``: each bank payment (most are absent: known so
         without a query each), the arrangement or debtor its reference names,
-        the debtors of those arrangements, and those debtors' arrangements."""
-        ids: list[UUID] = []
+        the debtors of those arrangements, and those debtors' arrangements;
+        and the calendar (the business date, ``UnitOfWork.business_date``)."""
+        ids: list[UUID] = [BUSINESS_DAY_ID]
         for payment in payments:
             if payment.tx_id:
                 ids.append(BankPayment.create_id(payment.bank or "UNKNOWN", payment.tx_id))
@@ -461,33 +517,36 @@ class Ledger(Application):
     def _route(
         self, work: UnitOfWork, reference: str, amount: Decimal, currency: str, value_date: date,
         tx_id: str, bank: str, business_date: date,
-    ) -> tuple[tuple[str, str] | None, str]:
+    ) -> tuple[tuple[str, str] | None, str, Callable[[], None]]:
+        """P2/P5: where the payment goes (target kind and id) or why nowhere, and the
+        step that applies it there (called once the payment is recorded)."""
         if currency != "EUR":
-            return None, f"currency {currency!r} is not EUR (P5)"
+            return None, f"currency {currency!r} is not EUR (P5)", _nothing
         if amount <= ZERO:
-            return None, f"amount {amount} is not more than zero (P5)"
+            return None, f"amount {amount} is not more than zero (P5)", _nothing
         try:
             reference = _valid_reference(reference)
         except InvalidIdentifier as error:
-            return None, f"{error.reason} (C10)"
+            return None, f"{error.reason} (C10)", _nothing
         body = reference_body(reference)
         receipt_id = f"{bank}/{tx_id}"
         if body.startswith(DEBTOR_PREFIX):
             debtor = work.get(Debtor, Debtor.create_id(body[1:]))
             if debtor is None:
-                return None, f"debtor identity code {reference} names no debtor (P2)"
+                return None, f"debtor identity code {reference} names no debtor (P2)", _nothing
             held = _held_items(self._arrangements(work, debtor))
-            if not _owes_principal(debtor, value_date, self.settings, held) and not any(
-                b.outstanding > ZERO for b in debtor.balances(value_date, self.settings.surcharges, held)
-                if b.item["item_id"] not in held
-            ):
-                return None, f"debtor {debtor.afm} owes nothing outside arrangements (P2)"
-            debtor.pay(receipt_id, value_date, amount, self.settings.surcharges, held)
-            return ("debtor", debtor.afm), ""
+            # Computed once, for the test and for the payment. An item with principal unpaid
+            # has outstanding > 0 (its unpaid surcharge is never negative), so this is the
+            # former "principal owed, or else any surcharge owed" test in one pass.
+            owed = debtor.owed_balances(value_date, self.settings.surcharges, held)
+            if not any(b.outstanding > ZERO for b in owed):
+                return None, f"debtor {debtor.afm} owes nothing outside arrangements (P2)", _nothing
+            rules = self.settings.surcharges
+            return ("debtor", debtor.afm), "", lambda: debtor.pay(receipt_id, value_date, amount, rules, held, owed)
         if body.startswith(ARRANGEMENT_PREFIX):
             arrangement = work.get(Arrangement, Arrangement.create_id(reference))
             if arrangement is None:
-                return None, f"payment code {reference} names no arrangement (P2)"
+                return None, f"payment code {reference} names no arrangement (P2)", _nothing
             debtor = work.get(Debtor, Debtor.create_id(arrangement.debtor_afm))
             assert debtor is not None
             held = _held_items(self._arrangements(work, debtor))
@@ -497,10 +556,11 @@ class Ledger(Application):
             backdated = (arrangement.status == "lapsed" and lapsed_on is not None and value_date < lapsed_on
                          and not held & set(arrangement.item_ids))
             if arrangement.status in ("rejected", "lapsed", "completed") and not backdated:
-                return None, f"nothing owed on arrangement {reference}: it is {arrangement.status} (P5)"
-            self._settle(arrangement, debtor, business_date, held, [Receipt(receipt_id, value_date, amount)])
-            return ("arrangement", str(arrangement.id)), ""
-        return None, f"reference {reference} is not a KEAO payment code (P2)"
+                return None, f"nothing owed on arrangement {reference}: it is {arrangement.status} (P5)", _nothing
+            receipts = [Receipt(receipt_id, value_date, amount)]
+            return ("arrangement", str(arrangement.id)), "", lambda: self._settle(
+                arrangement, debtor, business_date, held, receipts)
+        return None, f"reference {reference} is not a KEAO payment code (P2)", _nothing
 
     # -- close of day ---------------------------------------------------------------
 
@@ -509,14 +569,19 @@ class Ledger(Application):
         arrangement, what its timeline gives up to it. Idempotent; the
         business date moves only after every arrangement is settled.
 
-        Arrangements are read a page at a time (``load_many``: one query per
-        page on PostgreSQL); one with nothing that can happen between the last
-        close and ``day`` (``Arrangement.may_change``) is not settled at all,
-        and only the debtors of those that are and whose scheme watches the
-        debtor's other items (``Scheme.watches_current_items``) get loaded. On PostgreSQL,
-        ``processes`` > 1 settles disjoint partitions of the arrangements in
-        that many processes (a close writes only to each arrangement's own
-        stream). Returns how many live arrangements the close covered."""
+        Arrangements are read a page at a time (``load_many``: two queries per
+        page on PostgreSQL, the ended ones left out by their last topic), each
+        from its latest snapshot and the events after it; one with nothing
+        that can happen between the last close and ``day``
+        (``Arrangement.may_change``) is not settled at all, and only the
+        debtors of those that are and whose scheme watches the debtor's other
+        items (``Scheme.watches_current_items``) get loaded. The close
+        snapshots each live arrangement with SNAPSHOT_AFTER events or more
+        after its latest snapshot, so the next close reads few events. On
+        PostgreSQL, ``processes`` > 1 settles disjoint partitions of the
+        arrangements in that many processes (a close writes only to each
+        arrangement's own stream). Returns how many live arrangements the
+        close covered."""
         try:
             calendar = self.repository.get(BUSINESS_DAY_ID)
             previous: date | None = calendar.current
@@ -546,44 +611,63 @@ class Ledger(Application):
         settled = 0
         ids = (i for i in self.arrangement_ids() if i.int % parts == part)
         for page in _pages(ids, batch_size):
-            work = UnitOfWork(self)
-            due = []
-            # An arrangement whose last event rejected, completed or lapsed it is not live:
-            # known from its last topic, without reading it (17% of a month end's states).
-            topics = last_topics(self, page)
-            if topics is not None:
-                page = [i for i in page if topics.get(i) not in _ENDED_TOPICS]
-            for arrangement in load_many(self, page).values():
-                if arrangement.status in ("rejected", "completed", "lapsed"):
-                    continue
-                settled += 1
-                if progress:
-                    progress()
-                scheme = self.settings.scheme(arrangement.scheme)
-                if previous is None or arrangement.may_change(scheme, previous, day):
-                    work.add(arrangement)
-                    due.append(arrangement)
-            # The debtor's other items (and so the debtor, and its other arrangements'
-            # held items) matter only to a scheme that watches them (ND10 a breaches):
-            # for the others ``Scheme.breaches`` ignores them.
-            watching = [a for a in due if self.settings.scheme(a.scheme).watches_current_items]
-            debtor_ids = list(dict.fromkeys(Debtor.create_id(a.debtor_afm) for a in watching))
-            for debtor in load_many(self, debtor_ids).values():
-                work.add(debtor)
-            for arrangement in due:
-                scheme = self.settings.scheme(arrangement.scheme)
-                if not scheme.watches_current_items:
-                    arrangement.settle(scheme, day, self.settings.surcharges)
-                    continue
-                debtor = work.get(Debtor, Debtor.create_id(arrangement.debtor_afm))
-                assert debtor is not None
-                self._settle(arrangement, debtor, day, _held_items(self._arrangements(work, debtor)))
-            work.commit()
+            settled += self._close_page(page, day, previous, progress)  # its arrangements freed before the next
         return settled
 
+    def _close_page(self, page: list[UUID], day: date, previous: date | None, progress: Any = None) -> int:
+        """Close ``day`` for the arrangements of ``page``; how many of them were live."""
+        due = []
+        live = []
+        # An arrangement whose last event rejected, completed or lapsed it is not live:
+        # known from its last topic, without reading it (17% of a month end's states).
+        replayed: dict[UUID, int] = {}
+        loaded = load_many(self, page, unless_last=_ENDED_TOPICS, since_snapshot=replayed)
+        snapshot_version = {i: a.version - replayed[i] for i, a in loaded.items()}
+        for arrangement in loaded.values():
+            if arrangement.status in ("rejected", "completed", "lapsed"):
+                continue
+            live.append(arrangement)
+            if progress:
+                progress()
+            scheme = self.settings.scheme(arrangement.scheme)
+            if previous is None or arrangement.may_change(scheme, previous, day):
+                due.append(arrangement)
+        # Settled and saved SETTLE_CHUNK at a time: the events they record (a catch-up
+        # over years records dozens each) are held until saved.
+        for chunk in _pages(iter(due), SETTLE_CHUNK):
+            self._settle_chunk(chunk, day)
+        # The next close reads a snapshot and the few events after it instead of
+        # every event (about half the cost of reading an arrangement).
+        save_snapshots(self, [a for a in live if a.version - snapshot_version[a.id] >= SNAPSHOT_AFTER])
+        return len(live)
+
+    def _settle_chunk(self, due: list[Arrangement], day: date) -> None:
+        """Settle ``due`` to ``day`` and save what they record, in one transaction."""
+        work = UnitOfWork(self)
+        for arrangement in due:
+            work.add(arrangement)
+        # The debtor's other items (and so the debtor, and its other arrangements'
+        # held items) matter only to a scheme that watches them (ND10 a breaches):
+        # for the others ``Scheme.breaches`` ignores them.
+        watching = [a for a in due if self.settings.scheme(a.scheme).watches_current_items]
+        debtor_ids = list(dict.fromkeys(Debtor.create_id(a.debtor_afm) for a in watching))
+        for debtor in load_many(self, debtor_ids).values():
+            work.add(debtor)
+        # ... and their arrangements (``_held_items``), in one query.
+        work.prefetch(UUID(i) for d in work.loaded.values() if isinstance(d, Debtor) for i in d.arrangement_ids)
+        for arrangement in due:
+            scheme = self.settings.scheme(arrangement.scheme)
+            if not scheme.watches_current_items:
+                arrangement.settle(scheme, day, self.settings.surcharges)
+                continue
+            debtor = work.get(Debtor, Debtor.create_id(arrangement.debtor_afm))
+            assert debtor is not None
+            self._settle(arrangement, debtor, day, _held_items(self._arrangements(work, debtor)))
+        work.commit()
+
     def arrangement_ids(self) -> Iterator[UUID]:
-        for notification in self.notifications([Arrangement.Applied.TOPIC]):
-            yield notification.originator_id  # type: ignore[misc]
+        """Every arrangement's id, in the order applied (without reading the events)."""
+        return originator_ids(self, Arrangement.Applied.TOPIC)
 
     def notifications(self, topics: Sequence[str] = (), start: int = 1, page: int = 1000) -> Iterator[Notification]:
         """The application sequence in order, optionally of some event topics."""
@@ -618,6 +702,15 @@ class Ledger(Application):
         return [self.repository.get(UUID(i)) for i in debtor.arrangement_ids]
 
 
+# The close of day snapshots a live arrangement it has read once this many events
+# came after its latest snapshot (``_close_partition``): reading it then costs the
+# snapshot and fewer than this many events. Lower costs more snapshots (an
+# arrangement's is about 13 kB, 0.4 ms to write), higher more events to replay
+# (about 7 us each) at every close.
+SNAPSHOT_AFTER = 8
+# How many of a page's arrangements a close of day settles and saves at once.
+SETTLE_CHUNK = 100
+
 # The events after which an arrangement is rejected, completed or lapsed (their
 # ``apply`` sets that status): a close of day skips it (``_close_partition``).
 _ENDED_TOPICS = frozenset(cls.TOPIC for cls in (Arrangement.Rejected, Arrangement.Completed, Arrangement.Lapsed))
@@ -631,6 +724,30 @@ def _close_partition(job: tuple[str, date, date | None, int, int, int]) -> int:
         return ledger._close_partition(day, previous, batch_size, None, part, parts)
     finally:
         ledger.close()
+
+
+class _ColumnsProcessRecorder(PostgresProcessRecorder):
+    """The library's PostgreSQL process recorder, but its events sent as four arrays
+    (ids, versions, topics, states) in binary rather than one array of composites,
+    whose dumping is row by row in Python: the same INSERT of the same rows in the same
+    order (``unnest`` of equal-length arrays zips them), the same table lock, notify,
+    tracking row and returned notification ids; 40% less of the commit's client time."""
+
+    def _insert_stored_events(self, curs: Any, stored_events: Sequence[Any], **kwargs: Any) -> None:
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        statement = getattr(self, "_insert_columns_statement", None)
+        if statement is None:
+            statement = self._insert_columns_statement = SQL(
+                "INSERT INTO {schema}.{table} AS t (originator_id, originator_version, topic, state) "
+                "SELECT * FROM unnest(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[]) "
+                "RETURNING notification_id"
+            ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name),
+                     id_type=Identifier(self.datastore.originator_id_type))
+        curs.execute(statement, (
+            [e.originator_id for e in stored_events], [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events], [e.state for e in stored_events],
+        ))
 
 
 def _binary_parameters(statement: Any) -> Any:
@@ -660,15 +777,8 @@ def _valid_reference(reference: str) -> str:
     return valid_reference(reference)
 
 
-def _owes_principal(debtor: Debtor, as_of: date, settings: Settings, held: set[str]) -> bool:
-    """Some item outside ``held`` has principal unpaid on ``as_of``: then it owes
-    (its unpaid surcharge is never negative), known without computing any
-    surcharge; only otherwise do the surcharges decide (P2)."""
-    return any(
-        debtor.balance(item, as_of, settings.surcharges, frozen=True).unpaid_principal > ZERO
-        for item in debtor.items.values()
-        if item["received_on"] <= as_of and item["item_id"] not in held
-    )
+def _nothing() -> None:
+    """``_route``'s step for a payment that goes nowhere (suspense)."""
 
 
 def _held_items(arrangements: Sequence[Arrangement]) -> set[str]:

@@ -3,15 +3,16 @@
 ``Repository.get`` costs two round trips per aggregate (the latest snapshot,
 then the events after it). The close of day reads every live arrangement, so
 on PostgreSQL it asks for a page of them at once: the latest snapshot of each
-(``DISTINCT ON``) and then all their events after it, in one query each. Other
-stores fall back to ``Repository.get``. The aggregates are the same either
-way: the same mapper, the same projector.
+(``DISTINCT ON``) and then all their events after it, in one query each, in
+PostgreSQL's binary format. Other stores fall back to ``Repository.get``. The
+aggregates are the same either way: the same events, the same projector
+(``tests/integration/test_bulk.py`` compares them).
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import groupby
 from typing import Any
@@ -19,20 +20,32 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import (
+    IntegrityError,
     JSONTranscoder,
     Mapper,
     StoredEvent,
     find_id_convertor,
 )
-from eventsourcing.utils import resolve_topic
 from eventsourcing.postgres import PostgresAggregateRecorder
+from eventsourcing.utils import resolve_topic
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from ledger.codec import state_decoder
 
 
-def load_many(app: Application, ids: Sequence[UUID]) -> dict[UUID, Any]:
-    """The current state of each aggregate of ``ids`` that exists, by id (in ``ids`` order)."""
+def load_many(
+    app: Application,
+    ids: Sequence[UUID],
+    unless_last: Collection[str] = (),
+    since_snapshot: dict[UUID, int] | None = None,
+) -> dict[UUID, Any]:
+    """The current state of each aggregate of ``ids`` that exists, by id (in
+    ``ids`` order). Those whose last event has one of the topics ``unless_last``
+    are left out, on PostgreSQL without reading their events (the close of day:
+    an arrangement whose last event ended it). ``since_snapshot``, when given,
+    is filled with how many events each was replayed from after its latest
+    snapshot (all of them when it has none)."""
     recorder = app.recorder
     snapshots = app.snapshots.recorder if app.snapshots is not None else None
     if not ids:
@@ -40,40 +53,113 @@ def load_many(app: Application, ids: Sequence[UUID]) -> dict[UUID, Any]:
     if not isinstance(recorder, PostgresAggregateRecorder) or (
         snapshots is not None and not isinstance(snapshots, PostgresAggregateRecorder)
     ):
-        return _one_by_one(app, ids)
+        return _one_by_one(app, ids, unless_last, since_snapshot)
     keys = list(ids)
-    latest: dict[UUID, StoredEvent] = {}
-    with recorder.datastore.get_connection() as connection, connection.cursor() as cursor:
+    schema, table = Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name)
+    # Which of ``ids`` to read (the others' last topic is in ``unless_last``), and
+    # the latest snapshot of each: one query.
+    wanted = SQL("unnest(%s::uuid[]) AS w(i)")
+    if unless_last:
+        wanted = SQL(
+            "unnest(%s::uuid[]) AS w(i) WHERE (SELECT l.topic FROM {schema}.{table} AS l "
+            "WHERE l.originator_id = w.i ORDER BY l.originator_version DESC LIMIT 1) <> ALL(%s::text[])"
+        ).format(schema=schema, table=table)
+    arguments: list[Any] = [keys, list(unless_last)] if unless_last else [keys]
+    with recorder.datastore.get_connection() as connection, \
+            connection.cursor(row_factory=tuple_row, binary=True) as cursor:
         if snapshots is not None:
             cursor.execute(
                 SQL(
-                    "SELECT DISTINCT ON (originator_id) originator_id, originator_version, topic, state "
-                    "FROM {schema}.{table} WHERE originator_id = ANY(%s) "
-                    "ORDER BY originator_id, originator_version DESC"
-                ).format(schema=Identifier(snapshots.datastore.schema), table=Identifier(snapshots.events_table_name)),
-                [keys],
+                    "SELECT w.i, s.originator_version, s.topic, s.state FROM {wanted} "
+                    "LEFT JOIN LATERAL (SELECT originator_version, topic, state FROM {schema}.{table} "
+                    "WHERE originator_id = w.i ORDER BY originator_version DESC LIMIT 1) AS s ON true"
+                ).format(wanted=SQL("(SELECT i FROM {wanted}) AS w").format(wanted=wanted),
+                         schema=Identifier(snapshots.datastore.schema),
+                         table=Identifier(snapshots.events_table_name)),
+                arguments,
             )
-            latest = {row["originator_id"]: _stored(row) for row in cursor.fetchall()}
+        else:
+            cursor.execute(SQL("SELECT i, NULL, NULL, NULL FROM {wanted}").format(wanted=wanted), arguments)
+        found = cursor.fetchall()
+        latest = {row[0]: (row[1], row[2], row[3]) for row in found if row[1] is not None}
+        # Then every event after that snapshot (or all), in order, by an index range scan each.
         cursor.execute(
             SQL(
-                "SELECT originator_id, originator_version, topic, state FROM {schema}.{table} "
-                "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
-            ).format(schema=Identifier(recorder.datastore.schema), table=Identifier(recorder.events_table_name)),
-            [keys],
+                "SELECT e.originator_id, e.originator_version, e.topic, e.state "
+                "FROM unnest(%s::uuid[], %s::int[]) AS w(i, after) CROSS JOIN LATERAL "
+                "(SELECT originator_id, originator_version, topic, state FROM {schema}.{table} "
+                "WHERE originator_id = w.i AND originator_version > w.after ORDER BY originator_version) AS e"
+            ).format(schema=schema, table=table),
+            [[row[0] for row in found], [row[1] or 0 for row in found]],
         )
         rows = cursor.fetchall()
     loaded: dict[UUID, Any] = {}
     to_domain_event = _event_decoder(app)
+    events = {originator_id: list(group) for originator_id, group in groupby(rows, key=_first)}
+    del rows, found
     with _no_cyclic_gc():
-        for originator_id, group in groupby(rows, key=lambda row: row["originator_id"]):
-            snapshot = latest.get(originator_id)
-            after = snapshot.originator_version if snapshot is not None else 0
-            events = [to_domain_event(_stored(row)) for row in group if row["originator_version"] > after]
-            start = [to_domain_event(snapshot)] if snapshot is not None else []
-            aggregate = project([*start, *events])
+        for originator_id in [i for i in keys if i in events or i in latest]:
+            # popped: each aggregate's stored bytes freed once it is decoded
+            snapshot = latest.pop(originator_id, None)
+            tail = events.pop(originator_id, ())
+            aggregate = to_domain_event(originator_id, *snapshot).mutate(None) if snapshot is not None else None
+            aggregate = project((to_domain_event(*row) for row in tail), aggregate)
             if aggregate is not None:
                 loaded[originator_id] = aggregate
-    return {i: loaded[i] for i in keys if i in loaded}
+                if since_snapshot is not None:
+                    since_snapshot[originator_id] = len(tail)
+    return loaded
+
+
+def save_snapshots(app: Application, aggregates: Sequence[Any], chunk: int = 50) -> int:
+    """Snapshot each of ``aggregates`` at its current version, as
+    ``Application.take_snapshot`` would after reloading it (the close of day:
+    the arrangements it has just read and saved), and on PostgreSQL drop their
+    older snapshots: ``load_many`` reads only the latest. A snapshot already
+    there at that version (another process's) is kept. ``chunk`` at a time, so
+    that the encoded states held at once stay few. Returns how many."""
+    store = app.snapshots
+    if store is None or not aggregates:
+        return 0
+    default = type(app).snapshot_class
+    recorder = store.recorder
+    for start in range(0, len(aggregates), chunk):
+        stored = [app.mapper.to_stored_event(getattr(type(a), "Snapshot", default).take(a))
+                  for a in aggregates[start:start + chunk]]
+        if isinstance(recorder, PostgresAggregateRecorder):
+            _insert_latest(recorder, stored)
+            continue
+        for one in stored:
+            try:
+                recorder.insert_events([one])
+            except IntegrityError:
+                continue
+    return len(aggregates)
+
+
+def _insert_latest(recorder: PostgresAggregateRecorder, stored: list[StoredEvent]) -> None:
+    schema, table = Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name)
+    ids, versions = [s.originator_id for s in stored], [s.originator_version for s in stored]
+    with recorder.datastore.transaction(commit=True) as cursor:
+        # Binary parameters: psycopg's text form of a bytea array escapes every byte in Python.
+        cursor.execute(
+            SQL(
+                "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
+                "SELECT * FROM unnest(%b::uuid[], %b::int[], %b::text[], %b::bytea[]) ON CONFLICT DO NOTHING"
+            ).format(schema=schema, table=table),
+            [ids, versions, [s.topic for s in stored], [s.state for s in stored]],
+        )
+        cursor.execute(
+            SQL(
+                "DELETE FROM {schema}.{table} AS s USING unnest(%b::uuid[], %b::int[]) AS n(i, v) "
+                "WHERE s.originator_id = n.i AND s.originator_version < n.v"
+            ).format(schema=schema, table=table),
+            [ids, versions],
+        )
+
+
+def _first(row: tuple[Any, ...]) -> Any:
+    return row[0]
 
 
 @contextmanager
@@ -112,6 +198,32 @@ def last_topics(app: Application, ids: Sequence[UUID]) -> dict[UUID, str] | None
         return {row["originator_id"]: row["topic"] for row in cursor.fetchall() if row["topic"] is not None}
 
 
+def originator_ids(app: Application, topic: str) -> Iterator[UUID]:
+    """The ids of the aggregates with an event of ``topic`` (their creation
+    event: each once), in the order of the application sequence, without
+    reading the events' state; on a store other than PostgreSQL through the
+    notifications."""
+    recorder = app.recorder
+    if not isinstance(recorder, PostgresAggregateRecorder):
+        start = 1
+        while True:
+            batch = recorder.select_notifications(start, 1000, topics=[topic])  # type: ignore[attr-defined]
+            for notification in batch:
+                yield notification.originator_id
+            if len(batch) < 1000:
+                return
+            start = batch[-1].id + 1
+    with recorder.datastore.get_connection() as connection, connection.cursor(row_factory=tuple_row) as cursor:
+        cursor.execute(
+            SQL("SELECT originator_id FROM {schema}.{table} WHERE topic = %s ORDER BY notification_id").format(
+                schema=Identifier(recorder.datastore.schema), table=Identifier(recorder.events_table_name)),
+            [topic],
+        )
+        rows = cursor.fetchall()
+    for row in rows:
+        yield row[0]
+
+
 def project(events: Iterable[Any], aggregate: Any = None) -> Any:
     """``eventsourcing``'s ``project_aggregate`` without its per-event
     ``isinstance`` check against a runtime Protocol, which costs more than
@@ -121,27 +233,30 @@ def project(events: Iterable[Any], aggregate: Any = None) -> Any:
     return aggregate
 
 
-def _event_decoder(app: Application) -> Callable[[StoredEvent], Any]:
-    """``app.mapper.to_domain_event``, with the same events, faster: the state
-    is decoded through a flat dispatch of the transcodings (as the read models'
-    ``projections.base.state_decoder``) instead of ``JSONTranscoder``'s
-    per-object hook (the profile of the close of day: 45% of its time was
-    decoding stored events). The mapper itself still decodes an event of a
-    class that upcasts, and every event when it has a cipher or compressor."""
+def _event_decoder(app: Application) -> Callable[[UUID, int, str, bytes], Any]:
+    """``app.mapper.to_domain_event`` of a stored event's columns, with the
+    same events, faster: the state is decoded by ``ledger.codec.state_decoder``
+    (``orjson``, then a flat dispatch of the transcodings) instead of
+    ``JSONTranscoder``'s per-object hook. The mapper itself still decodes an
+    event of a class that upcasts, and every event when it has a cipher or
+    compressor."""
     decoder = app.__dict__.get("_bulk_event_decoder")
     if decoder is None:
         decoder = app.__dict__["_bulk_event_decoder"] = _fast_decoder(app.mapper)
     return decoder
 
 
-def _fast_decoder(mapper: Mapper) -> Callable[[StoredEvent], Any]:
+def _fast_decoder(mapper: Mapper) -> Callable[[UUID, int, str, bytes], Any]:
+    def by_mapper(originator_id: UUID, originator_version: int, topic: str, state: bytes) -> Any:
+        return mapper.to_domain_event(StoredEvent(originator_id, originator_version, topic, state))
+
     if mapper.cipher is not None or mapper.compressor is not None or not isinstance(mapper.transcoder, JSONTranscoder):
-        return mapper.to_domain_event
+        return by_mapper
     decode = state_decoder(mapper.transcoder)
     classes: dict[str, type | None] = {}  # None: decoded by the mapper (an upcasting class)
+    convertors: dict[tuple[type, type], Callable[[Any], Any]] = {}
 
-    def to_domain_event(stored: StoredEvent) -> Any:
-        topic = stored.topic
+    def to_domain_event(originator_id: UUID, originator_version: int, topic: str, state: bytes) -> Any:
         if topic in classes:
             cls = classes[topic]
         else:
@@ -149,37 +264,42 @@ def _fast_decoder(mapper: Mapper) -> Callable[[StoredEvent], Any]:
             if getattr(cls, "class_version", 1) != 1:
                 cls = classes[topic] = None
         if cls is None:
-            return mapper.to_domain_event(stored)
-        state = decode(stored.state.decode("utf8"))
-        if "class_version" in state:
-            return mapper.to_domain_event(stored)
-        originator_id = stored.originator_id
-        state["originator_id"] = find_id_convertor(cls, type(originator_id))(originator_id)
-        state["originator_version"] = stored.originator_version
+            return by_mapper(originator_id, originator_version, topic, state)
+        values = decode(state)
+        if "class_version" in values:
+            return by_mapper(originator_id, originator_version, topic, state)
+        convert = convertors.get((cls, type(originator_id)))
+        if convert is None:
+            convert = convertors[(cls, type(originator_id))] = find_id_convertor(cls, type(originator_id))
+        values["originator_id"] = convert(originator_id)
+        values["originator_version"] = originator_version
         event = object.__new__(cls)
-        object.__setattr__(event, "__dict__", state)
+        object.__setattr__(event, "__dict__", values)
         return event
 
     return to_domain_event
 
 
-def _stored(row: Any) -> StoredEvent:
-    return StoredEvent(
-        originator_id=row["originator_id"],
-        originator_version=row["originator_version"],
-        topic=row["topic"],
-        state=bytes(row["state"]),
-    )
-
-
-def _one_by_one(app: Application, ids: Sequence[UUID]) -> dict[UUID, Any]:
+def _one_by_one(app: Application, ids: Sequence[UUID], unless_last: Collection[str] = (),
+                since_snapshot: dict[UUID, int] | None = None) -> dict[UUID, Any]:
     loaded = {}
     for aggregate_id in ids:
         try:
-            loaded[aggregate_id] = app.repository.get(aggregate_id, projector_func=project_events)
+            aggregate = app.repository.get(aggregate_id, projector_func=project_events)
         except AggregateNotFoundError:
             continue
+        if unless_last and _last_topic(app, aggregate) in unless_last:
+            continue
+        loaded[aggregate_id] = aggregate
+        if since_snapshot is not None:
+            latest = app.snapshots.get(aggregate_id, desc=True, limit=1) if app.snapshots is not None else []
+            since_snapshot[aggregate_id] = aggregate.version - next((s.originator_version for s in latest), 0)
     return loaded
+
+
+def _last_topic(app: Application, aggregate: Any) -> str | None:
+    stored = app.recorder.select_events(aggregate.id, gt=aggregate.version - 1, limit=1)
+    return stored[0].topic if stored else None
 
 
 def project_events(aggregate: Any, events: Iterable[Any]) -> Any:

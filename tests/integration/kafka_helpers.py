@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -110,17 +110,24 @@ def produce_payments(bootstrap: str, topic: str, messages: Iterable[dict[str, An
     return produce(bootstrap, topic, ((m["reference"].encode(), encode(m)) for m in messages))
 
 
-def read_all(bootstrap: str, topic: str, expected: int, timeout_s: float = 30.0) -> list[Any]:
-    """Every record of ``topic`` from the start, until ``expected`` arrived (then a short grace)."""
+def read_all(bootstrap: str, topic: str, expected: int, timeout_s: float = 30.0,
+             distinct: Callable[[Any], Any] | None = None) -> list[Any]:
+    """Every record of ``topic`` from the start, until ``expected`` arrived (then a short grace).
+    With ``distinct``, until ``expected`` distinct values of it arrived: a topic delivered at
+    least once (the ledger's events, two publishers racing) may hold repeats, which must not
+    count towards the records still awaited."""
     consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
                              enable_auto_commit=False, consumer_timeout_ms=1500)
     records: list[Any] = []
+    seen: set[Any] = set()
     deadline = time.monotonic() + timeout_s
     try:
         while time.monotonic() < deadline:
             for batch in consumer.poll(timeout_ms=500).values():
                 records.extend(batch)
-            if len(records) >= expected:
+                if distinct is not None:
+                    seen.update(distinct(r) for r in batch)
+            if (len(records) if distinct is None else len(seen)) >= expected:
                 for batch in consumer.poll(timeout_ms=500).values():  # anything extra?
                     records.extend(batch)
                 break

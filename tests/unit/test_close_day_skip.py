@@ -38,3 +38,84 @@ def test_skipped_arrangements_would_have_recorded_nothing(tmp_path):
         previous = day
     assert skipped > settled > 0
     ledger.close()
+
+
+def _may_change_reference(arrangement: Arrangement, scheme, settled_on: date, day: date) -> bool:
+    """``Arrangement.may_change`` as first written (issue 5), over ``plan()``:
+    the faster one must answer the same."""
+    from aggregates.arrangement import ONE_DAY, ZERO, _month_start_within
+
+    if arrangement.status in ("rejected", "completed", "lapsed"):
+        return False
+    plan = arrangement.plan()
+    if plan is None or arrangement.status == "suspended" or scheme.watches_current_items:
+        return True
+    loss_rule = scheme.loss_rule()
+
+    def within(on: date) -> bool:
+        return settled_on < on <= day
+
+    if within(plan.starts_on):
+        return True
+    paid = arrangement._paid_by_instalment()
+
+    def all_paid_before(on: date) -> bool:
+        return all(
+            sum((amount for value_date, amount in paid.get(i.number, ()) if value_date < on), ZERO) >= i.amount
+            for i in plan.instalments
+            if i.due_date < on
+        )
+
+    for instalment in plan.instalments:
+        if within(max(instalment.opens_on, plan.starts_on)):
+            return True
+        for on in (instalment.due_date + ONE_DAY, *loss_rule.checkpoints(instalment)):
+            if within(on) and not all_paid_before(on):
+                return True
+    if any(within(receipt["value_date"]) for receipt in arrangement.receipts.values()):
+        return True
+    by_number = {i.number: i for i in plan.instalments}
+    for fact in arrangement.facts.values():
+        if fact["kind"] == "InstalmentMissed":
+            first = by_number[fact["number"]].due_date + ONE_DAY
+        elif fact["kind"] == "Lost":
+            first = fact["business_date"] + ONE_DAY
+        else:
+            continue
+        if _month_start_within(first, settled_on, day):
+            return True
+    return False
+
+
+def test_may_change_answers_as_the_reference_over_plan(tmp_path):
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    ledger.close_day(date(2019, 1, 1))
+    feed(ledger, Workload(40, seed=11).commands(until=date(2022, 8, 10)))
+    ledger.close_day(date(2022, 7, 29))
+    arrangements = [ledger.repository.get(i) for i in ledger.arrangement_ids()]
+    answers = set()
+    days = [date(2022, 7, 29) + timedelta(days=n) for n in range(0, 75, 3)]
+    for arrangement in arrangements:
+        scheme = ledger.settings.scheme(arrangement.scheme)
+        for settled_on in days[:8]:
+            for day in days:
+                if day < settled_on:
+                    continue
+                expected = _may_change_reference(arrangement, scheme, settled_on, day)
+                assert arrangement.may_change(scheme, settled_on, day) == expected, (arrangement.payment_code, settled_on, day)
+                answers.add(expected)
+    assert answers == {True, False}
+    ledger.close()
+
+
+def test_loss_checkpoints_come_after_the_deadline():
+    """``LossRule``: what ``may_change`` relies on to skip future instalments."""
+    from decimal import Decimal
+
+    from aggregates.schemes.base import InstalmentMonthsLate, TwoInstalmentsUnpaid
+    from aggregates.timeline import Instalment
+
+    for rule in (TwoInstalmentsUnpaid("C8"), InstalmentMonthsLate(0, "x"), InstalmentMonthsLate(6, "ND10")):
+        for due in (date(2022, 1, 31), date(2022, 2, 28), date(2024, 2, 29), date(2022, 12, 30)):
+            instalment = Instalment(1, due.replace(day=1), due, Decimal("10.00"), Decimal("0.00"))
+            assert all(on > due for on in rule.checkpoints(instalment))

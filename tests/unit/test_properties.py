@@ -89,3 +89,24 @@ def test_E2_replaying_an_arrangement_twice_gives_the_same_state(receipts, days):
     # and settling again at the last date records nothing new (E2)
     arrangement.settle(COVID, start + timedelta(days=max(days)), RULES)
     assert arrangement.collect_events() == []
+
+
+@FAST
+@given(receipts=st.lists(st.tuples(payment_days, amounts), max_size=8), count=st.integers(min_value=1, max_value=72),
+       as_of=st.integers(0, 700), later=st.integers(1, 900), months_late=st.sampled_from([None, 0, 3, 6]))
+def test_E1_the_course_to_a_date_is_the_start_of_any_later_course(receipts, count, as_of, later, months_late):
+    """What the timeline gives up to a date does not depend on what comes after
+    it (the timeline queues nothing past ``as_of``, and no loss checkpoint of an
+    instalment whose deadline is still ahead): the facts of a run to ``as_of``
+    are those of a run to a later date, up to ``as_of``."""
+    from aggregates.schemes.base import InstalmentMonthsLate
+
+    start = date(2021, 12, 15)
+    rule = TwoInstalmentsUnpaid("C8") if months_late is None else InstalmentMonthsLate(months_late, "ND10")
+    instalments = monthly_instalments(Decimal("3360.00"), count, start, start, Decimal("0.025"), 36)
+    terms = Terms(instalments, start, True, rule)
+    until = start + timedelta(days=as_of)
+    bank = [Receipt(f"t{i}", day, amount) for i, (day, amount) in enumerate(receipts) if day <= until]
+    short = run(terms, bank, until, RULES)
+    long = run(terms, bank, until + timedelta(days=later), RULES)
+    assert short.facts == [f for f in long.facts if f.on <= until]

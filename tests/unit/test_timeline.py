@@ -208,7 +208,7 @@ def test_C11_lost_balance_accrues_surcharges_and_payments_go_surcharge_first():
 def test_ND10b_more_than_three_months_late():
     # a non-first-payment plan (disaster): instalment 1 of 100.00 due 2020-05-29;
     # 3 months later is 2020-08-29, "more than 3 months" → lost on 2020-08-30
-    instalments = monthly_instalments(m("1200.00"), 12, d("2020-05-01"), d("2020-05-01"), Decimal("0"), 12)
+    instalments = monthly_instalments(m("1200.00"), 12, d("2020-05-01"), d("2020-05-01"), Decimal(0), 12)
     terms = Terms(instalments, d("2020-05-01"), False, InstalmentMonthsLate(3, "ND10"))
     course = run(terms, [], d("2020-08-29"), RULES)
     assert course.status == "active"
@@ -219,7 +219,7 @@ def test_ND10b_more_than_three_months_late():
 
 
 def test_ND10a_a_breach_loses_on_its_day():
-    instalments = monthly_instalments(m("1200.00"), 12, d("2020-05-01"), d("2020-05-01"), Decimal("0"), 12)
+    instalments = monthly_instalments(m("1200.00"), 12, d("2020-05-01"), d("2020-05-01"), Decimal(0), 12)
     terms = Terms(instalments, d("2020-05-01"), False, InstalmentMonthsLate(3, "ND10"))
     course = run(terms, [pay("t1", "2020-05-10", "100.00")], d("2020-07-01"), RULES,
                  [Breach(d("2020-06-01"), "current contribution unpaid (ND10)")])
@@ -228,7 +228,7 @@ def test_ND10a_a_breach_loses_on_its_day():
 
 
 def test_no_first_payment_needed_activates_on_the_start_date():
-    instalments = monthly_instalments(m("1200.00"), 12, d("2020-05-01"), d("2020-05-01"), Decimal("0"), 12)
+    instalments = monthly_instalments(m("1200.00"), 12, d("2020-05-01"), d("2020-05-01"), Decimal(0), 12)
     terms = Terms(instalments, d("2020-05-01"), False, InstalmentMonthsLate(3, "ND10"))
     course = run(terms, [], d("2020-05-01"), RULES)
     assert course.status == "active"
@@ -254,3 +254,14 @@ def test_completed_when_the_last_instalment_is_paid():
 def test_instalment_status_on_a_day(day, status):
     account = run(covid_terms(), [], d("2021-12-15"), RULES).accounts[0]
     assert account.status_on(d(day)) == status
+
+
+def test_a_fresh_account_is_the_dataclass_one():
+    from datetime import date
+    from decimal import Decimal
+
+    from aggregates.timeline import Instalment, InstalmentAccount
+
+    instalment = Instalment(3, date(2022, 3, 1), date(2022, 3, 31), Decimal("100.00"), Decimal("1.50"))
+    assert InstalmentAccount.fresh(instalment) == InstalmentAccount(instalment)
+    assert vars(InstalmentAccount.fresh(instalment)) == vars(InstalmentAccount(instalment))

@@ -57,7 +57,7 @@ def assert_events_complete_and_ordered(bootstrap: str, topic: str, db_url: str) 
         total = ledger.recorder.max_notification_id()
     finally:
         ledger.close()
-    records = read_all(bootstrap, topic, total, timeout_s=40)
+    records = read_all(bootstrap, topic, total, timeout_s=40, distinct=lambda r: json.loads(r.value)["event_id"])
     first: dict[str, dict] = {}
     by_key: dict[str, list[dict]] = defaultdict(list)
     for record in records:  # a subscriber drops repeats by event_id, keeping the first

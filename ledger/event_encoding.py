@@ -1,0 +1,118 @@
+"""The events' stored state, written by ``orjson`` where that is provably the same bytes.
+
+``eventsourcing``'s ``JSONTranscoder`` writes an event's state with ``json`` and a
+``default`` hook (a Python call for every ``Decimal``, ``date`` and ``datetime``): a
+third of a Kafka batch's commit. ``orjson`` writes the same JSON several times faster,
+but not for every value: it writes a ``UUID`` itself as a plain string (the library
+writes ``{"_type_":"uuid_hex",...}``, decoded back to a ``UUID``), and it has its own
+ways with enums, dataclasses, floats, tuples, subclasses of the built-in types and
+integers beyond 64 bits.
+
+So :class:`EventStateEncoder` first walks the state and uses ``orjson`` only when every
+value in it, at any depth, is exactly a ``str``, ``int``, ``bool``, ``None``, ``list``,
+``dict`` with ``str`` keys, or one of the types whose library transcoding it then calls
+in the same way as the library (``Decimal``, ``date``, ``datetime``: each becomes
+``{"_type_": name, "_data_": transcoding.encode(value)}``, keys in that order). Any
+other value (a ``UUID`` above all), or anything ``orjson`` refuses (a lone surrogate, an
+integer beyond 64 bits), sends the whole state through the library's own encoder. For
+the values it takes, ``orjson``'s output is the library's byte for byte: no spaces, the
+keys in insertion order, UTF-8 unescaped, the same escapes for quotes, backslashes and
+control characters (``tests/unit/test_event_encoding.py`` compares the two on random
+states over all of Unicode and on every event the demo ledger records). The walk costs
+about a quarter of what it saves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    StoredEvent,
+)
+from eventsourcing.utils import get_topic
+
+from ledger.codec import DateAsISO
+
+# Types both encoders write themselves, identically.
+_NATIVE = (str, int, bool, type(None))
+# Types passed to the library's transcoding (registered by the ledger: ``DecimalAsStr``,
+# ``DateAsISO``, ``DatetimeAsISO``); never ``UUID``.
+_TRANSCODED = (Decimal, date, datetime)
+
+
+class EventStateEncoder:
+    """``transcoder.encode`` of an event's state, the same bytes, mostly by ``orjson``."""
+
+    def __init__(self, transcoder: JSONTranscoder):
+        self.transcoder = transcoder
+        transcodings = {t: transcoder.types[t] for t in _TRANSCODED if t in transcoder.types}
+        self.leaves = frozenset(_NATIVE) | frozenset(transcodings)
+        self.fast = 0  # how many states ``orjson`` wrote
+        self.slow = 0  # and how many the library
+        # Each transcoding's name and ``encode``; for the library's and the ledger's own
+        # classes, the very function their ``encode`` calls (``str``, ``isoformat``).
+        direct: dict[type, Callable[[Any], Any]] = {DecimalAsStr: str, DatetimeAsISO: datetime.isoformat,
+                                                     DateAsISO: date.isoformat}
+        by_type = {t: (tc.name, direct.get(type(tc), tc.encode)) for t, tc in transcodings.items()}
+
+        def default(value: Any) -> dict[str, Any]:
+            name, encode = by_type[type(value)]  # only these reach it (``plain``)
+            return {"_type_": name, "_data_": encode(value)}
+
+        self._default: Callable[[Any], Any] = default
+
+    def plain(self, value: Any) -> bool:
+        """Every value in ``value``, at any depth, is one ``orjson`` writes as the library does."""
+        kind = type(value)
+        if kind in self.leaves:
+            return True
+        if kind is dict:
+            for key, item in value.items():
+                if type(key) is not str or not self.plain(item):
+                    return False
+            return True
+        if kind is list:
+            for item in value:
+                if not self.plain(item):
+                    return False
+            return True
+        return False
+
+    def encode(self, state: dict[str, Any]) -> bytes:
+        leaves, plain = self.leaves, True
+        for value in state.values():  # ``plain(state)``, its keys (attribute names) being ``str``
+            if type(value) not in leaves and not self.plain(value):
+                plain = False
+                break
+        if plain:
+            try:
+                encoded = orjson.dumps(state, default=self._default, option=orjson.OPT_PASSTHROUGH_DATETIME)
+            except orjson.JSONEncodeError:
+                pass
+            else:
+                self.fast += 1
+                return encoded
+        self.slow += 1
+        return self.transcoder.encode(state)
+
+    def stored_event(self, event: Any) -> StoredEvent:
+        """``Mapper.to_stored_event`` (no cipher, no compressor) with this encoder."""
+        state = dict(vars(event))
+        originator_id = state.pop("originator_id")
+        originator_version = state.pop("originator_version")
+        class_version = getattr(type(event), "class_version", 1)
+        if class_version > 1:
+            state["class_version"] = class_version
+        return StoredEvent(
+            originator_id=originator_id,
+            originator_version=originator_version,
+            topic=get_topic(type(event)),
+            state=self.encode(state),
+        )
