@@ -82,47 +82,37 @@ def state_decoder(transcoder: JSONTranscoder) -> Callable[[str | bytes], Any]:
                     memo.clear()
                 found = memo[data] = decoders[kind](data)
             return found
-        if type(data) is dict:
-            data = typed(data) if len(data) == 2 and "_type_" in data and "_data_" in data else walk_dict(data)
-        elif type(data) is list:
-            walk_list(data)
+        if type(data) is dict or type(data) is list:
+            data = converted(data)
         return decoders[kind](data)
+
+    def converted(v: dict[str, Any] | list[Any]) -> Any:
+        """A container's decoded value: a typed value, else the container with its insides decoded in place."""
+        if type(v) is list:
+            walk_list(v)
+            return v
+        if "_type_" in v and len(v) == 2 and "_data_" in v:
+            return typed(v)
+        return walk_dict(v)
 
     def walk_dict(d: dict[str, Any]) -> dict[str, Any]:
         for k, v in d.items():
-            if type(v) is dict:
-                if "_type_" in v and len(v) == 2 and "_data_" in v:
-                    memo = seen.get(v["_type_"])
-                    found = memo.get(v["_data_"]) if memo is not None and type(v["_data_"]) is str else None
-                    d[k] = typed(v) if found is None else found
-                else:
-                    walk_dict(v)
-            elif type(v) is list:
-                walk_list(v)
+            if type(v) is dict or type(v) is list:
+                d[k] = converted(v)
         return d
 
     def walk_list(values: list[Any]) -> None:
         for i, v in enumerate(values):
-            if type(v) is dict:
-                if "_type_" in v and len(v) == 2 and "_data_" in v:
-                    memo = seen.get(v["_type_"])
-                    found = memo.get(v["_data_"]) if memo is not None and type(v["_data_"]) is str else None
-                    values[i] = typed(v) if found is None else found
-                else:
-                    walk_dict(v)
-            elif type(v) is list:
-                walk_list(v)
+            if type(v) is dict or type(v) is list:
+                values[i] = converted(v)
 
     def decode(text: str | bytes) -> Any:
         try:
             value = loads(text)
         except JSONDecodeError:
             return slow(text if isinstance(text, str) else text.decode("utf-8"))
-        kind = type(value)
-        if kind is dict:
-            return typed(value) if len(value) == 2 and "_type_" in value and "_data_" in value else walk_dict(value)
-        if kind is list:
-            walk_list(value)
+        if type(value) is dict or type(value) is list:
+            return converted(value)
         return value
 
     return decode
