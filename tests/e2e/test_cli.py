@@ -20,7 +20,7 @@ import pytest
 from aggregates.references import arrangement_payment_code, creditor_reference
 from ledger import views
 from ledger.app import Ledger
-from ledger.cli import main as cli_main
+from tests.cli_helpers import run_cli
 
 LEDGER = Path(sys.executable).with_name("ledger")
 AFM, AFM2, UNIT, UNREGISTERED, BAD_AFM = "100000003", "100000015", "100000039", "100000052", "100000004"
@@ -67,19 +67,9 @@ class Cli:
 
     def in_process(self, *args: str, capsys) -> tuple[int, str]:
         """``ledger.cli.main`` in this process (no interpreter start-up): exit status and stderr."""
-        capsys.readouterr()
-        argv = sys.argv
-        sys.argv = ["ledger", "--db", self.db, *args]
-        try:
-            cli_main()
-            status = 0
-        except SystemExit as done:
-            status = done.code if isinstance(done.code, int) else 1
-        finally:
-            sys.argv = argv
-        captured = capsys.readouterr()
-        assert status != 0 or captured.out.strip(), f"{args}: printed nothing"
-        return status, captured.err
+        status, out, err = run_cli(self.db, *args, capsys=capsys)
+        assert status != 0 or out.strip(), f"{args}: printed nothing"
+        return status, err
 
 
 def write_lines(path: Path, messages: list[dict]) -> str:

@@ -5,34 +5,18 @@ projection, equal to the replayed audit cut at D (both stores)."""
 from __future__ import annotations
 
 import json
-import sys
 from datetime import date
 
 from bench.history import generate
 from ledger import views
 from ledger.app import Ledger
-from ledger.cli import main as cli_main
 from projections import reader
 from projections.runner import Runner
+from tests.cli_helpers import run_cli
 
 
 def cut(entries: list[dict], day: date) -> list[dict]:
     return [e for e in entries if e["business_date"] is not None and e["business_date"] <= day]
-
-
-def run_cli(db_url: str, *args: str, capsys) -> tuple[int, str, str]:
-    capsys.readouterr()
-    argv = sys.argv
-    sys.argv = ["ledger", "--db", db_url, *args]
-    try:
-        cli_main()
-        status = 0
-    except SystemExit as done:
-        status = done.code if isinstance(done.code, int) else 1
-    finally:
-        sys.argv = argv
-    out = capsys.readouterr()
-    return status, out.out, out.err
 
 
 def test_audit_as_of_a_date_is_the_history_held_then(db_url: str, capsys) -> None:

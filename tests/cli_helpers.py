@@ -1,0 +1,23 @@
+"""Running the ``ledger`` CLI inside the test process (no interpreter start-up)."""
+
+from __future__ import annotations
+
+import sys
+
+from ledger.cli import main as cli_main
+
+
+def run_cli(db_url: str, *args: str, capsys) -> tuple[int, str, str]:
+    """``ledger --db DB_URL ARGS`` through ``ledger.cli.main``: exit status, stdout and stderr."""
+    capsys.readouterr()
+    argv = sys.argv
+    sys.argv = ["ledger", "--db", db_url, *args]
+    try:
+        cli_main()
+        status = 0
+    except SystemExit as done:
+        status = done.code if isinstance(done.code, int) else 1
+    finally:
+        sys.argv = argv
+    out = capsys.readouterr()
+    return status, out.out, out.err
