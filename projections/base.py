@@ -240,7 +240,7 @@ class Projection:
                 touched[key] = [None, {c: None for c in extra}]
         existing = {key for key, entry in touched.items() if entry[0] is not None}
         columns = [table.c.id, table.c.state, *(table.c[c] for c in extra)]
-        for chunk in _chunks(wanted, 900):
+        for chunk in chunks(wanted, 900):
             for row in conn.execute(table.select().with_only_columns(*columns).where(table.c.id.in_(chunk))):
                 touched[row.id] = [self.aggregate_from(cls, row.state), {c: row._mapping[c] for c in extra}]
                 existing.add(row.id)
@@ -258,7 +258,7 @@ class Projection:
                 binary: bool = False) -> None:
         """Delete the rows of ``ids`` (those that may exist), then insert ``rows``."""
         ids = list(ids)
-        for chunk in _chunks(ids, 900):
+        for chunk in chunks(ids, 900):
             conn.execute(delete(table).where(table.c[key].in_(chunk)))
         bulk_insert(conn, table, rows, binary)
 
@@ -300,6 +300,28 @@ def bulk_insert(conn: Connection, table: Table, rows: list[Any], binary: bool = 
             write(row)
 
 
+def update_rows(conn: Connection, table: Table, key: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """``UPDATE table SET columns WHERE key = ...`` for each ``(key, *values)``
+    of ``rows`` (values in the stored form, as ``bulk_insert``'s tuples). On
+    PostgreSQL ONE statement joins the table to the rows sent as arrays
+    (``unnest``): an executemany is a statement per row on the server."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        assignments = ", ".join(f'"{c}" = ?' for c in columns)
+        conn.exec_driver_sql(f'UPDATE "{table.name}" SET {assignments} WHERE "{key}" = ?',
+                             [(*values, k) for k, *values in rows])
+        return
+    names = [key, *columns]
+    arrays = ", ".join(f"%s::{_binary_type(table.c[n])}[]" for n in names)
+    quoted = ", ".join(f'"{n}"' for n in names)
+    assignments = ", ".join(f'"{c}" = u."{c}"' for c in columns)
+    conn.exec_driver_sql(
+        f'UPDATE "{table.name}" AS t SET {assignments} FROM unnest({arrays}) AS u({quoted}) WHERE t."{key}" = u."{key}"',
+        tuple(list(values) for values in zip(*rows)),
+    )
+
+
 def _binary_type(column: Any) -> str:
     kind = column.type
     if isinstance(kind, TypeDecorator):
@@ -320,6 +342,6 @@ def _stored_form(column: Any) -> Callable[[Any], Any] | None:
     return lambda value: None if value is None else bind(value, None)
 
 
-def _chunks(values: list[Any], size: int) -> Iterable[list[Any]]:
+def chunks(values: list[Any], size: int) -> Iterable[list[Any]]:
     for start in range(0, len(values), size):
         yield values[start:start + size]

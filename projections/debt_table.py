@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, bindparam, delete, insert, update
+from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, delete, insert, select
 
-from projections.base import Decoded, Projection, bulk_insert
+from projections.base import Decoded, Projection, bulk_insert, update_rows
 from projections.db import Day, Money
 
 
@@ -132,21 +132,12 @@ class DebtTableProjection(Projection):
         for table, rows in ((t["debtors"], list(debtors.values())), (t["units"], units), (t["items"], items),
                             (t["payments"], payments), (t["arrangements"], joined)):
             bulk_insert(conn, table, rows)
-        if credit:
-            # Credit is text (exact decimals), so it is added here, not in SQL.
-            ids = list(credit)
-            rows = conn.execute(t["debtors"].select().with_only_columns(t["debtors"].c.id, t["debtors"].c.credit)
-                                .where(t["debtors"].c.id.in_(ids))).all()
-            conn.execute(
-                update(t["debtors"]).where(t["debtors"].c.id == bindparam("b_id"))
-                .values(credit=bindparam("b_credit")),
-                [{"b_id": row.id, "b_credit": row.credit + credit[row.id]} for row in rows],
-            )
         if versions:
-            conn.execute(
-                update(t["debtors"]).where(t["debtors"].c.id == bindparam("b_id")).values(version=bindparam("b_v")),
-                [{"b_id": i, "b_v": v} for i, v in versions.items()],
-            )
+            # Credit is text (exact decimals), so it is added here, not in SQL.
+            debtors_t = t["debtors"]
+            held = conn.execute(select(debtors_t.c.id, debtors_t.c.credit).where(debtors_t.c.id.in_(list(versions))))
+            update_rows(conn, debtors_t, "id", ("version", "credit"),
+                        [(row.id, versions[row.id], str(row.credit + credit.get(row.id, 0))) for row in held])
         if business_date is not None:
             conn.execute(delete(t["calendar"]))
             conn.execute(insert(t["calendar"]), [{"id": 1, "business_date": business_date}])

@@ -86,14 +86,15 @@ def test_a_new_version_is_built_beside_the_old_one(db_url: str, monkeypatch) -> 
         before = active_rows(runner)["suspense"]
         from projections.suspense import SuspenseProjection
 
-        monkeypatch.setattr(SuspenseProjection, "version", 2)
+        old = SuspenseProjection.version
+        monkeypatch.setattr(SuspenseProjection, "version", old + 1)
         bumped = Runner(app, db_url)
         status = {row["name"]: row for row in bumped.status()}
-        assert (status["suspense"]["version"], status["suspense"]["code_version"]) == (1, 2)
-        bumped.catch_up()  # builds v2 beside v1, then switches
+        assert (status["suspense"]["version"], status["suspense"]["code_version"]) == (old, old + 1)
+        bumped.catch_up()  # builds the new version beside the old, then switches
         status = {row["name"]: row for row in bumped.status()}
-        assert (status["suspense"]["version"], status["suspense"]["slot"]) == (2, "b")
-        assert slot_rows(bumped, "suspense", 2, "b") == before
-        assert slot_rows(bumped, "suspense", 1, "a") == before  # the old version is left as it was
+        assert (status["suspense"]["version"], status["suspense"]["slot"]) == (old + 1, "b")
+        assert slot_rows(bumped, "suspense", old + 1, "b") == before
+        assert slot_rows(bumped, "suspense", old, "a") == before  # the old version is left as it was
     finally:
         app.close()
