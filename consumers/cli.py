@@ -37,26 +37,6 @@ def import_to_kafka(path: Path, bootstrap: str | None, topic: str | None = None)
     return replay_payments(records, server, topic)
 
 
-def open_ledger(url: str, attempts: int = 8):
-    """The ledger, retrying its schema set-up: two processes starting together on
-    PostgreSQL can collide in the DDL ("tuple concurrently updated")."""
-    import time
-
-    from eventsourcing.persistence import PersistenceError
-
-    from ledger.app import Ledger
-
-    for attempt in range(1, attempts + 1):
-        try:
-            return Ledger(url)
-        except PersistenceError as error:
-            if attempt == attempts:
-                raise
-            logging.getLogger("keao.consume").warning("opening the ledger failed (%s); retrying", error)
-            time.sleep(0.2 * attempt)
-    raise AssertionError("unreachable")
-
-
 def register(cli: typer.Typer, db_url_of: Callable[[], str]) -> None:
     """Add ``consume`` to the ``ledger`` CLI; ``db_url_of`` gives the ``--db`` URL."""
 
@@ -72,6 +52,7 @@ def register(cli: typer.Typer, db_url_of: Callable[[], str]) -> None:
     ) -> None:
         """Run the Kafka consumers (§2.1, §2.2) and the event publisher (§2.3) until SIGTERM."""
         from consumers.service import ConsumeConfig, run, stop_on_signals
+        from ledger.app import Ledger
 
         stop_requested = stop_on_signals()
 
@@ -85,7 +66,7 @@ def register(cli: typer.Typer, db_url_of: Callable[[], str]) -> None:
         )
         if not publish:
             config.publish = False
-        ledger = open_ledger(db_url_of())
+        ledger = Ledger(db_url_of())
         try:
             stats = run(ledger, config, stop_requested)
         finally:

@@ -318,7 +318,7 @@ def update_rows(conn: Connection, table: Table, key: str, columns: Sequence[str]
     assignments = ", ".join(f'"{c}" = u."{c}"' for c in columns)
     conn.exec_driver_sql(
         f'UPDATE "{table.name}" AS t SET {assignments} FROM unnest({arrays}) AS u({quoted}) WHERE t."{key}" = u."{key}"',
-        tuple(list(values) for values in zip(*rows)),
+        tuple(list(values) for values in zip(*rows, strict=True)),
     )
 
 

@@ -30,7 +30,7 @@ from sqlalchemy import Connection, Engine, Text, and_, insert, inspect, select, 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from ledger.app import Ledger
+from ledger.app import Ledger, ddl_lock_key
 from ledger.errors import BadInput
 from projections import db
 from projections.arrangements import ArrangementsProjection
@@ -119,6 +119,9 @@ class Runner:
         if self._ready:
             return
         with self.engine.begin() as conn:
+            if self.log_table is not None:  # one runner at a time creates the tables (as the ledger's)
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)",
+                                     (ddl_lock_key(self.app.recorder.datastore.schema),))
             meta.create_all(conn, checkfirst=True)
             states = self.states(conn)
             for name, p in self.projections.items():
