@@ -22,7 +22,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from bench.common import emit, fresh_schema, machine, note, peak_rss_mb, schema_url, seed_ledger
+from bench.common import copy_schema, emit, fresh_schema, machine, note, peak_rss_mb, schema_url, seed_ledger
 from bench.workload import FIRST_AFM
 from ledger import views
 from ledger.app import Ledger
@@ -96,10 +96,19 @@ def measure(schema: str, debtors: int, sample: int, seed: int = 2556, baseline: 
                 peak_rss_after_read_models_catch_up_mb=rss_caught_up, machine=machine())
 
 
-def run(debtors: int, sample: int, seed: int = 2556, processes: int = 2) -> dict[str, Any]:
-    from bench.close_day import DEADLINE
+def run(debtors: int, sample: int, seed: int = 2556, processes: int = 2, seeded: str | None = None) -> dict[str, Any]:
+    """Seed a ledger of ``debtors`` and measure; or measure on a copy of the
+    ``seeded`` schema that ``python -m bench.close_day --seeded SCHEMA`` kept
+    (seeded and closed the same way; its debtors are ``debtors``)."""
+    from bench.close_day import DEADLINE, schema_exists
 
     with fresh_schema("queries") as schema:
+        if seeded is not None:
+            if not schema_exists(seeded):
+                raise SystemExit(f"no schema {seeded}: seed it with python -m bench.close_day --seeded {seeded}")
+            note(f"queries: copying the seeded schema {seeded} ...")
+            copy_schema(seeded, schema)
+            return measure(schema, debtors, sample, seed)
         note(f"queries: seeding {debtors} debtors ...")
         note(f"queries: seeded {seed_ledger(schema, debtors, seed, DEADLINE, processes)}")
         ledger = Ledger(schema_url(schema))
@@ -114,9 +123,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--debtors", type=int)
     parser.add_argument("--sample", type=int)
     parser.add_argument("--seed", type=int, default=2556)
+    parser.add_argument("--seeded", metavar="SCHEMA",
+                        help="measure on a copy of this schema, kept by python -m bench.close_day --seeded SCHEMA")
     args = parser.parse_args(argv)
     debtors, sample = QUICK if args.quick else FULL
-    run(args.debtors or debtors, args.sample or sample, args.seed)
+    run(args.debtors or debtors, args.sample or sample, args.seed, seeded=args.seeded)
 
 
 if __name__ == "__main__":
