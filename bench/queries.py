@@ -108,12 +108,12 @@ def run(debtors: int, sample: int, seed: int = 2556, processes: int = 2, seeded:
                 raise SystemExit(f"no schema {seeded}: seed it with python -m bench.close_day --seeded {seeded}")
             note(f"queries: copying the seeded schema {seeded} ...")
             copy_schema(seeded, schema)
-            return measure(schema, debtors, sample, seed)
-        note(f"queries: seeding {debtors} debtors ...")
-        note(f"queries: seeded {seed_ledger(schema, debtors, seed, DEADLINE, processes)}")
-        ledger = Ledger(schema_url(schema))
-        ledger.close_day(DEADLINE)
-        ledger.close()
+        else:
+            note(f"queries: seeding {debtors} debtors ...")
+            note(f"queries: seeded {seed_ledger(schema, debtors, seed, DEADLINE, processes)}")
+            ledger = Ledger(schema_url(schema))
+            ledger.close_day(DEADLINE)
+            ledger.close()
         return measure(schema, debtors, sample, seed)
 
 
