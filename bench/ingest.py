@@ -180,9 +180,15 @@ def end_to_end(bootstrap: str, url: str, debtors: list[str], sent: list[dict]) -
             return apply(records)
 
         ingestor.apply = timed  # type: ignore[method-assign]
-        await consumers.start()
+        # Polled while the consumers start, not after: ``start`` returns only when BOTH
+        # topics' groups have joined, and the payments' subscriber may have applied the
+        # whole topic by then (waiting for it first made the figure "N payments / the
+        # transfers group's join time", ~3 s, whatever the ingestion's speed).
+        starting = asyncio.create_task(consumers.start())
         try:
             while await asyncio.to_thread(stored) < len(sent):
+                if starting.done():
+                    starting.result()  # its error, if it failed
                 await asyncio.sleep(0.02)
             ingested = time.perf_counter() - first[0]
             while not await asyncio.to_thread(current):
@@ -191,6 +197,7 @@ def end_to_end(bootstrap: str, url: str, debtors: list[str], sent: list[dict]) -
                 await asyncio.sleep(0.02)
             return time.perf_counter() - first[0], ingested
         finally:
+            await starting
             await consumers.stop()
 
     try:
