@@ -8,6 +8,13 @@ write re-sends the tail: delivery is at least once, and ``event_id``
 (``<aggregate id>:<version>``, the same on every re-send) lets a subscriber drop repeats.
 Per key the order is the ledger's: one partition per key, and the idempotent producer
 keeps a partition's records in send order through retries.
+
+One publisher at a time per ledger and topic (:class:`PublisherLease`): every
+``ledger consume`` process runs a publisher, but only the one holding the lease sends;
+the others wait and take over when it stops or dies. Without it, each process sent
+every page the others were sending at the same moment (repeats, and as much work
+again per process). A change of holder mid-page can still send a page twice, which
+``event_id`` covers, as above.
 """
 
 from __future__ import annotations
@@ -16,13 +23,15 @@ import logging
 from datetime import timezone
 from typing import Any
 
+import psycopg
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
+from eventsourcing.postgres import PostgresDatastore
 
 from aggregates.events import event_name
 from consumers.kafka_io import send_all
 from consumers.messages import LedgerEventMessage
 from consumers.topics import LEDGER_EVENTS
-from ledger.app import Ledger
+from ledger.app import Ledger, advisory_lock_key, own_connection
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +62,53 @@ def event_message(ledger: Ledger, notification: Notification) -> LedgerEventMess
     )
 
 
+class PublisherLease:
+    """Whether this process is the one that publishes the ledger's events to ``topic``.
+
+    On PostgreSQL: a session advisory lock, taken with ``pg_try_advisory_lock`` on a
+    connection of its own and held for as long as that session lives. The server ends
+    the session of a process that stops or dies (SIGKILL closes its socket), so the
+    lease passes to a waiting process at its next try. A holder that loses its
+    connection stops publishing until it has the lease again. On SQLite (an embedded,
+    one-process ledger) the lease is always held.
+    """
+
+    def __init__(self, ledger: Ledger, topic: str):
+        datastore = getattr(ledger.recorder, "datastore", None)
+        self._datastore = datastore if isinstance(datastore, PostgresDatastore) else None
+        self.key = advisory_lock_key(f"keao-ledger-publisher:{getattr(datastore, 'schema', '')}:{topic}")
+        self._connection: psycopg.Connection[Any] | None = None
+        self._holding = False
+
+    def held(self) -> bool:
+        if self._datastore is None:
+            return True
+        try:
+            if self._connection is None:
+                self._connection = own_connection(self._datastore)
+            if self._holding:
+                self._connection.execute("SELECT 1")  # the session, and so the lock, still there
+                return True
+            row = self._connection.execute("SELECT pg_try_advisory_lock(%s) AS taken", (self.key,)).fetchone()
+            self._holding = bool(row and row["taken"])  # the datastore's connections return dicts
+            if self._holding:
+                log.info("this process now publishes the ledger's events (lease %s)", self.key)
+            return self._holding
+        except psycopg.Error as error:
+            log.warning("publisher lease lost or not reachable: %s", error)
+            self.release()
+            return False
+
+    def release(self) -> None:
+        """End the session, and with it the lock."""
+        connection, self._connection, self._holding = self._connection, None, False
+        if connection is not None:
+            try:
+                connection.close()
+            except psycopg.Error:
+                pass
+
+
 class EventPublisher:
     def __init__(self, ledger: Ledger, producer: Any, topic: str = LEDGER_EVENTS, page: int = 500):
         self.ledger = ledger
@@ -60,12 +116,16 @@ class EventPublisher:
         self.topic = topic
         self.page = page
         self.name = publisher_tracking_name(topic)
+        self.lease = PublisherLease(ledger, topic)
 
     def position(self) -> int:
         return self.ledger.recorder.max_tracking_id(self.name) or 0
 
     def publish_once(self) -> int:
-        """Publish the next page of events; return how many were sent (0: caught up)."""
+        """Publish the next page of events; return how many were sent (0: caught up, or
+        another process holds the lease)."""
+        if not self.lease.held():
+            return 0
         start = self.position() + 1
         notifications = self.ledger.recorder.select_notifications(start, self.page)
         if not notifications:
@@ -85,3 +145,6 @@ class EventPublisher:
         while sent := self.publish_once():
             total += sent
         return total
+
+    def close(self) -> None:
+        self.lease.release()

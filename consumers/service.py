@@ -235,6 +235,8 @@ class LedgerConsumers:
                 self.stats.published += await asyncio.to_thread(self.publisher.catch_up)
             except Exception:
                 log.exception("final publish failed; the next start resumes from the stored position")
+            finally:
+                await asyncio.to_thread(self.publisher.close)  # hands the lease on at once
         await asyncio.to_thread(self.producer.close, 10)
 
     async def run_until_stopped(self, stop_requested: threading.Event | None = None) -> None:

@@ -737,9 +737,8 @@ class LedgerProcessRecorder(PostgresProcessRecorder):
         """The library's, one process at a time (a session advisory lock on a
         connection of its own): two processes opening the ledger at once
         collide in the DDL ("tuple concurrently updated")."""
-        pool = self.datastore.pool
         key = ddl_lock_key(self.datastore.schema)
-        with psycopg.connect(pool.conninfo, **{**pool.kwargs, "autocommit": True}) as connection:
+        with own_connection(self.datastore) as connection:
             connection.execute("SELECT pg_advisory_lock(%s)", (key,))
             try:
                 super().create_table()
@@ -763,9 +762,21 @@ class LedgerProcessRecorder(PostgresProcessRecorder):
         ))
 
 
+def advisory_lock_key(name: str) -> int:
+    """The PostgreSQL advisory lock named ``name`` (a stable 32-bit hash of it)."""
+    return zlib.crc32(name.encode())
+
+
 def ddl_lock_key(schema: str) -> int:
     """The advisory lock that one process at a time holds to create a schema's tables."""
-    return zlib.crc32(f"keao-ledger-ddl:{schema}".encode())
+    return advisory_lock_key(f"keao-ledger-ddl:{schema}")
+
+
+def own_connection(datastore: Any) -> psycopg.Connection[Any]:
+    """A connection of the ledger's PostgreSQL datastore outside its pool, in
+    autocommit: for a session advisory lock, which lives as long as the session."""
+    pool = datastore.pool
+    return psycopg.connect(pool.conninfo, **{**pool.kwargs, "autocommit": True})
 
 
 def _pages(ids: Iterator[UUID], size: int) -> Iterator[list[UUID]]:
