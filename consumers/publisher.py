@@ -26,6 +26,7 @@ from typing import Any
 import psycopg
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
 from eventsourcing.postgres import PostgresDatastore
+from psycopg.rows import tuple_row
 
 from aggregates.events import event_name
 from consumers.kafka_io import send_all
@@ -89,8 +90,10 @@ class PublisherLease:
             if self._holding:
                 self._connection.execute("SELECT 1")  # the session, and so the lock, still there
                 return True
-            row = self._connection.execute("SELECT pg_try_advisory_lock(%s) AS taken", (self.key,)).fetchone()
-            self._holding = bool(row and row["taken"])  # the datastore's connections return dicts
+            with self._connection.cursor(row_factory=tuple_row) as cursor:
+                cursor.execute("SELECT pg_try_advisory_lock(%s)", (self.key,))
+                row = cursor.fetchone()
+            self._holding = bool(row and row[0])
             if self._holding:
                 log.info("this process now publishes the ledger's events (lease %s)", self.key)
             return self._holding
