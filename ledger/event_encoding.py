@@ -31,14 +31,12 @@ from typing import Any
 
 import orjson
 from eventsourcing.persistence import (
-    DatetimeAsISO,
-    DecimalAsStr,
     JSONTranscoder,
     StoredEvent,
 )
 from eventsourcing.utils import get_topic
 
-from ledger.codec import DateAsISO
+from ledger.codec import transcoding_encoders
 
 # Types both encoders write themselves, identically.
 _NATIVE = (str, int, bool, type(None))
@@ -52,15 +50,11 @@ class EventStateEncoder:
 
     def __init__(self, transcoder: JSONTranscoder):
         self.transcoder = transcoder
-        transcodings = {t: transcoder.types[t] for t in _TRANSCODED if t in transcoder.types}
-        self.leaves = frozenset(_NATIVE) | frozenset(transcodings)
+        encoders = transcoding_encoders(transcoder)
+        by_type = {t: encoders[t] for t in _TRANSCODED if t in encoders}
+        self.leaves = frozenset(_NATIVE) | frozenset(by_type)
         self.fast = 0  # how many states ``orjson`` wrote
         self.slow = 0  # and how many the library
-        # Each transcoding's name and ``encode``; for the library's and the ledger's own
-        # classes, the very function their ``encode`` calls (``str``, ``isoformat``).
-        direct: dict[type, Callable[[Any], Any]] = {DecimalAsStr: str, DatetimeAsISO: datetime.isoformat,
-                                                     DateAsISO: date.isoformat}
-        by_type = {t: (tc.name, direct.get(type(tc), tc.encode)) for t, tc in transcodings.items()}
 
         def default(value: Any) -> dict[str, Any]:
             name, encode = by_type[type(value)]  # only these reach it (``plain``)
