@@ -112,8 +112,8 @@ class Scenario:
             sent = max(due + timedelta(days=45), date(2019, 1, 2))
             if plan.scheme == "disaster":
                 sent = min(sent, plan.applied_on)
-            self.add(sent, f"transfer {plan.afm}", lambda l, p=plan, f=fund, i=(period, kind, amount, due), k=number:
-                     l.record_transfer(TransferInput(f, p.afm, (TransferItem(*i),), transfer_id=f"{f}-{p.afm}-{k}", business_date=sent)))
+            self.add(sent, f"transfer {plan.afm}", lambda l, p=plan, f=fund, i=(period, kind, amount, due), k=number, on=sent:
+                     l.record_transfer(TransferInput(f, p.afm, (TransferItem(*i),), transfer_id=f"{f}-{p.afm}-{k}", business_date=on)))
         if plan.scheme == "disaster" and plan.behaviour != "lost-current":
             # ND10 a: keeping the arrangement means paying current contributions on time.
             suspension_ends = add_months(plan.options["disaster_date"].replace(day=1), 6)
