@@ -103,13 +103,20 @@ class PublisherLease:
             return False
 
     def release(self) -> None:
-        """End the session, and with it the lock."""
-        connection, self._connection, self._holding = self._connection, None, False
-        if connection is not None:
-            try:
-                connection.close()
-            except psycopg.Error:
-                pass
+        """Unlock, then end the session. Closing alone frees the lock only once the
+        server has noticed the session end, a moment later: a process taking over
+        at once would find it still held."""
+        connection, holding = self._connection, self._holding
+        self._connection, self._holding = None, False
+        if connection is None:
+            return
+        try:
+            if holding:
+                connection.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
+        except psycopg.Error:
+            pass  # the session is gone already, and the lock with it
+        finally:
+            connection.close()
 
 
 class EventPublisher:
