@@ -20,7 +20,7 @@ import psycopg
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Notification, Recording, Tracking
-from eventsourcing.postgres import PostgresProcessRecorder
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresFactory, PostgresProcessRecorder
 from psycopg.sql import SQL, Identifier
 
 from aggregates.arrangement import LIVE, Arrangement
@@ -192,6 +192,19 @@ class Ledger(Application):
         """A process recorder, so a consumer's Kafka offset is saved with the events
         (on PostgreSQL the ledger's own, ``LedgerProcessRecorder``)."""
         return self.factory.process_recorder()
+
+    def construct_snapshot_store(self):  # type: ignore[no-untyped-def]
+        """On PostgreSQL, snapshots in a table created under the DDL lock too (what
+        ``PostgresFactory.aggregate_recorder("snapshots")`` builds, which takes no
+        recorder topic)."""
+        factory = self.factory
+        if not isinstance(factory, PostgresFactory):
+            return super().construct_snapshot_store()
+        recorder = LedgerSnapshotRecorder(datastore=factory.datastore,
+                                          events_table_name=f"{factory.env.name.lower()}_snapshots")
+        if factory.env_create_table():
+            recorder.create_table()
+        return factory.event_store(mapper=self.mapper, recorder=recorder)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -723,27 +736,37 @@ def _close_partition(job: tuple[str, date, date | None, int, int, int]) -> int:
         ledger.close()
 
 
-class LedgerProcessRecorder(PostgresProcessRecorder):
+class LockedTableCreation:
+    """A recorder whose tables are created by one process at a time (a session
+    advisory lock on a connection of its own): two processes opening the ledger at
+    once collide in the DDL ("tuple concurrently updated", a duplicate ``pg_type``
+    row), as the consumer and the projection runner starting together did."""
+
+    datastore: Any
+
+    def create_table(self) -> None:
+        key = ddl_lock_key(self.datastore.schema)
+        with own_connection(self.datastore) as connection:
+            connection.execute("SELECT pg_advisory_lock(%s)", (key,))
+            try:
+                super().create_table()  # type: ignore[misc]
+            finally:
+                connection.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+
+class LedgerSnapshotRecorder(LockedTableCreation, PostgresAggregateRecorder):
+    """The snapshots' recorder, its table created under the lock too (``Ledger.construct_snapshot_store``)."""
+
+
+class LedgerProcessRecorder(LockedTableCreation, PostgresProcessRecorder):
     """The library's PostgreSQL process recorder, with two differences:
 
-    * its tables are created by one process at a time (``create_table``);
+    * its tables are created by one process at a time (``LockedTableCreation``);
     * its events are sent as four arrays (ids, versions, topics, states) in binary
       rather than one array of composites, whose dumping is row by row in Python:
       the same INSERT of the same rows in the same order (``unnest`` of equal-length
       arrays zips them), the same table lock, notify, tracking row and returned
       notification ids; 40% less of the commit's client time."""
-
-    def create_table(self) -> None:
-        """The library's, one process at a time (a session advisory lock on a
-        connection of its own): two processes opening the ledger at once
-        collide in the DDL ("tuple concurrently updated")."""
-        key = ddl_lock_key(self.datastore.schema)
-        with own_connection(self.datastore) as connection:
-            connection.execute("SELECT pg_advisory_lock(%s)", (key,))
-            try:
-                super().create_table()
-            finally:
-                connection.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[Any], **kwargs: Any) -> None:
         self._lock_table(curs)
