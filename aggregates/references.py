@@ -11,17 +11,14 @@ from stdnum.gr import amka as _amka
 from stdnum.gr import vat as _afm
 from stdnum.iso7064 import mod_97_10
 
+from aggregates.errors import BadInput
+
 DEBTOR_PREFIX = "D"
 ARRANGEMENT_PREFIX = "A"
 
 
-class InvalidIdentifier(ValueError):
+class InvalidIdentifier(BadInput):
     """An identifier that fails its format or check digit; names the field."""
-
-    def __init__(self, field: str, reason: str):
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
 
 
 def valid_afm(value: str, field: str = "afm") -> str:

@@ -3,7 +3,8 @@
 A pure function of the agreed instalments, the payments received and a date:
 it walks the calendar from the start of the arrangement and says what fell
 due, what was missed, what surcharges accrued, how each payment was allocated
-and whether the arrangement was activated, lapsed, lost or completed.
+and whether the arrangement was activated, lapsed, lost or completed. Its
+answer, the ``Course`` as of that date, is in ``aggregates.course``.
 
 The arrangement aggregate records these *facts* as events and, when a later
 input changes them (a backdated payment), records corrections (E2). Views as
@@ -15,16 +16,24 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
 from aggregates.calendar import add_months
+from aggregates.course import Course, Fact, InstalmentAccount, LostBalance
 from aggregates.money import ZERO, money
+from aggregates.status import FOLLOWING_SCHEDULE, Status
 from aggregates.surcharges import SurchargeRules
 
 ONE_DAY = timedelta(days=1)
+
+# The statuses the walk sets and tests at every step, as their plain values: a
+# member's lookup (``Status.LOST``) costs several times a module global's.
+_APPLIED, _ACTIVE, _LAPSED, _LOST, _COMPLETED = (
+    Status.APPLIED.value, Status.ACTIVE.value, Status.LAPSED.value, Status.LOST.value, Status.COMPLETED.value
+)
 
 
 @dataclass(frozen=True)
@@ -81,82 +90,11 @@ class Breach:
     reason: str
 
 
-@dataclass
-class InstalmentAccount:
-    instalment: Instalment
-    surcharge: Decimal = ZERO
-    paid_surcharge: Decimal = ZERO
-    paid_interest: Decimal = ZERO
-    paid_capital: Decimal = ZERO
-    interest_waived: bool = False
-    missed_on: date | None = None
-    settled_on: date | None = None
-
-    @classmethod
-    def fresh(cls, instalment: Instalment) -> InstalmentAccount:
-        """``InstalmentAccount(instalment)``, nothing paid yet, without the
-        dataclass's ``__init__`` (the timeline makes one per instalment of the
-        plan, paid or not, at every settle: a third of a short run)."""
-        account = object.__new__(cls)
-        account.__dict__.update(instalment=instalment, surcharge=ZERO, paid_surcharge=ZERO, paid_interest=ZERO,
-                                paid_capital=ZERO, interest_waived=False, missed_on=None, settled_on=None)
-        return account
-
-    @property
-    def number(self) -> int:
-        return self.instalment.number
-
-    @property
-    def interest(self) -> Decimal:
-        return ZERO if self.interest_waived else self.instalment.interest
-
-    @property
-    def unpaid_surcharge(self) -> Decimal:
-        return self.surcharge - self.paid_surcharge
-
-    @property
-    def unpaid_interest(self) -> Decimal:
-        return self.interest - self.paid_interest
-
-    @property
-    def unpaid_capital(self) -> Decimal:
-        return self.instalment.capital - self.paid_capital
-
-    # The two below are the sums of the three above, written out: the
-    # timeline asks them for every account on every payment (profile, issue 5).
-    @property
-    def unpaid_principal(self) -> Decimal:
-        """What the instalment itself still owes (capital and interest)."""
-        instalment = self.instalment
-        interest = ZERO if self.interest_waived else instalment.interest
-        return interest - self.paid_interest + instalment.capital - self.paid_capital
-
-    @property
-    def unpaid(self) -> Decimal:
-        instalment = self.instalment
-        interest = ZERO if self.interest_waived else instalment.interest
-        return (self.surcharge - self.paid_surcharge + interest - self.paid_interest
-                + instalment.capital - self.paid_capital)
-
-    @property
-    def paid(self) -> Decimal:
-        return self.paid_surcharge + self.paid_interest + self.paid_capital
-
-    def status_on(self, day: date) -> str:
-        """pending, due, paid or missed (interfaces §1.1)."""
-        if self.unpaid == ZERO:
-            return "paid"
-        if day > self.instalment.due_date:
-            return "missed"
-        if day >= self.instalment.opens_on:
-            return "due"
-        return "pending"
-
-
 class LossRule(Protocol):
     """A scheme's loss test (A3): when to look, and what it finds. Every
     checkpoint of an instalment falls after its deadline (a loss is about
-    instalments unpaid past it): ``Arrangement.may_change`` relies on it."""
+    instalments unpaid past it): the close of day's skip test relies on it
+    (``close_day_skip.may_change``)."""
 
     def checkpoints(self, instalment: Instalment) -> Iterable[date]: ...
 
@@ -171,78 +109,6 @@ class Terms:
     starts_on: date
     needs_first_payment: bool
     loss_rule: LossRule
-
-
-@dataclass(frozen=True)
-class Fact:
-    """Something the timeline says happened on ``on``; ``kind`` names its event."""
-
-    on: date
-    kind: str
-    key: tuple[Any, ...]
-    data: dict[str, Any]
-
-
-@dataclass
-class LostBalance:
-    """C11/ND10: after a loss the remaining balance is due at once."""
-
-    on: date
-    principal: Decimal
-    surcharge: Decimal
-    paid_principal: Decimal = ZERO
-    paid_surcharge: Decimal = ZERO
-
-    @property
-    def unpaid_principal(self) -> Decimal:
-        return self.principal - self.paid_principal
-
-    @property
-    def unpaid(self) -> Decimal:
-        return self.unpaid_principal + self.surcharge - self.paid_surcharge
-
-
-@dataclass
-class Course:
-    """The timeline's answer as of one date."""
-
-    as_of: date
-    accounts: list[InstalmentAccount]
-    facts: list[Fact] = field(default_factory=list)
-    status: str = "active"
-    activated_on: date | None = None
-    lapsed_on: date | None = None
-    lost_on: date | None = None
-    loss_reason: str | None = None
-    lost_balance: LostBalance | None = None
-    completed_on: date | None = None
-    credit: Decimal = ZERO
-
-    @property
-    def arrears(self) -> Decimal:
-        """What is past its deadline and unpaid, surcharges included."""
-        if self.lost_balance is not None:
-            return self.lost_balance.unpaid
-        return sum(
-            (a.unpaid for a in self.accounts if a.status_on(self.as_of) == "missed"), ZERO
-        )
-
-    @property
-    def remaining_balance(self) -> Decimal:
-        if self.lost_balance is not None:
-            return self.lost_balance.unpaid
-        if self.status == "lapsed":
-            return ZERO
-        return sum((a.unpaid for a in self.accounts), ZERO)
-
-    @property
-    def next_due(self) -> InstalmentAccount | None:
-        if self.status not in ("applied", "active"):
-            return None
-        for account in self.accounts:
-            if account.unpaid > ZERO and account.instalment.due_date >= self.as_of:
-                return account
-        return None
 
 
 # Within one day: what falls due, then the deadline of the day before, then the
@@ -273,7 +139,7 @@ class _Walk:
         self.course = course = Course(
             as_of=as_of,
             accounts=[InstalmentAccount.fresh(i) for i in terms.instalments],
-            status="applied" if terms.needs_first_payment else "active",
+            status=_APPLIED if terms.needs_first_payment else _ACTIVE,
         )
         self.by_number = {a.number: a for a in course.accounts}
         self.first_deadline = min((i.due_date for i in terms.instalments), default=terms.starts_on)
@@ -310,13 +176,13 @@ class _Walk:
 
     @property
     def running(self) -> bool:
-        return self.course.status in ("applied", "active")
+        return self.course.status in FOLLOWING_SCHEDULE
 
     def step(self, day: date, phase: int, subject: Any) -> None:
         if phase == _PAYMENT:
             self.pay(day, subject)
         elif not self.running:
-            if phase == _SURCHARGE and self.course.status == "lost" and subject == _BALANCE:
+            if phase == _SURCHARGE and self.course.status == _LOST and subject == _BALANCE:
                 self.accrue_on_balance(day)
         elif phase == _OPEN:
             self.record(day, "InstalmentDue", ("due", subject), {"number": subject})
@@ -326,7 +192,7 @@ class _Walk:
             self.accrue(day, self.by_number[subject])
         elif isinstance(subject, Breach):
             self.lose(day, subject.reason)
-        elif self.course.status == "active":
+        elif self.course.status == _ACTIVE:
             reason = self.terms.loss_rule.reason(self.course.accounts, day)
             if reason:
                 self.lose(day, reason)
@@ -334,9 +200,9 @@ class _Walk:
     def miss(self, day: date, account: InstalmentAccount) -> None:
         if account.unpaid_principal == ZERO:
             return
-        if self.course.status == "applied" and account.instalment.due_date <= self.first_deadline:
+        if self.course.status == _APPLIED and account.instalment.due_date <= self.first_deadline:
             # C6/S1/ND9: the first payment never came, so the application lapses.
-            self.course.status = "lapsed"
+            self.course.status = _LAPSED
             self.course.lapsed_on = day
             self.record(day, "Lapsed", ("lapsed",), {"unpaid_instalment": account.number})
             return
@@ -382,7 +248,7 @@ class _Walk:
                 account.interest_waived = account.paid_interest == ZERO
             principal += account.unpaid_principal
             surcharge += account.unpaid_surcharge
-        course.status = "lost"
+        course.status = _LOST
         course.lost_on = day
         course.loss_reason = reason
         course.lost_balance = LostBalance(day, principal, surcharge)
@@ -393,7 +259,7 @@ class _Walk:
         course = self.course
         remaining = receipt.amount
         allocation: list[dict[str, Any]] = []
-        if course.status == "lost":
+        if course.status == _LOST:
             remaining = self.pay_balance(remaining, allocation)
         elif self.running:
             remaining = self.allocate(day, remaining, allocation)
@@ -410,12 +276,12 @@ class _Walk:
                 "credit": remaining,
             },
         )
-        if course.status == "applied" and self.first_payment_made(day):
-            course.status = "active"
+        if course.status == _APPLIED and self.first_payment_made(day):
+            course.status = _ACTIVE
             course.activated_on = day
             self.record(day, "Activated", ("activated",), {})
         if self.running and all(a.unpaid == ZERO for a in course.accounts):
-            course.status = "completed"
+            course.status = _COMPLETED
             course.completed_on = day
             self.record(day, "Completed", ("completed",), {})
 

@@ -11,7 +11,7 @@ is missed on the 30th) runs twice on identical ledgers:
 
 Both must record the same events (count and digest of aggregate, version and
 type, checked). The close to the deadline also snapshotted the arrangements
-(``ledger.app.SNAPSHOT_AFTER``), so both read each from its snapshot and the
+(``ledger.handlers.close_day.SNAPSHOT_AFTER``), so both read each from its snapshot and the
 events after it: here none or few; in a steady state, where the close
 snapshots an arrangement every SNAPSHOT_AFTER events, 0 to 7 (measured at
 5,000 debtors with the snapshots put 0 to 7 events back at random, and
@@ -36,6 +36,7 @@ import psycopg
 from aggregates.arrangement import Arrangement
 from aggregates.business_day import BUSINESS_DAY_ID, BusinessDay
 from aggregates.debtor import Debtor
+from aggregates.routing import held_items
 from bench.common import (
     base_url,
     copy_schema,
@@ -49,7 +50,10 @@ from bench.common import (
     schema_url,
     seed_ledger,
 )
-from ledger.app import Ledger, _held_items
+from ledger.application import Ledger
+from ledger.handlers.close_day import close_day
+from ledger.handlers.common import settle
+from ledger.unit_of_work import UnitOfWork
 
 DEADLINE = date(2022, 7, 29)  # the last working day of July 2022: every instalment's deadline (C6)
 MONTH_END = date(2022, 7, 31)  # the close after it records July's misses (on the 30th)
@@ -66,8 +70,8 @@ def naive_close(ledger: Ledger, day: date) -> int:
         if arrangement.status in ("rejected", "completed", "lapsed"):
             continue
         debtor: Debtor = ledger.repository.get(Debtor.create_id(arrangement.debtor_afm))
-        held = _held_items(ledger.arrangements_of(debtor))
-        ledger._settle(arrangement, debtor, day, held)
+        held = held_items(ledger.arrangements_of(debtor))
+        settle(UnitOfWork(ledger), arrangement, debtor, day, held)
         ledger.save(arrangement)
         settled += 1
     calendar: BusinessDay = ledger.repository.get(BUSINESS_DAY_ID)
@@ -96,7 +100,7 @@ def seed_closed(schema: str, debtors: int, seed: int = 2556, processes: int = 2)
     note(f"close_day: seeded {seeding}; closing to {DEADLINE} ...")
     started = time.perf_counter()
     ledger = Ledger(schema_url(schema))
-    ledger.close_day(DEADLINE)  # one process: the seeded ledger is the same every run (and its snapshots)
+    close_day(ledger, DEADLINE)  # one process: the seeded ledger is the same every run (and its snapshots)
     ledger.close()
     return {"seeding": seeding, "catch_up_s": round(time.perf_counter() - started, 2)}
 
@@ -125,7 +129,7 @@ def measure(seeded: str, debtors: int, profile: bool = False, processes: int | N
 
             profiler = Profiler()
             profiler.start()
-        one_s, one_live, one_events, rss_growth, one_cpu = timed_close(single, lambda ledger: ledger.close_day(MONTH_END))
+        one_s, one_live, one_events, rss_growth, one_cpu = timed_close(single, lambda ledger: close_day(ledger, MONTH_END))
         live = live or one_live
         base_events = base_events or one_events
         if profile:
@@ -134,7 +138,7 @@ def measure(seeded: str, debtors: int, profile: bool = False, processes: int | N
         seconds, events = one_s, one_events
         if processes > 1:
             note(f"close_day: one process {one_s:.2f}s; {processes} processes ...")
-            seconds, _, events, _, _ = timed_close(schema, lambda ledger: ledger.close_day(MONTH_END, processes=processes))
+            seconds, _, events, _, _ = timed_close(schema, lambda ledger: close_day(ledger, MONTH_END, processes=processes))
         for recorded in (one_events, events):
             if recorded != base_events:
                 raise AssertionError(f"close_day recorded {recorded} (events, digest), the naive loop {base_events}")

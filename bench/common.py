@@ -19,8 +19,9 @@ from urllib.parse import urlparse
 
 import psycopg
 
-from ledger.app import Ledger
-from ledger.store import is_postgres
+from ledger.application import Ledger
+from ledger.handlers.close_day import close_day
+from ledger.store.urls import is_postgres
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/ledger_test"
 TABLES = ("keao_ledger_events", "keao_ledger_snapshots", "keao_ledger_tracking")
@@ -104,7 +105,7 @@ def seed_ledger(schema: str, debtors: int, seed: int, until: date, processes: in
     business date is ``START``; ``processes`` feed disjoint debtor partitions."""
     url = schema_url(schema)
     ledger = Ledger(url)
-    ledger.close_day(START)
+    close_day(ledger, START)
     ledger.close()
     started = time.perf_counter()
     jobs = [(url, debtors, seed, part, processes, until.isoformat()) for part in range(processes)]

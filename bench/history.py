@@ -12,8 +12,14 @@ from stdnum.gr import vat
 
 from aggregates.calendar import add_months
 from aggregates.references import arrangement_payment_code, debtor_identity_code
-from ledger.app import Ledger, PaymentInput, TransferInput, TransferItem
+from ledger.application import Ledger
+from ledger.commands import PaymentInput, TransferInput, TransferItem
 from ledger.errors import BadInput
+from ledger.handlers.arrangements import apply_for_arrangement
+from ledger.handlers.close_day import close_day
+from ledger.handlers.debtors import register_debtor
+from ledger.handlers.payments import record_payment
+from ledger.handlers.transfers import record_transfer
 
 
 def afm(number: int) -> str:
@@ -26,13 +32,13 @@ def generate(app: Ledger, seed: int = 1, debtors: int = 8, months: int = 8, star
     """A history of ``months`` months for ``debtors`` debtors (a few thousand events at the defaults)."""
     rng = random.Random(seed)
     day = start
-    app.close_day(day)
+    close_day(app, day)
     afms = [afm(first_afm + i) for i in range(debtors)]
     codes: dict[str, list[str]] = {}
     tx = 0
     for index, number in enumerate(afms):
         parent = afms[0] if index and rng.random() < 0.15 else None
-        app.register_debtor(number, f"Debtor {number}", day, service=f"KEAO-{index % 3}", parent_afm=parent)
+        register_debtor(app, number, f"Debtor {number}", day, service=f"KEAO-{index % 3}", parent_afm=parent)
         codes[number] = []
     for month in range(months):
         for number in afms:
@@ -44,11 +50,11 @@ def generate(app: Ledger, seed: int = 1, debtors: int = 8, months: int = 8, star
                                  day - timedelta(days=rng.randrange(0, 400)))
                     for k in range(rng.randrange(1, 4))
                 )
-                app.record_transfer(TransferInput(rng.choice(("IKA", "OAEE", "OGA", "ETAA")), number, items,
+                record_transfer(app, TransferInput(rng.choice(("IKA", "OAEE", "OGA", "ETAA")), number, items,
                                                   transfer_id=f"T{number}-{month}", business_date=day))
             if rng.random() < 0.25:
                 try:
-                    a = app.apply(number, rng.choice(("standing", "standing", "covid-650")), day,
+                    a = apply_for_arrangement(app, number, rng.choice(("standing", "standing", "covid-650")), day,
                                   rng.choice((None, 6, 12, 24)))
                     codes[number].append(a.payment_code)
                 except BadInput:
@@ -70,9 +76,9 @@ def generate(app: Ledger, seed: int = 1, debtors: int = 8, months: int = 8, star
                 back = 0 if reference in codes[number] else rng.randrange(0, 20)
                 payment = PaymentInput(f"TX{seed}-{tx}", amount, day - timedelta(days=back),
                                        reference, rng.choice(("ALPHA", "NBG", "PIRAEUS")))
-                app.record_payment(payment)
+                record_payment(app, payment)
                 if rng.random() < 0.05:  # the same transaction id again, other content: a conflict
-                    app.record_payment(PaymentInput(payment.tx_id, amount + 1, payment.value_date, reference,
+                    record_payment(app, PaymentInput(payment.tx_id, amount + 1, payment.value_date, reference,
                                                     payment.bank))
         day = add_months(start, month + 1)
-        app.close_day(day)
+        close_day(app, day)

@@ -50,8 +50,10 @@ from psycopg.sql import SQL, Identifier
 from consumers.ingest import tracking_name
 from consumers.service import ConsumeConfig, LedgerConsumers
 from consumers.topics import ensure_topics
-from ledger.app import Ledger, PaymentInput
-from ledger.store import event_store_env
+from ledger.application import Ledger
+from ledger.commands import PaymentInput
+from ledger.handlers.payments import record_payment
+from ledger.store.urls import event_store_env
 from projections.db import projection_state, projection_tracking
 from projections.runner import Runner
 from tests.integration.kafka_helpers import (
@@ -110,7 +112,7 @@ def tansu():
 
 FOLLOW = '''
 import sys
-from ledger.app import Ledger
+from ledger.application import Ledger
 from projections.runner import Runner
 ledger = Ledger(sys.argv[1])
 runner = Runner(ledger, sys.argv[1])
@@ -218,7 +220,7 @@ def one_transaction_each(url: str, debtors: list[str], sent: list[dict]) -> floa
                                m["reference"], m["bank"], m["currency"]) for m in sent]
         start = time.perf_counter()
         for payment in inputs:
-            assert ledger.record_payment(payment).status == "applied"
+            assert record_payment(ledger, payment).status == "applied"
         return len(inputs) / (time.perf_counter() - start)
     finally:
         ledger.close()

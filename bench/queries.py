@@ -22,11 +22,21 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from bench.common import copy_schema, emit, fresh_schema, machine, note, peak_rss_mb, schema_url, seed_ledger
+from bench.common import (
+    copy_schema,
+    emit,
+    fresh_schema,
+    machine,
+    note,
+    peak_rss_mb,
+    schema_url,
+    seed_ledger,
+)
 from bench.workload import FIRST_AFM
 from ledger import views
-from ledger.app import Ledger
+from ledger.application import Ledger
 from ledger.demo import afm_for
+from ledger.handlers.close_day import close_day
 
 TARGET_MS = 50.0
 FULL, QUICK = (100_000, 1_000), (2_000, 200)
@@ -112,7 +122,7 @@ def run(debtors: int, sample: int, seed: int = 2556, processes: int = 2, seeded:
             note(f"queries: seeding {debtors} debtors ...")
             note(f"queries: seeded {seed_ledger(schema, debtors, seed, DEADLINE, processes)}")
             ledger = Ledger(schema_url(schema))
-            ledger.close_day(DEADLINE)
+            close_day(ledger, DEADLINE)
             ledger.close()
         return measure(schema, debtors, sample, seed)
 

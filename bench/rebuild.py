@@ -60,7 +60,7 @@ def bench_url() -> str:
 def template() -> list[StoredEvent]:
     """A small realistic ledger, generated through the ledger's commands."""
     from bench.history import generate
-    from ledger.app import Ledger
+    from ledger.application import Ledger
 
     with tempfile.TemporaryDirectory() as folder:
         app = Ledger(f"sqlite:///{Path(folder) / 'template.db'}")
@@ -72,7 +72,7 @@ def template() -> list[StoredEvent]:
 
 def fill(url: str, count: int) -> int:
     """Copies of the template with fresh identities, ``count`` events in all."""
-    from ledger.app import Ledger
+    from ledger.application import Ledger
 
     events = template()
     afms = sorted({m.group(0) for e in events for m in re.finditer(rb"(?<!\d)100000\d\d\d(?!\d)", e.state)})
@@ -123,7 +123,7 @@ def measure(url: str, per_event: bool, batch: int, limit: int | None,
             workers: int | None = None) -> dict[str, float]:
     """In this process: rebuild every projection (or ``limit`` events of it),
     in ``workers`` processes (default: ``Runner.rebuild``'s, one per CPU)."""
-    from ledger.app import Ledger
+    from ledger.application import Ledger
     from projections.runner import Runner
 
     app = Ledger(url)

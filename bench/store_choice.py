@@ -21,22 +21,28 @@ from decimal import Decimal
 import psycopg
 
 from aggregates.references import arrangement_payment_code
-from ledger.app import Ledger, PaymentInput, TransferInput, TransferItem
+from ledger.application import Ledger
+from ledger.commands import PaymentInput, TransferInput, TransferItem
 from ledger.demo import afm_for
+from ledger.handlers.arrangements import apply_for_arrangement
+from ledger.handlers.close_day import close_day
+from ledger.handlers.debtors import register_debtor
+from ledger.handlers.payments import record_payment
+from ledger.handlers.transfers import record_transfer
 from tests.conftest import POSTGRES_URL
 
 
 def run_commands(ledger: Ledger, debtors: int) -> float:
     started = time.perf_counter()
-    ledger.close_day(date(2021, 12, 1))
+    close_day(ledger, date(2021, 12, 1))
     for n in range(debtors):
         afm = afm_for(50_000_000 + n)
-        ledger.register_debtor(afm, f"Debtor {n}")
+        register_debtor(ledger, afm, f"Debtor {n}")
         item = TransferItem("2021-03", "contribution", Decimal("1200.00"), date(2021, 4, 30))
-        ledger.record_transfer(TransferInput("OAEE", afm, (item,), transfer_id=f"B{n}"))
-        ledger.apply(afm, "covid-650", date(2021, 12, 10), 12)
+        record_transfer(ledger, TransferInput("OAEE", afm, (item,), transfer_id=f"B{n}"))
+        apply_for_arrangement(ledger, afm, "covid-650", date(2021, 12, 10), 12)
         code = arrangement_payment_code("650", afm, 1)
-        ledger.record_payment(PaymentInput(f"T{n}", Decimal("105.33"), date(2021, 12, 20), code, "ETE"))
+        record_payment(ledger, PaymentInput(f"T{n}", Decimal("105.33"), date(2021, 12, 20), code, "ETE"))
     return (debtors * 4 + 1) / (time.perf_counter() - started)
 
 

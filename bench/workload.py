@@ -30,12 +30,21 @@ from decimal import Decimal
 from typing import Any
 
 from aggregates.calendar import add_months
-from aggregates.references import arrangement_payment_code, creditor_reference, debtor_identity_code
+from aggregates.references import (
+    arrangement_payment_code,
+    creditor_reference,
+    debtor_identity_code,
+)
 from aggregates.schemes.base import ApplicationForm, OpenItem, Rejection
-from ledger.app import Ledger, PaymentInput, TransferInput, TransferItem, UnitOfWork
+from ledger.application import Ledger
+from ledger.commands import PaymentInput, TransferInput, TransferItem
 from ledger.demo import SURNAMES, afm_for
 from ledger.errors import BadInput
+from ledger.handlers.arrangements import apply_into
+from ledger.handlers.payments import payment_into
+from ledger.handlers.transfers import transfer_into
 from ledger.settings import Settings, load_settings
+from ledger.unit_of_work import UnitOfWork
 
 FUNDS = ("IKA", "OAEE", "OGA", "ETAA")
 FUND_WEIGHTS = (45, 30, 15, 10)  # IKA-ETAM employers dominate KEAO's book
@@ -274,17 +283,17 @@ def feed(ledger: Ledger, commands: Iterable[Command], batch: int = 400, business
     pending = 0
     for command in commands:
         if isinstance(command, TransferInput):
-            outcome = ledger.transfer_into(work, command).status
+            outcome = transfer_into(work, command).status
         elif isinstance(command, Apply):
             scheme = ledger.settings.scheme(command.scheme)
             try:
-                arrangement = ledger.apply_into(work, command.afm, scheme, scheme.options(command.options),
+                arrangement = apply_into(work, command.afm, scheme, scheme.options(command.options),
                                                 command.applied_on, command.instalments, today)
                 outcome = "rejected" if arrangement.status == "rejected" else "arranged"
             except BadInput:
                 outcome = "refused"
         else:
-            outcome = ledger.payment_into(work, command).status
+            outcome = payment_into(work, command).status
         counts[outcome] = counts.get(outcome, 0) + 1
         pending += 1
         if pending >= batch:

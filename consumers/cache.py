@@ -3,7 +3,7 @@
 A partition's payments name the same debtors and arrangements batch after batch; loading
 them again each time (every event since the last snapshot, decoded) was a fifth of a
 batch. An :class:`AggregateCache` keeps the aggregates a batch committed, and the next
-batch's prefetch (:meth:`ledger.app.UnitOfWork.prefetch`) takes them back only after one
+batch's prefetch (:meth:`ledger.unit_of_work.UnitOfWork.prefetch`) takes them back only after one
 query has read the current version of every aggregate it wants: one that another writer
 (the other consumer of a rebalance, a close of day, a CLI command) has changed since is
 dropped and loaded from the store as before. So a batch starts from exactly the state it

@@ -28,10 +28,11 @@ changed meanwhile is loaded again; a batch that fails leaves nothing it changed 
 a batch starts from exactly the state it would read without them; an applied payment is
 recorded in two events (``BankPayment.Received`` with its target, and the debtor's or the
 arrangement's own), and the events' JSON is written by ``orjson`` where that is provably the
-library's bytes (``ledger.event_encoding``).
+library's bytes (``ledger.store.event_encoding``).
 
 A bad message never poisons the batch nor stops the partition: the records are parsed
-first; a message the ledger refuses (``BadInput``, D4 ``TransferConflict``) is taken out
+first; a message the ledger refuses (a ``DomainError``: ``BadInput``, D4 ``TransferConflict``,
+an invalid identifier, a command the aggregate's state forbids) is taken out
 and the batch is rebuilt from scratch in a fresh unit of work without it, because the
 refused command may have left partial changes in the aggregates it touched. Dead letters
 (original bytes, error, source offset; :mod:`consumers.dlq`) are sent and flushed BEFORE
@@ -52,26 +53,36 @@ from typing import Any, Protocol
 
 from eventsourcing.persistence import IntegrityError, RecordConflictError, Tracking
 
+from aggregates.errors import DomainError
 from consumers.cache import AggregateCache
 from consumers.dlq import DeadLetter, SourceRecord, dead_letter_from_record
+from consumers.imports import payment_input, transfer_input
 from consumers.messages import (
     BankPaymentMessage,
     FundTransferMessage,
     MessageFormatError,
 )
-from ledger.app import Ledger, Outcome, UnitOfWork
-from ledger.errors import BadInput
-from ledger.imports import payment_input, transfer_input
+from ledger.application import Ledger
+from ledger.commands import Outcome
+from ledger.handlers.payments import (
+    payment_into,
+    prefetch_payments,
+    unreadable_payment_into,
+)
+from ledger.handlers.transfers import prefetch_transfers, transfer_into
+from ledger.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 PAYMENTS = "payments"
 TRANSFERS = "transfers"
 
-# Errors of one message's own content. Anything else (the database, the network) is
-# transient: the batch fails, is NACKed and retried after a backoff.
+# Errors of one message's own content: the ledger's refusals (``DomainError``), the errors
+# of a value the parsers let through, and a broken invariant (``AssertionError``, a bug):
+# each dead-lettered rather than stalling its partition. Anything else (the database, the
+# network) is transient: the batch fails, is NACKed and retried after a backoff.
 MESSAGE_ERRORS: tuple[type[BaseException], ...] = (
-    BadInput, MessageFormatError, ValueError, ArithmeticError, InvalidOperation, LookupError, TypeError,
+    DomainError, MessageFormatError, ValueError, ArithmeticError, InvalidOperation, LookupError, TypeError,
     AssertionError, UnicodeError,
 )
 CONFLICTS = (IntegrityError, RecordConflictError)
@@ -186,7 +197,7 @@ class Ingestor:
                 if index in refused:
                     error = refused[index]
                     if self.kind == PAYMENTS:
-                        self.ledger.unreadable_payment_into(work, unreadable_source(record), record.value or b"",
+                        unreadable_payment_into(work, unreadable_source(record), record.value or b"",
                                                             _reason(error))
                     letters.append(dead_letter_from_record(record, error))
                     statuses.append("dead-letter")
@@ -228,16 +239,16 @@ class Ingestor:
         """Everything the batch's commands read, loaded in a few queries (not one per command)."""
         commands = [c for c in commands if not isinstance(c, _Unconvertible)]
         if self.kind == PAYMENTS:
-            self.ledger.prefetch_payments(work, commands)
+            prefetch_payments(work, commands)
         else:
-            self.ledger.prefetch_transfers(work, commands)
+            prefetch_transfers(work, commands)
 
     def _apply_one(self, work: UnitOfWork, command: Any) -> Outcome:
         if isinstance(command, _Unconvertible):
             raise command.error
         if self.kind == PAYMENTS:
-            return self.ledger.payment_into(work, command)
-        return self.ledger.transfer_into(work, command)
+            return payment_into(work, command)
+        return transfer_into(work, command)
 
 
 @dataclass(frozen=True)

@@ -28,16 +28,14 @@ from eventsourcing.persistence import IntegrityError, Notification, Tracking
 from eventsourcing.postgres import PostgresDatastore
 from psycopg.rows import tuple_row
 
-from aggregates.events import event_name
+from aggregates.events import event_name, payload_of
 from consumers.kafka_io import send_all
 from consumers.messages import LedgerEventMessage
 from consumers.topics import LEDGER_EVENTS
-from ledger.app import Ledger, advisory_lock_key, own_connection
+from ledger.application import Ledger
+from ledger.store.recorder import advisory_lock_key, own_connection
 
 log = logging.getLogger(__name__)
-
-STANDARD_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic", "business_date"}
-
 
 def publisher_tracking_name(topic: str) -> str:
     return f"publisher:{topic}"
@@ -49,7 +47,7 @@ def event_message(ledger: Ledger, notification: Notification) -> LedgerEventMess
     if recorded_at.tzinfo is None:
         recorded_at = recorded_at.replace(tzinfo=timezone.utc)
     business_date = getattr(event, "business_date", None) or recorded_at.date()
-    payload: dict[str, Any] = {k: v for k, v in vars(event).items() if k not in STANDARD_FIELDS}
+    payload = payload_of(vars(event))
     aggregate_id = str(event.originator_id)
     return LedgerEventMessage(
         event_id=f"{aggregate_id}:{event.originator_version}",

@@ -38,8 +38,14 @@ from faststream.kafka.annotations import KafkaMessage
 from consumers.ingest import PAYMENTS, TRANSFERS, Ingestor
 from consumers.kafka_io import KafkaDeadLetters, make_producer
 from consumers.publisher import EventPublisher
-from consumers.topics import BANK_PAYMENTS, FUND_TRANSFERS, LEDGER_EVENTS, dlq_topic, ensure_topics
-from ledger.app import Ledger
+from consumers.topics import (
+    BANK_PAYMENTS,
+    FUND_TRANSFERS,
+    LEDGER_EVENTS,
+    dlq_topic,
+    ensure_topics,
+)
+from ledger.application import Ledger
 
 log = logging.getLogger("keao.consume")
 

@@ -21,7 +21,13 @@ from stdnum.gr import vat
 
 from aggregates.calendar import add_months, last_working_day
 from aggregates.references import creditor_reference, debtor_identity_code
-from ledger.app import Ledger, PaymentInput, TransferInput, TransferItem
+from ledger.application import Ledger
+from ledger.commands import PaymentInput, TransferInput, TransferItem
+from ledger.handlers.arrangements import apply_for_arrangement
+from ledger.handlers.close_day import close_day
+from ledger.handlers.debtors import register_debtor
+from ledger.handlers.payments import record_payment
+from ledger.handlers.transfers import record_transfer
 
 FUNDS = ("IKA", "OAEE", "OGA", "ETAA")
 SERVICES = ("Α΄ Τοπικό Κέντρο Αθηνών", "Τοπικό Κέντρο Θεσσαλονίκης", "Τοπικό Κέντρο Ρόδου", "Τοπικό Κέντρο Πάτρας")
@@ -106,30 +112,30 @@ class Scenario:
         name = f"{SURNAMES[index % len(SURNAMES)]} {('ΑΕ', 'ΟΕ', 'ΙΚΕ', '')[index % 4]}".strip()
         service = SERVICES[2] if plan.scheme == "disaster" else SERVICES[(0, 1, 3)[index % 3]]
         self.add(date(2019, 1, 2), f"register {plan.afm}",
-                 lambda l, p=plan, n=name, s=service: l.register_debtor(p.afm, n, date(2019, 1, 2), s, amka=amka_for(index)))
+                 lambda l, p=plan, n=name, s=service: register_debtor(l, p.afm, n, date(2019, 1, 2), s, amka=amka_for(index)))
         items = list(self.debts_for(plan))
         for number, (period, kind, amount, due) in enumerate(items, start=1):
             sent = max(due + timedelta(days=45), date(2019, 1, 2))
             if plan.scheme == "disaster":
                 sent = min(sent, plan.applied_on)
             self.add(sent, f"transfer {plan.afm}", lambda l, p=plan, f=fund, i=(period, kind, amount, due), k=number, on=sent:
-                     l.record_transfer(TransferInput(f, p.afm, (TransferItem(*i),), transfer_id=f"{f}-{p.afm}-{k}", business_date=on)))
+                     record_transfer(l, TransferInput(f, p.afm, (TransferItem(*i),), transfer_id=f"{f}-{p.afm}-{k}", business_date=on)))
         if plan.scheme == "disaster" and plan.behaviour != "lost-current":
             # ND10 a: keeping the arrangement means paying current contributions on time.
             suspension_ends = add_months(plan.options["disaster_date"].replace(day=1), 6)
             for _, _, amount, due in items:
                 if due >= suspension_ends:
                     self.add(due - timedelta(days=5), f"current {plan.afm}", lambda l, a=plan.afm, x=amount, o=due:
-                             l.record_payment(PaymentInput(self.next_tx(), x, o - timedelta(days=5), debtor_identity_code(a), "ALPHA")))
+                             record_payment(l, PaymentInput(self.next_tx(), x, o - timedelta(days=5), debtor_identity_code(a), "ALPHA")))
         if plan.behaviour == "units":
             unit = afm_for(41_000_000 + index)
-            self.add(date(2019, 1, 3), f"unit {unit}", lambda l, p=plan, u=unit: l.register_debtor(u, "Υποκατάστημα Πάτρας", date(2019, 1, 3), parent_afm=p.afm))
-            self.add(date(2021, 3, 1), f"unit debt {unit}", lambda l, u=unit: l.record_transfer(TransferInput(
+            self.add(date(2019, 1, 3), f"unit {unit}", lambda l, p=plan, u=unit: register_debtor(l, u, "Υποκατάστημα Πάτρας", date(2019, 1, 3), parent_afm=p.afm))
+            self.add(date(2021, 3, 1), f"unit debt {unit}", lambda l, u=unit: record_transfer(l, TransferInput(
                 "IKA", u, (TransferItem("2020-11", "contribution", Decimal("412.60"), date(2020, 12, 31)),),
                 transfer_id=f"IKA-{u}-1", business_date=date(2021, 3, 1))))
         if plan.behaviour == "debt":
             payer = plan.afm
-            self.add(date(2022, 6, 15), f"identity payment {payer}", lambda l, a=payer: l.record_payment(PaymentInput(
+            self.add(date(2022, 6, 15), f"identity payment {payer}", lambda l, a=payer: record_payment(l, PaymentInput(
                 self.next_tx(), Decimal("300.00"), date(2022, 6, 14), debtor_identity_code(a), r.choice(BANKS))))
         if plan.scheme:
             self.add(plan.applied_on, f"apply {plan.afm}", lambda l, p=plan: self.apply_and_pay(l, p))
@@ -156,7 +162,7 @@ class Scenario:
 
     def apply_and_pay(self, ledger: Ledger, plan: Plan) -> None:
         """Apply, then plan the debtor's payments from the schedule it got."""
-        arrangement = ledger.apply(plan.afm, plan.scheme, plan.applied_on, plan.instalments, plan.options)
+        arrangement = apply_for_arrangement(ledger, plan.afm, plan.scheme, plan.applied_on, plan.instalments, plan.options)
         if arrangement.status == "rejected":
             return
         code = arrangement.payment_code
@@ -172,10 +178,10 @@ class Scenario:
             # ND10 a: a current contribution after the suspension, paid late.
             afm = plan.afm
             due = date(2020, 9, 30)
-            self.add(date(2020, 9, 1), f"current debt {afm}", lambda l: l.record_transfer(TransferInput(
+            self.add(date(2020, 9, 1), f"current debt {afm}", lambda l: record_transfer(l, TransferInput(
                 "OAEE", afm, (TransferItem("2020-08", "contribution", Decimal("227.54"), due),),
                 transfer_id=f"OAEE-{afm}-current", business_date=date(2020, 9, 1))))
-            self.add(date(2020, 10, 20), f"late current {afm}", lambda l: l.record_payment(PaymentInput(
+            self.add(date(2020, 10, 20), f"late current {afm}", lambda l: record_payment(l, PaymentInput(
                 self.next_tx(), Decimal("227.54"), date(2020, 10, 19), debtor_identity_code(afm), "ALPHA")))
 
     def pay_instalment(self, ledger: Ledger, code: str, instalment: dict, plan: Plan) -> None:
@@ -205,11 +211,11 @@ class Scenario:
         tx = self.payment(ledger, code, amount, value_date)
         if number == 2 and behaviour == "good" and r.random() < 0.5:
             # The bank sends the same file twice (P5): applied once.
-            ledger.record_payment(PaymentInput(tx, amount, value_date, code, "ETE"))
+            record_payment(ledger, PaymentInput(tx, amount, value_date, code, "ETE"))
 
     def payment(self, ledger: Ledger, code: str, amount: Decimal, value_date: date) -> str:
         tx = self.next_tx()
-        ledger.record_payment(PaymentInput(tx, amount, value_date, code, "ETE"))
+        record_payment(ledger, PaymentInput(tx, amount, value_date, code, "ETE"))
         return tx
 
     def suspense_steps(self) -> None:
@@ -221,7 +227,7 @@ class Scenario:
             (date(2022, 8, 3), debtor_identity_code(afm_for(40_000_003)), Decimal("75.00"), "USD"),  # not EUR
         ]
         for on, reference, amount, currency in cases:
-            self.add(on, "unroutable payment", lambda l, o=on, ref=reference, a=amount, c=currency: l.record_payment(
+            self.add(on, "unroutable payment", lambda l, o=on, ref=reference, a=amount, c=currency: record_payment(l, 
                 PaymentInput(self.next_tx(), a, o, ref, "PIRAEUS", c)))
 
 
@@ -241,7 +247,7 @@ def run_demo(ledger: Ledger, advance: Callable[[str, int], None], until: date = 
     scenario = Scenario()
     scenario.build()
     for day in closing_days(date(2019, 1, 1), until):
-        scenario.add(day, f"close day {day}", lambda l, d=day: l.close_day(d), closes_day=True)
+        scenario.add(day, f"close day {day}", lambda l, d=day: close_day(l, d), closes_day=True)
     done = 0
     while scenario.steps and scenario.steps[0].on <= until:
         step = heapq.heappop(scenario.steps)

@@ -1,15 +1,10 @@
-"""Errors the service layer reports to operators (exit status 2 at the CLI)."""
+"""The errors the service layer adds to the domain's (exit status 2 at the CLI):
+a name that is not in the ledger, a transfer id that clashes. ``BadInput`` is the
+domain's (``aggregates.errors``), and so is every refused identifier."""
 
 from __future__ import annotations
 
-
-class BadInput(ValueError):
-    """Bad input: names the field and the reason; the ledger is unchanged."""
-
-    def __init__(self, field: str, reason: str):
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
+from aggregates.errors import BadInput
 
 
 class TransferConflict(BadInput):
@@ -18,3 +13,6 @@ class TransferConflict(BadInput):
 
 class NotFound(BadInput):
     """The named debtor, arrangement or payment is not in the ledger."""
+
+
+__all__ = ["BadInput", "NotFound", "TransferConflict"]

@@ -15,20 +15,19 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from aggregates.clearance import ClearancePolicy
 from aggregates.schemes.base import Scheme
 from aggregates.schemes.covid650 import Covid650, Covid650Parameters
-from aggregates.schemes.disaster import DelimitedArea, Delimitation, Disaster, DisasterParameters
+from aggregates.schemes.disaster import (
+    Delimitation,
+    DelimitedArea,
+    Disaster,
+    DisasterParameters,
+)
 from aggregates.schemes.standing import Standing, StandingParameters
 from aggregates.surcharges import RatePeriod, SurchargeRules
 
 DEFAULT_CONFIG_DIR = Path(__file__).with_name("config")
-
-
-@dataclass(frozen=True)
-class ClearancePolicy:
-    overdue_threshold: Decimal
-    months_valid_with_arrangement: int
-    months_valid_without_debt: int
 
 
 @dataclass(frozen=True)

@@ -4,84 +4,63 @@ Every view takes an ``as_of`` business date and answers from the recorded
 events alone, whenever they were entered: the arrangement's timeline is run to
 that date (V3). The read models of ``projections/`` answer the current date
 fast; these functions are their reference.
+
+The rules are the domain's (``aggregates.arrangement_as_of``,
+``aggregates.clearance``); a view gathers their inputs through ``Lookups``
+(``ledger.lookups``), from the event store or from the read models, and words
+the answer as JSON.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from aggregates.arrangement import Arrangement
-from aggregates.calendar import add_months, previous_working_day
+from aggregates.arrangement_as_of import ArrangementAsOf, arrangement_as_of
+from aggregates.clearance import Clearance, clearance_of
 from aggregates.debtor import Debtor
-from aggregates.events import event_name
+from aggregates.events import event_name, payload_of
 from aggregates.money import ZERO
 from aggregates.payment import BankPayment
-from aggregates.timeline import Course
-from ledger.app import Ledger
+from aggregates.status import RELEASED, Status
 from ledger.errors import BadInput, NotFound
+from ledger.lookups import EventLog, Lookups
 
 SUSPENSE_TOPICS = (
     BankPayment.Suspended.TOPIC,
     BankPayment.ConflictingDuplicate.TOPIC,
     BankPayment.ReceivedUnreadable.TOPIC,
 )
-STANDARD_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic", "business_date"}
-
-
-@dataclass(frozen=True)
-class ArrangementAsOf:
-    arrangement: Arrangement
-    status: str
-    course: Course | None
-
-    @property
-    def held_items(self) -> list[str]:
-        return [] if self.status in ("rejected", "lapsed") else self.arrangement.item_ids
-
-    @property
-    def remaining_balance(self) -> Decimal:
-        if self.course is None:
-            return ZERO if self.status == "rejected" else self.arrangement.capital
-        return self.course.remaining_balance
-
-    @property
-    def kept(self) -> bool:
-        """ND11/C12: kept while suspended, or active with nothing past due."""
-        if self.status == "suspended":
-            return True
-        return self.status == "active" and self.course is not None and self.course.arrears == ZERO
-
-
-def arrangement_as_of(app: Ledger, arrangement: Arrangement, as_of: date, debtor: Debtor | None = None) -> ArrangementAsOf:
-    if arrangement.status == "rejected":
-        return ArrangementAsOf(arrangement, "rejected", None)
-    scheme = app.settings.scheme(arrangement.scheme)
-    debtor = debtor or app.debtor(arrangement.debtor_afm)
-    current = debtor.open_items(as_of, app.settings.surcharges, set(arrangement.item_ids))
-    course = arrangement.course(scheme, as_of, app.settings.surcharges, current)
-    if course is None:
-        return ArrangementAsOf(arrangement, "suspended" if arrangement.suspended_until else "applied", None)
-    return ArrangementAsOf(arrangement, course.status, course)
-
-
-def as_of_date(app: Ledger, as_of: date | None) -> date:
-    day = as_of or app.business_date()
+def as_of_date(lookups: Lookups, as_of: date | None) -> date:
+    day = as_of or lookups.business_date()
     if day is None:
         raise BadInput("--as-of", "required: the ledger has no business date yet (run `ledger day close D`)")
     return day
 
 
-def arrangement_view(app: Ledger, ref: str, as_of: date | None = None) -> dict[str, Any]:
-    arrangement = app.arrangement(ref)
-    day = as_of_date(app, as_of)
+def state_as_of(
+    lookups: Lookups, arrangement: Arrangement, as_of: date, debtor: Debtor | None = None
+) -> ArrangementAsOf:
+    """``arrangement_as_of`` with its scheme, the surcharge rules and its debtor looked up."""
+    settings = lookups.settings
+    return arrangement_as_of(
+        arrangement,
+        settings.scheme(arrangement.scheme),
+        settings.surcharges,
+        debtor or lookups.debtor(arrangement.debtor_afm),
+        as_of,
+    )
+
+
+def arrangement_view(lookups: Lookups, ref: str, as_of: date | None = None) -> dict[str, Any]:
+    arrangement = lookups.arrangement(ref)
+    day = as_of_date(lookups, as_of)
     if day < arrangement.applied_on:
         raise NotFound("--as-of", f"arrangement {ref} was applied for on {arrangement.applied_on}")
-    return arrangement_json(arrangement_as_of(app, arrangement, day), day)
+    return arrangement_json(state_as_of(lookups, arrangement, day), day)
 
 
 def arrangement_json(state: ArrangementAsOf, as_of: date) -> dict[str, Any]:
@@ -111,7 +90,7 @@ def arrangement_json(state: ArrangementAsOf, as_of: date) -> dict[str, Any]:
         "payment_code": a.payment_code,
         "instalment_count": len(plan.instalments) if plan else len(instalments),
         "instalments": instalments,
-        "arrears": course.arrears if course else ZERO,
+        "arrears": state.arrears,
         "remaining_balance": state.remaining_balance,
         "credit": course.credit if course else ZERO,
         "next_due_date": next_due.instalment.due_date if next_due else None,
@@ -124,27 +103,28 @@ def arrangement_json(state: ArrangementAsOf, as_of: date) -> dict[str, Any]:
     return view
 
 
-def _arrangements_as_of(app: Ledger, debtor: Debtor, day: date) -> list[ArrangementAsOf]:
+def _arrangements_as_of(lookups: Lookups, debtor: Debtor, day: date) -> list[ArrangementAsOf]:
     return [
-        arrangement_as_of(app, a, day, debtor)
-        for a in app.arrangements_of(debtor)
+        state_as_of(lookups, a, day, debtor)
+        for a in lookups.arrangements_of(debtor)
         if a.applied_on <= day
     ]
 
 
-def debt_table(app: Ledger, afm: str, as_of: date | None = None) -> dict[str, Any]:
+def debt_table(lookups: Lookups, afm: str, as_of: date | None = None) -> dict[str, Any]:
     """V1: the debtor's items, arrangements, totals, service and enforcement."""
-    debtor = app.debtor(afm)
-    day = as_of_date(app, as_of)
-    arrangements = _arrangements_as_of(app, debtor, day)
+    debtor = lookups.debtor(afm)
+    day = as_of_date(lookups, as_of)
+    arrangements = _arrangements_as_of(lookups, debtor, day)
     holder = {item: s for s in arrangements for item in s.held_items}
     items = []
     total = ZERO
-    for balance in debtor.balances(day, app.settings.surcharges, holder):
+    for balance in debtor.balances(day, lookups.settings.surcharges, holder):
         item = balance.item
         holding = holder.get(item["item_id"])
         if holding is not None:
-            status = "suspended" if holding.status == "suspended" else f"in arrangement {holding.arrangement.payment_code}"
+            suspended = holding.status == Status.SUSPENDED
+            status = "suspended" if suspended else f"in arrangement {holding.arrangement.payment_code}"
         elif balance.outstanding == ZERO:
             status = "paid"
         else:
@@ -158,7 +138,7 @@ def debt_table(app: Ledger, afm: str, as_of: date | None = None) -> dict[str, An
         })
     summaries = []
     for state in arrangements:
-        total += state.remaining_balance if state.status not in ("rejected", "lapsed") else ZERO
+        total += state.remaining_balance if state.status not in RELEASED else ZERO
         view = arrangement_json(state, day)
         summaries.append({k: view[k] for k in (
             "id", "scheme", "status", "payment_code", "capital", "interest_total", "instalment_count",
@@ -177,55 +157,37 @@ def debt_table(app: Ledger, afm: str, as_of: date | None = None) -> dict[str, An
     }
 
 
-def clearance(app: Ledger, afm: str, as_of: date | None = None) -> dict[str, Any]:
+def clearance(lookups: Lookups, afm: str, as_of: date | None = None) -> dict[str, Any]:
     """V2: clear when overdue principal outside arrangements is at most the
     threshold and every arrangement is kept; units must all be clear (004 §4)."""
-    debtor = app.debtor(afm)
-    day = as_of_date(app, as_of)
-    policy = app.settings.clearance
-    arrangements = _arrangements_as_of(app, debtor, day)
-    # Items of an arrangement count as arranged once it runs; before its first
-    # payment they are debts outside it [P]; after a loss its balance is (C11).
-    arranged = {
-        item for s in arrangements if s.status in ("suspended", "active", "completed", "lost") for item in s.held_items
-    }
-    overdue = sum(
-        (b.unpaid_principal for b in debtor.balances(day, app.settings.surcharges, arranged)
-         if b.item["item_id"] not in arranged and b.item["due_date"] < day),
-        ZERO,
-    )
-    overdue += sum((s.course.lost_balance.unpaid_principal for s in arrangements
-                    if s.course and s.course.lost_balance), ZERO)
-    reasons = []
-    if overdue > policy.overdue_threshold:
-        reasons.append(f"overdue debt outside arrangements {overdue} EUR exceeds {policy.overdue_threshold} EUR (V2)")
-    for s in arrangements:
-        if s.status == "active" and not s.kept:
-            reasons.append(f"arrangement {s.arrangement.payment_code} has {s.course.arrears} EUR past due (V2)")  # type: ignore[union-attr]
-    for unit_afm in debtor.units:
-        unit = clearance(app, unit_afm, day)
-        if not unit["clear"]:
-            reasons.append(f"unit {unit_afm} is not clear: {'; '.join(unit['reasons'])} (004 §4)")
-    through_arrangement = any(s.kept for s in arrangements)
-    clear = not reasons
-    basis = None
-    valid_until = None
-    if clear:
-        basis = "arrangement" if through_arrangement else "no_debt"
-        months = policy.months_valid_with_arrangement if through_arrangement else policy.months_valid_without_debt
-        valid_until = previous_working_day(add_months(day, months))
-    return {"afm": debtor.afm, "as_of": day, "clear": clear, "valid_until": valid_until,
-            "reasons": reasons, "basis": basis, "overdue_outside_arrangements": overdue}
+    return clearance_json(_clearance(lookups, afm, as_of))
 
 
-def suspense(app: Ledger) -> list[dict[str, Any]]:
+def _clearance(lookups: Lookups, afm: str, as_of: date | None) -> Clearance:
+    """``clearance_of`` with the debtor, its arrangements as of the date and
+    its units' clearances on the same date looked up."""
+    debtor = lookups.debtor(afm)
+    day = as_of_date(lookups, as_of)
+    settings = lookups.settings
+    arrangements = _arrangements_as_of(lookups, debtor, day)
+    units = {unit_afm: _clearance(lookups, unit_afm, day) for unit_afm in debtor.units}
+    return clearance_of(debtor, arrangements, units, settings.clearance, settings.surcharges, day)
+
+
+def clearance_json(answer: Clearance) -> dict[str, Any]:
+    return {"afm": answer.afm, "as_of": answer.as_of, "clear": answer.clear, "valid_until": answer.valid_until,
+            "reasons": list(answer.reasons), "basis": answer.basis,
+            "overdue_outside_arrangements": answer.overdue_outside_arrangements}
+
+
+def suspense(log: EventLog) -> list[dict[str, Any]]:
     """P5: every payment kept in suspense, with its reason."""
     seen: dict[UUID, None] = {}
-    for notification in app.notifications(SUSPENSE_TOPICS):
+    for notification in log.notifications(SUSPENSE_TOPICS):
         seen.setdefault(notification.originator_id, None)  # type: ignore[arg-type]
     entries = []
     for payment_id in seen:
-        payment: BankPayment = app.repository.get(payment_id)
+        payment: BankPayment = log.repository.get(payment_id)
         fields = payment.fields
         if payment.status == "suspense":
             entries.append({
@@ -239,31 +201,33 @@ def suspense(app: Ledger) -> list[dict[str, Any]]:
     return entries
 
 
-def audit(app: Ledger, ref: str) -> list[dict[str, Any]]:
+def audit(log: EventLog, ref: str) -> list[dict[str, Any]]:
     """The event history of an arrangement (id or payment code) or of a
     debtor (ΑΦΜ: the debtor and its arrangements), in ledger order."""
-    ids = _audited_ids(app, ref)
-    return list(audit_entries(app, ids))
+    ids = audited_ids(log, ref)
+    return list(audit_entries(log, ids))
 
 
-def _audited_ids(app: Ledger, ref: str) -> set[UUID]:
+def audited_ids(lookups: Lookups, ref: str) -> set[UUID]:
+    """The aggregates of an audit trail: an arrangement's (id or payment code), or a
+    debtor's (ΑΦΜ) and its arrangements'."""
     if ref.isdigit() and len(ref) == 9:
-        debtor = app.debtor(ref)
+        debtor = lookups.debtor(ref)
         return {debtor.id, *(UUID(i) for i in debtor.arrangement_ids)}
-    return {app.arrangement(ref).id}
+    return {lookups.arrangement(ref).id}
 
 
-def audit_entries(app: Ledger, ids: set[UUID]) -> Iterable[dict[str, Any]]:
-    for notification in app.notifications():
+def audit_entries(log: EventLog, ids: set[UUID]) -> Iterable[dict[str, Any]]:
+    for notification in log.notifications():
         if notification.originator_id not in ids:
             continue
-        event = app.mapper.to_domain_event(notification)
-        yield {
-            "position": notification.id,
-            "type": event_name(event),
-            "aggregate_id": str(event.originator_id),
-            "version": event.originator_version,
-            "business_date": getattr(event, "business_date", None),
-            "recorded_at": event.timestamp,
-            "payload": {k: v for k, v in vars(event).items() if k not in STANDARD_FIELDS},
-        }
+        event = log.mapper.to_domain_event(notification)
+        yield audit_entry(notification.id, event_name(event), str(event.originator_id), event.originator_version,
+                          getattr(event, "business_date", None), event.timestamp, vars(event))
+
+
+def audit_entry(position: int, kind: str, aggregate_id: str, version: int, business_date: date | None,
+                recorded_at: datetime, state: Mapping[str, Any]) -> dict[str, Any]:
+    """One row of an audit trail (interfaces §1.1), from an event's stored state."""
+    return {"position": position, "type": kind, "aggregate_id": aggregate_id, "version": version,
+            "business_date": business_date, "recorded_at": recorded_at, "payload": payload_of(state)}

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, Snapshot
 from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent
-from eventsourcing.utils import resolve_topic
+from eventsourcing.utils import get_topic, resolve_topic
 from sqlalchemy import (
     Boolean,
     Connection,
@@ -22,7 +22,18 @@ from sqlalchemy import (
 )
 
 from aggregates.events import event_name
-from ledger.codec import state_decoder, state_encoder
+from ledger.store.codec import state_decoder, state_encoder
+
+A = TypeVar("A", bound=Aggregate)
+
+
+def from_state(cls: type[A], attributes: dict[str, Any]) -> A:
+    """The aggregate of class ``cls`` with these attributes (its id as ``_id``, its version
+    as ``_version``, as ``state_of`` writes them), restored as the library restores one
+    from a snapshot (``Snapshot.mutate``), its attributes in the same order."""
+    snapshot = Snapshot(originator_id=attributes["_id"], originator_version=attributes["_version"],  # type: ignore[call-arg]
+                        timestamp=attributes["_created_on"], topic=get_topic(cls), state=attributes)
+    return snapshot.mutate(None)  # type: ignore[return-value]
 
 
 class Codec:
@@ -206,11 +217,9 @@ class Projection:
             encoder = self.__dict__["_state_encoder"] = state_encoder(self.transcoder)
         return encoder({k: v for k, v in aggregate.__dict__.items() if k != "_pending_events"})
 
-    def aggregate_from(self, cls: type[Aggregate], state: str) -> Aggregate:
-        aggregate = object.__new__(cls)
-        aggregate.__dict__.update(self.decode(state))
-        aggregate.__dict__["_pending_events"] = []
-        return aggregate
+    def aggregate_from(self, cls: type[A], state: str) -> A:
+        """The aggregate whose state ``state_of`` wrote."""
+        return from_state(cls, self.decode(state))
 
     def evolve(
         self, conn: Connection, table: Table, cls: type[Aggregate], events: Iterable[Decoded],

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 
 from ledger.errors import BadInput
-from ledger.store import is_postgres, sqlite_path
+from ledger.store.urls import is_postgres, sqlite_path
 
 _engines: dict[str, Engine] = {}
 

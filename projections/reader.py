@@ -23,8 +23,8 @@ from aggregates.arrangement import Arrangement
 from aggregates.debtor import Debtor
 from aggregates.references import valid_afm
 from ledger import views
-from ledger.app import _identifier
 from ledger.errors import NotFound
+from projections.base import from_state
 from projections.runner import Runner
 
 
@@ -47,7 +47,7 @@ class ProjectionReader:
         return self.conn.execute(select(t.c.business_date)).scalar()
 
     def debtor(self, afm: str) -> Debtor:
-        afm = _identifier(valid_afm, afm, "afm")
+        afm = valid_afm(afm, "afm")
         t = self.t["debt_table.debtors"]
         row = self.conn.execute(select(t).where(t.c.afm == afm)).first()
         if row is None:
@@ -71,22 +71,15 @@ class ProjectionReader:
         payments = [{"item_id": r.item_id, "part": r.part, "amount": r.amount, "value_date": r.value_date}
                     for r in self.conn.execute(select(pay_t).where(pay_t.c.debtor_id == row.id)
                                                .order_by(pay_t.c.position, pay_t.c.seq))]
-        debtor = object.__new__(Debtor)
-        debtor.__dict__.update({
+        return from_state(Debtor, {
             "_id": UUID(row.id), "_version": row.version, "_created_on": datetime.fromisoformat(row.created_on),
-            "_modified_on": None, "_pending_events": [],
-            "afm": row.afm, "name": row.name, "service": row.service, "parent_afm": row.parent_afm,
-            "amka": row.amka, "registered_on": row.registered_on, "units": units, "items": items,
-            "arrangement_ids": joined, "item_payments": payments, "credit": row.credit,
+            "_modified_on": None, "afm": row.afm, "name": row.name, "service": row.service,
+            "parent_afm": row.parent_afm, "amka": row.amka, "registered_on": row.registered_on, "units": units,
+            "items": items, "arrangement_ids": joined, "item_payments": payments, "credit": row.credit,
         })
-        return debtor
 
     def arrangement(self, ref: str) -> Arrangement:
-        try:
-            aggregate_id = UUID(ref)
-        except ValueError:
-            aggregate_id = Arrangement.create_id(ref.replace(" ", "").upper())
-        found = self._load_arrangements([str(aggregate_id)])
+        found = self._load_arrangements([str(Arrangement.id_of(ref))])
         if not found:
             raise NotFound("id", f"no arrangement {ref}")
         return found[0]
@@ -99,7 +92,7 @@ class ProjectionReader:
             return []
         t = self.t["arrangements.arrangements"]
         states = {r.id: r.state for r in self.conn.execute(select(t.c.id, t.c.state).where(t.c.id.in_(ids)))}
-        return [self._arrangements.aggregate_from(Arrangement, states[i]) for i in ids if i in states]  # type: ignore[misc]
+        return [self._arrangements.aggregate_from(Arrangement, states[i]) for i in ids if i in states]
 
     # -- plain queries ----------------------------------------------------------------
 
@@ -125,23 +118,15 @@ class ProjectionReader:
         arrangements); with ``as_of``, the history as the ledger held it on
         that business date: the events whose business date is on or before
         it (an event without a business date is left out)."""
-        if ref.isdigit() and len(ref) == 9:
-            debtor = self.debtor(ref)
-            ids = [str(debtor.id), *debtor.arrangement_ids]
-        else:
-            ids = [str(self.arrangement(ref).id)]
+        ids = [str(i) for i in views.audited_ids(self, ref)]
         t = self.t["audit.events"]
         decode = self._arrangements.decode
-        entries = []
         query = select(t).where(t.c.aggregate_id.in_(ids))
         if as_of is not None:
             query = query.where(t.c.business_date <= as_of)
-        for r in self.conn.execute(query.order_by(t.c.position)):
-            payload = {k: v for k, v in decode(r.payload).items() if k not in views.STANDARD_FIELDS}
-            entries.append({"position": r.position, "type": r.type, "aggregate_id": r.aggregate_id,
-                            "version": r.version, "business_date": r.business_date,
-                            "recorded_at": datetime.fromisoformat(r.recorded_at), "payload": payload})
-        return entries
+        return [views.audit_entry(r.position, r.type, r.aggregate_id, r.version, r.business_date,
+                                  datetime.fromisoformat(r.recorded_at), decode(r.payload))
+                for r in self.conn.execute(query.order_by(t.c.position))]
 
 
 @contextmanager
@@ -161,17 +146,17 @@ def reading(runner: Runner, catch_up: bool = True) -> Iterator[ProjectionReader]
 
 def arrangement_view(runner: Runner, ref: str) -> dict[str, Any]:
     with reading(runner) as reader:
-        return views.arrangement_view(reader, ref)  # type: ignore[arg-type]
+        return views.arrangement_view(reader, ref)
 
 
 def debt_table(runner: Runner, afm: str) -> dict[str, Any]:
     with reading(runner) as reader:
-        return views.debt_table(reader, afm)  # type: ignore[arg-type]
+        return views.debt_table(reader, afm)
 
 
 def clearance(runner: Runner, afm: str) -> dict[str, Any]:
     with reading(runner) as reader:
-        return views.clearance(reader, afm)  # type: ignore[arg-type]
+        return views.clearance(reader, afm)
 
 
 def suspense(runner: Runner) -> list[dict[str, Any]]:

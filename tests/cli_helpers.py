@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from ledger.cli import main as cli_main
+from ledger.entrypoints.cli import main as cli_main
 
 
 def run_cli(db_url: str, *args: str, capsys) -> tuple[int, str, str]:
-    """``ledger --db DB_URL ARGS`` through ``ledger.cli.main``: exit status, stdout and stderr."""
+    """``ledger --db DB_URL ARGS`` through ``ledger.entrypoints.cli.main``: exit status, stdout and stderr."""
     capsys.readouterr()
     argv = sys.argv
     sys.argv = ["ledger", "--db", db_url, *args]

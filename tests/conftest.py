@@ -17,7 +17,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from ledger.app import Ledger
+from ledger.application import Ledger
 from ledger.settings import Settings, load_settings
 
 POSTGRES_URL = os.environ.get("LEDGER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/ledger_test")

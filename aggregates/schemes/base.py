@@ -15,9 +15,10 @@ from decimal import Decimal
 from typing import Any
 
 from aggregates.calendar import add_months, first_of_month, last_working_day
+from aggregates.course import InstalmentAccount
 from aggregates.money import ZERO, money, split_equal
 from aggregates.surcharges import SurchargeRules
-from aggregates.timeline import Breach, Instalment, InstalmentAccount, LossRule
+from aggregates.timeline import Breach, Instalment, LossRule
 
 TWELVE = Decimal(12)
 

@@ -19,7 +19,7 @@ import pytest
 
 from aggregates.references import arrangement_payment_code, creditor_reference
 from ledger import views
-from ledger.app import Ledger
+from ledger.application import Ledger
 from tests.cli_helpers import run_cli
 
 LEDGER = Path(sys.executable).with_name("ledger")
@@ -66,7 +66,7 @@ class Cli:
             app.close()
 
     def in_process(self, *args: str, capsys) -> tuple[int, str]:
-        """``ledger.cli.main`` in this process (no interpreter start-up): exit status and stderr."""
+        """``ledger.entrypoints.cli.main`` in this process (no interpreter start-up): exit status and stderr."""
         status, out, err = run_cli(self.db, *args, capsys=capsys)
         assert status != 0 or out.strip(), f"{args}: printed nothing"
         return status, err
@@ -259,7 +259,7 @@ BAD_INPUT = [
 
 
 # One case per command for the real script (interpreter start-up costs ~1 s each);
-# the whole table runs through ``ledger.cli.main`` in-process below.
+# the whole table runs through ``ledger.entrypoints.cli.main`` in-process below.
 SCRIPT_CASES = [0, 8, 9, 12, 16, 18, 30, 40]
 
 

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from ledger import views
-from ledger.app import Ledger
+from ledger.application import Ledger
 from ledger.demo import Scenario
 
 LEDGER = str(Path(sys.executable).with_name("ledger"))

@@ -6,7 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from ledger import views
-from ledger.app import Ledger, Outcome, PaymentInput, TransferInput, TransferItem
+from ledger.application import Ledger
+from ledger.commands import Outcome, PaymentInput, TransferInput, TransferItem
+from ledger.handlers.arrangements import apply_for_arrangement
+from ledger.handlers.close_day import close_day
+from ledger.handlers.debtors import register_debtor
+from ledger.handlers.payments import record_payment
+from ledger.handlers.transfers import record_transfer
 from tests.conftest import d, m  # noqa: F401  (re-exported for the tests)
 
 # Valid ΑΦΜ (9 digits, the last its check digit).
@@ -20,7 +26,7 @@ BAD_AFM = "100000004"  # check digit wrong
 
 
 def debtor(ledger: Ledger, afm: str = AFM, name: str = "Παπαδόπουλος Α.Ε.", **kwargs: Any):
-    return ledger.register_debtor(afm, name, **kwargs)
+    return register_debtor(ledger, afm, name, **kwargs)
 
 
 def transfer(
@@ -35,7 +41,7 @@ def transfer(
     on: str | None = None,
 ) -> Outcome:
     item = TransferItem(period, kind, m(amount), d(due))
-    return ledger.record_transfer(
+    return record_transfer(ledger, 
         TransferInput(fund, afm, (item,), transfer_id=transfer_id, business_date=d(on) if on else None)
     )
 
@@ -43,7 +49,7 @@ def transfer(
 def pay(
     ledger: Ledger, reference: str, amount: str, value_date: str, tx_id: str, bank: str = "ETE", currency: str = "EUR"
 ) -> Outcome:
-    return ledger.record_payment(PaymentInput(tx_id, m(amount), d(value_date), reference, bank, currency))
+    return record_payment(ledger, PaymentInput(tx_id, m(amount), d(value_date), reference, bank, currency))
 
 
 def count(ledger: Ledger) -> int:
@@ -75,11 +81,11 @@ def covid_case(ledger: Ledger, afm: str = AFM, instalments: int | None = 12):
     8%/12 = 160.00, so 1360.00; in 12 instalments (M2) 11 × 113.33 + 113.37,
     due the last working day of each month from December 2021 (C6)."""
     if ledger.business_date() is None:
-        ledger.close_day(d("2021-12-01"))
+        close_day(ledger, d("2021-12-01"))
     if afm not in _registered(ledger, afm):
         debtor(ledger, afm, service="ΠΥ ΚΕΑΟ Αθηνών")
     transfer(ledger, afm, "1200.00", "2020-04-30", "2020-03", f"OAEE-{afm}-1")
-    return ledger.apply(afm, "covid-650", d("2021-12-01"), instalments)
+    return apply_for_arrangement(ledger, afm, "covid-650", d("2021-12-01"), instalments)
 
 
 def _registered(ledger: Ledger, afm: str) -> set[str]:

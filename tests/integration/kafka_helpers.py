@@ -21,8 +21,11 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from aggregates.debtor import Debtor
 from aggregates.references import debtor_identity_code
-from ledger.app import Ledger, TransferInput, TransferItem
+from ledger.application import Ledger
+from ledger.commands import TransferInput, TransferItem
 from ledger.demo import afm_for
+from ledger.handlers.close_day import close_day
+from ledger.handlers.transfers import record_transfer
 
 BUSINESS_DATE = date(2024, 1, 31)
 VALUE_DATE = "2024-02-15"
@@ -37,10 +40,10 @@ def seed_ledger(db_url: str, debtors: Iterable[str]) -> None:
     """Debtors that each owe 1,000,000.00 (OAEE, due 2023-06-30): every payment applies."""
     ledger = Ledger(db_url)
     try:
-        ledger.close_day(BUSINESS_DATE)
+        close_day(ledger, BUSINESS_DATE)
         for afm in debtors:
             item = TransferItem("2023-05", "contribution", Decimal("1000000.00"), date(2023, 6, 30))
-            ledger.record_transfer(TransferInput("OAEE", afm, (item,), transfer_id=f"SEED-{afm}", name=f"Οφειλέτης {afm}"))
+            record_transfer(ledger, TransferInput("OAEE", afm, (item,), transfer_id=f"SEED-{afm}", name=f"Οφειλέτης {afm}"))
     finally:
         ledger.close()
 
@@ -156,7 +159,7 @@ def start_consume(db_url: str, bootstrap: str, topics: dict[str, str], group: st
     log = log_path.open("ab")
     try:
         return subprocess.Popen(
-            [sys.executable, "-c", "from ledger.cli import main; main()", "--db", db_url, "consume",
+            [sys.executable, "-c", "from ledger.entrypoints.cli import main; main()", "--db", db_url, "consume",
              "--bootstrap", bootstrap, "--group", group,
              "--payments-topic", topics["payments"], "--transfers-topic", topics["transfers"],
              "--events-topic", topics["events"]],

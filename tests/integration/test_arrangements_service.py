@@ -10,6 +10,8 @@ import pytest
 from aggregates.money import money
 from ledger import views
 from ledger.errors import BadInput, NotFound
+from ledger.handlers.arrangements import apply_for_arrangement
+from ledger.handlers.close_day import close_day
 from tests.integration.helpers import (
     AFM,
     UNREGISTERED,
@@ -42,7 +44,7 @@ def test_covid_applied_then_active_on_payment_of_instalment_1_in_the_application
     assert capitalised["lines"] == [{"item_id": f"OAEE:OAEE-{AFM}-1:1", "principal": m("1200.00"), "surcharge": m("160.00")}]
 
     pay(ledger, a.payment_code, "113.33", "2021-12-31", "TX-1")  # the last working day of December
-    ledger.close_day(d("2022-01-03"))
+    close_day(ledger, d("2022-01-03"))
     assert ledger.arrangement(a.payment_code).status == "active"
     assert [e["business_date"] for e in events_of(ledger, a.payment_code, "Activated")] == [d("2021-12-31")]
     assert events_of(ledger, a.payment_code, "Lapsed") == []
@@ -53,9 +55,9 @@ def test_covid_lapses_when_instalment_1_is_not_paid_by_the_end_of_the_applicatio
     a = covid_case(ledger)
     if paid:
         pay(ledger, a.payment_code, paid, "2021-12-31", "TX-1")
-    ledger.close_day(d("2021-12-31"))
+    close_day(ledger, d("2021-12-31"))
     assert ledger.arrangement(a.payment_code).status == "applied"
-    ledger.close_day(d("2022-01-01"))
+    close_day(ledger, d("2022-01-01"))
     assert ledger.arrangement(a.payment_code).status == "lapsed"
     lapsed = events_of(ledger, a.payment_code, "Lapsed")
     assert [(e["business_date"], e["payload"]["unpaid_instalment"]) for e in lapsed] == [(d("2022-01-01"), 1)]
@@ -63,10 +65,10 @@ def test_covid_lapses_when_instalment_1_is_not_paid_by_the_end_of_the_applicatio
 
 
 def test_covid_more_than_36_instalments_bear_interest(ledger):
-    ledger.close_day(d("2021-12-01"))
+    close_day(ledger, d("2021-12-01"))
     debtor(ledger)
     transfer(ledger, AFM, "6000.00", "2020-04-30", "2020-03", "OAEE-big")
-    a = ledger.apply(AFM, "covid-650", d("2021-12-01"))  # default: the most allowed, 72
+    a = apply_for_arrangement(ledger, AFM, "covid-650", d("2021-12-01"))  # default: the most allowed, 72
     view = views.arrangement_view(ledger, a.payment_code)
     # capital 6000.00 + 20 months at 8%/12 = 6800.00; 71 × 94.44 + 94.76
     assert (view["capital"], view["instalment_count"]) == (m("6800.00"), 72)
@@ -89,15 +91,15 @@ def test_covid_c3_caps_the_count_at_the_50_eur_minimum(ledger):
 
 
 def test_covid_rejections_are_recorded_with_the_reason(ledger):
-    ledger.close_day(d("2021-12-01"))
+    close_day(ledger, d("2021-12-01"))
     debtor(ledger)
     transfer(ledger, AFM, "900.00", "2021-10-31", "2021-09", "OAEE-1")  # period outside 2020-02..2021-06
-    a = ledger.apply(AFM, "covid-650", d("2021-12-01"))
+    a = apply_for_arrangement(ledger, AFM, "covid-650", d("2021-12-01"))
     view = views.arrangement_view(ledger, a.payment_code)
     assert view["status"] == "rejected"
     assert view["rejection_reason"] == "no overdue debt of periods 2020-02 to 2021-06 to arrange (C1)"
     assert types(ledger, a.payment_code) == ["Applied", "Rejected"]
-    late = ledger.apply(AFM, "covid-650", d("2022-02-01"))
+    late = apply_for_arrangement(ledger, AFM, "covid-650", d("2022-02-01"))
     assert late.rejection_reason == "applied after the deadline 2022-01-31 (C2)"
     # the rejected applications hold nothing: the item is still overdue
     assert views.debt_table(ledger, AFM)["items"][0]["status"] == "overdue"
@@ -107,21 +109,21 @@ def test_apply_bad_input_names_the_field_and_records_nothing(ledger):
     covid_case(ledger)
     before = count(ledger)
     cases = [
-        (lambda: ledger.apply(AFM, "covid-999", d("2021-12-01")), "--scheme"),
-        (lambda: ledger.apply("100000004", "covid-650", d("2021-12-01")), "afm"),
-        (lambda: ledger.apply(AFM, "covid-650", d("2021-12-01"), 0), "--instalments"),
-        (lambda: ledger.apply(UNREGISTERED, "covid-650", d("2021-12-01")), "afm"),
-        (lambda: ledger.apply(AFM, "disaster", d("2021-12-01"), options={"delimitation": "atlantis"}), "--delimitation"),
-        (lambda: ledger.apply(AFM, "disaster", d("2021-12-01"), options=DISASTER | {"damage": None}), "--damage"),
-        (lambda: ledger.apply(AFM, "disaster", d("2021-12-01"), options=DISASTER | {"damage": "lots"}), "--damage"),
-        (lambda: ledger.apply(AFM, "disaster", d("2021-12-01"), options=DISASTER | {"area": ""}), "--area"),
+        (lambda: apply_for_arrangement(ledger, AFM, "covid-999", d("2021-12-01")), "--scheme"),
+        (lambda: apply_for_arrangement(ledger, "100000004", "covid-650", d("2021-12-01")), "afm"),
+        (lambda: apply_for_arrangement(ledger, AFM, "covid-650", d("2021-12-01"), 0), "--instalments"),
+        (lambda: apply_for_arrangement(ledger, UNREGISTERED, "covid-650", d("2021-12-01")), "afm"),
+        (lambda: apply_for_arrangement(ledger, AFM, "disaster", d("2021-12-01"), options={"delimitation": "atlantis"}), "--delimitation"),
+        (lambda: apply_for_arrangement(ledger, AFM, "disaster", d("2021-12-01"), options=DISASTER | {"damage": None}), "--damage"),
+        (lambda: apply_for_arrangement(ledger, AFM, "disaster", d("2021-12-01"), options=DISASTER | {"damage": "lots"}), "--damage"),
+        (lambda: apply_for_arrangement(ledger, AFM, "disaster", d("2021-12-01"), options=DISASTER | {"area": ""}), "--area"),
     ]
     for call, field in cases:
         with pytest.raises(BadInput) as error:
             call()
         assert error.value.field == field
     with pytest.raises(NotFound):
-        ledger.apply(UNREGISTERED, "standing", d("2021-12-01"))
+        apply_for_arrangement(ledger, UNREGISTERED, "standing", d("2021-12-01"))
     assert count(ledger) == before
 
 
@@ -137,11 +139,11 @@ def disaster_case(ledger, **options):
     """Rhodes floods of 2019-11-05: suspension 2019-11-01 .. 2020-04-30, capitalised
     as of 2019-10-31. 2400.00 due 2019-08-31 + 2 months (09-01, 10-01) = 2432.00;
     600.00 due 2019-12-31 is suspended."""
-    ledger.close_day(d("2019-12-15"))
+    close_day(ledger, d("2019-12-15"))
     debtor(ledger, service="ΠΥ ΚΕΑΟ Ρόδου")
     transfer(ledger, AFM, "2400.00", "2019-08-31", "2019-07", "IKA-1", fund="IKA")
     transfer(ledger, AFM, "600.00", "2019-12-31", "2019-11", "IKA-2", fund="IKA")
-    return ledger.apply(AFM, "disaster", d("2019-12-15"), options=DISASTER | options)
+    return apply_for_arrangement(ledger, AFM, "disaster", d("2019-12-15"), options=DISASTER | options)
 
 
 def test_disaster_suspended_then_active_after_the_suspension_with_count_from_nd5(ledger):
@@ -158,13 +160,13 @@ def test_disaster_suspended_then_active_after_the_suspension_with_count_from_nd5
     assert {i["status"] for i in views.debt_table(ledger, AFM)["items"]} == {"suspended"}
 
     # ND3: a contribution falling due in the suspension, transferred later, joins it
-    ledger.close_day(d("2020-01-10"))
+    close_day(ledger, d("2020-01-10"))
     transfer(ledger, AFM, "600.00", "2020-01-31", "2019-12", "IKA-3", fund="IKA")
     assert [e["payload"]["principal"] for e in events_of(ledger, a.payment_code, "Suspended")] == [m("600.00"), m("600.00")]
 
-    ledger.close_day(d("2020-04-30"))
+    close_day(ledger, d("2020-04-30"))
     assert ledger.arrangement(a.payment_code).status == "suspended"
-    ledger.close_day(d("2020-05-01"))
+    close_day(ledger, d("2020-05-01"))
     arrangement = ledger.arrangement(a.payment_code)
     assert arrangement.status == "active"
     # ND5: total 3632.00; n = 2000.00 ÷ (3632.00 ÷ 24) = 13.2 -> 13 (within 12..24)
@@ -195,7 +197,7 @@ def test_disaster_rejections(ledger, options, reason):
 
 def test_disaster_is_exclusive(ledger):
     disaster_case(ledger)
-    other = ledger.apply(AFM, "standing", d("2019-12-15"))
+    other = apply_for_arrangement(ledger, AFM, "standing", d("2019-12-15"))
     assert other.status == "rejected" and other.rejection_reason.endswith("which excludes any other (ND8)")
 
 
@@ -204,10 +206,10 @@ def test_disaster_is_exclusive(ledger):
 
 def standing_case(ledger):
     """1000.00 due 2021-10-29; applied 2021-11-15: 1 month (2021-10-30) at 8%/12 -> 1006.67."""
-    ledger.close_day(d("2021-11-15"))
+    close_day(ledger, d("2021-11-15"))
     debtor(ledger)
     transfer(ledger, AFM, "1000.00", "2021-10-29", "2021-09", "ETAA-1", fund="ETAA")
-    return ledger.apply(AFM, "standing", d("2021-11-15"), 4)
+    return apply_for_arrangement(ledger, AFM, "standing", d("2021-11-15"), 4)
 
 
 def test_standing_schedule_with_interest_and_activation(ledger):
@@ -222,16 +224,16 @@ def test_standing_schedule_with_interest_and_activation(ledger):
     ]
     assert (view["status"], view["capital"], view["interest_total"]) == ("applied", m("1006.67"), m("6.92"))
     pay(ledger, a.payment_code, "251.67", "2021-11-30", "TX-1")
-    ledger.close_day(d("2021-12-01"))
+    close_day(ledger, d("2021-12-01"))
     assert ledger.arrangement(a.payment_code).status == "active"
 
 
 def test_standing_lost_after_two_unpaid_instalments_and_completed_when_paid(ledger):
     a = standing_case(ledger)
     pay(ledger, a.payment_code, "251.67", "2021-11-30", "TX-1")
-    ledger.close_day(d("2022-01-31"))
+    close_day(ledger, d("2022-01-31"))
     assert ledger.arrangement(a.payment_code).status == "active"  # one unpaid is not two
-    ledger.close_day(d("2022-02-01"))
+    close_day(ledger, d("2022-02-01"))
     lost = events_of(ledger, a.payment_code, "Lost")
     assert [(e["business_date"], e["payload"]["reason"]) for e in lost] == [
         (d("2022-02-01"), "unpaid instalments 506.80 reach two instalments 506.80 (S1)")]
@@ -244,7 +246,7 @@ def test_standing_completed_when_every_instalment_is_paid(ledger):
     for tx, (amount, day) in enumerate([("251.67", "2021-11-30"), ("252.82", "2021-12-31"),
                                         ("253.98", "2022-01-31"), ("255.12", "2022-02-28")]):
         pay(ledger, a.payment_code, amount, day, f"TX-{tx}")
-    ledger.close_day(d("2022-03-01"))
+    close_day(ledger, d("2022-03-01"))
     assert ledger.arrangement(a.payment_code).status == "completed"
     assert [e["business_date"] for e in events_of(ledger, a.payment_code, "Completed")] == [d("2022-02-28")]
     table = views.debt_table(ledger, AFM)

@@ -1,4 +1,4 @@
-"""``ledger.bulk`` (issue 5, close of day): ``load_many`` gives the same
+"""``ledger.store.bulk`` (issue 5, close of day): ``load_many`` gives the same
 aggregates as replaying every stored event one by one, with or without
 snapshots, and the close of day's snapshots change nothing it records."""
 
@@ -13,16 +13,17 @@ import psycopg
 from aggregates.arrangement import Arrangement
 from aggregates.debtor import Debtor
 from bench.workload import Workload, feed
-from ledger.app import _ENDED_TOPICS, SNAPSHOT_AFTER, Ledger
-from ledger.bulk import load_many, originator_ids, project, save_snapshots
-from ledger.store import is_postgres
+from ledger.application import Ledger
+from ledger.handlers.close_day import ENDED_TOPICS, SNAPSHOT_AFTER, close_day
+from ledger.store.bulk import load_many, originator_ids, project, save_snapshots
+from ledger.store.urls import is_postgres
 
 DEADLINE, MONTH_END = date(2022, 7, 29), date(2022, 7, 31)
 
 
 def seeded(url: str, debtors: int = 40) -> Ledger:
     ledger = Ledger(url)
-    ledger.close_day(date(2019, 1, 1))
+    close_day(ledger, date(2019, 1, 1))
     feed(ledger, Workload(debtors, seed=5).commands(until=DEADLINE))
     return ledger
 
@@ -58,13 +59,13 @@ def test_load_many_is_the_replay_of_every_event_with_or_without_snapshots(db_url
             assert list(loaded) == [i for i in ids if i != UUID(int=7)]
             for aggregate_id, aggregate in loaded.items():
                 assert state(aggregate) == state(replayed(ledger, aggregate_id))
-            live = load_many(ledger, arrangements, unless_last=_ENDED_TOPICS)
+            live = load_many(ledger, arrangements, unless_last=ENDED_TOPICS)
             ended = {i for i in arrangements if ledger.recorder.select_events(i, desc=True, limit=1)[0].topic
-                     in _ENDED_TOPICS}
+                     in ENDED_TOPICS}
             assert set(live) == set(arrangements) - ended
             assert ended or not closed
             assert all(state(a) == state(loaded[i]) for i, a in live.items())
-            ledger.close_day(DEADLINE)  # snapshots the arrangements it read
+            close_day(ledger, DEADLINE)  # snapshots the arrangements it read
         assert any(counts[i] < ledger.repository.get(i).version for i in arrangements)
     finally:
         ledger.close()
@@ -74,10 +75,10 @@ def test_the_close_snapshots_what_it_reads_and_keeps_the_latest_only(db_url: str
     ledger = seeded(db_url)
     try:
         assert snapshot_versions(ledger) == {}
-        ledger.close_day(DEADLINE)
+        close_day(ledger, DEADLINE)
         first = snapshot_versions(ledger)
         every = load_many(ledger, list(ledger.arrangement_ids()))
-        live = load_many(ledger, list(every), unless_last=_ENDED_TOPICS)
+        live = load_many(ledger, list(every), unless_last=ENDED_TOPICS)
         assert set(first) >= {i for i, a in live.items() if a.version >= SNAPSHOT_AFTER}
         assert all(versions == [every[i].version] for i, versions in first.items())
         # The same again: already there at that version, kept as it is.
@@ -85,8 +86,8 @@ def test_the_close_snapshots_what_it_reads_and_keeps_the_latest_only(db_url: str
         assert save_snapshots(ledger, stale) == len(stale)
         assert snapshot_versions(ledger) == first
         # Later closes snapshot again; on PostgreSQL only the latest stays.
-        ledger.close_day(MONTH_END)
-        ledger.close_day(date(2022, 12, 31))
+        close_day(ledger, MONTH_END)
+        close_day(ledger, date(2022, 12, 31))
         after = snapshot_versions(ledger)
         assert any(max(after[i]) > first[i][0] for i in first)
         if is_postgres(db_url):
@@ -103,12 +104,12 @@ def test_a_close_from_snapshots_records_what_a_close_from_events_records(db_url:
     without = seeded(f"sqlite:///{tmp_path / 'plain.db'}")
     try:
         for ledger in (with_snapshots, without):
-            ledger.close_day(DEADLINE)
+            close_day(ledger, DEADLINE)
         _drop_snapshots(without)
         assert snapshot_versions(with_snapshots) and not snapshot_versions(without)
         heads = [ledger.recorder.max_notification_id() for ledger in (with_snapshots, without)]
         for ledger in (with_snapshots, without):
-            ledger.close_day(MONTH_END)
+            close_day(ledger, MONTH_END)
         recorded = [
             [(n.originator_id, n.originator_version, n.topic) for n in ledger.notifications(start=head + 1)
              if n.topic.startswith(Arrangement.TOPIC)]

@@ -8,6 +8,7 @@ import pytest
 
 from ledger import views
 from ledger.errors import BadInput
+from ledger.handlers.close_day import close_day
 from tests.integration.helpers import AFM, count, covid_case, d, events_of, history, instalment, m, pay
 
 # covid_case with instalment 1 paid, then nothing: what the timeline gives up to
@@ -43,12 +44,12 @@ def facts_after(ledger, ref, position):
 
 def test_e1_close_day_moves_the_business_date(ledger):
     assert ledger.business_date() is None
-    ledger.close_day(d("2021-12-01"))
+    close_day(ledger, d("2021-12-01"))
     assert ledger.business_date() == d("2021-12-01")
-    ledger.close_day(d("2021-12-02"))
+    close_day(ledger, d("2021-12-02"))
     assert ledger.business_date() == d("2021-12-02")
     with pytest.raises(BadInput) as error:
-        ledger.close_day(d("2021-11-30"))
+        close_day(ledger, d("2021-11-30"))
     assert error.value.field == "date"
     assert ledger.business_date() == d("2021-12-02")
 
@@ -56,9 +57,9 @@ def test_e1_close_day_moves_the_business_date(ledger):
 def test_e2_close_day_twice_records_nothing_new(ledger):
     a = covid_case(ledger)
     pay(ledger, a.payment_code, "113.33", "2021-12-31", "TX-1")
-    assert ledger.close_day(d("2022-02-05")) == 1
+    assert close_day(ledger, d("2022-02-05")) == 1
     before = count(ledger)
-    assert ledger.close_day(d("2022-02-05")) == 1
+    assert close_day(ledger, d("2022-02-05")) == 1
     assert count(ledger) == before
     assert ledger.business_date() == d("2022-02-05")
 
@@ -73,7 +74,7 @@ def test_e2_skipped_days_are_caught_up_in_order(ledger, closes):
     pay(ledger, a.payment_code, "113.33", "2021-12-31", "TX-1")
     start = count(ledger)
     for day in closes:
-        ledger.close_day(d(day))
+        close_day(ledger, d(day))
     assert facts_after(ledger, a.payment_code, start) == EXPECTED_TO_APRIL
     view = views.arrangement_view(ledger, a.payment_code)
     assert (view["status"], view["lost_on"], view["remaining_balance"]) == ("lost", d("2022-03-01"), m("1257.26"))
@@ -83,7 +84,7 @@ def test_e2_skipped_days_are_caught_up_in_order(ledger, closes):
 def test_e2_backdated_payment_corrects_a_recorded_miss_with_new_events(ledger):
     a = covid_case(ledger)
     pay(ledger, a.payment_code, "113.33", "2021-12-31", "TX-1")
-    ledger.close_day(d("2022-02-05"))
+    close_day(ledger, d("2022-02-05"))
     missed = events_of(ledger, a.payment_code, "InstalmentMissed")
     assert [(e["payload"]["number"], e["business_date"]) for e in missed] == [(2, d("2022-02-01"))]
     assert views.clearance(ledger, AFM)["clear"] is False
@@ -107,14 +108,14 @@ def test_e2_backdated_payment_corrects_a_recorded_miss_with_new_events(ledger):
     assert views.clearance(ledger, AFM)["clear"] is True
     # closing the same day again finds nothing more to correct
     before = count(ledger)
-    ledger.close_day(d("2022-02-05"))
+    close_day(ledger, d("2022-02-05"))
     assert count(ledger) == before
 
 
 def test_e2_backdated_payment_reverses_a_recorded_lapse(ledger):
     a = covid_case(ledger)
     b = covid_case(ledger, "100000015")
-    ledger.close_day(d("2022-01-03"))
+    close_day(ledger, d("2022-01-03"))
     assert [e["business_date"] for e in events_of(ledger, a.payment_code, "Lapsed")] == [d("2022-01-01")]
     assert views.debt_table(ledger, AFM)["items"][0]["status"] == "overdue"
 

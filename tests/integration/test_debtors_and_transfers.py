@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from aggregates.references import debtor_identity_code
 from aggregates.debtor import Debtor
+from aggregates.references import debtor_identity_code
 from ledger import views
-from ledger.app import TransferInput, TransferItem
+from ledger.commands import TransferInput, TransferItem
 from ledger.errors import BadInput, NotFound, TransferConflict
+from ledger.handlers.close_day import close_day
+from ledger.handlers.debtors import register_debtor
+from ledger.handlers.transfers import record_transfer
 from tests.integration.helpers import (
     AFM,
     AFM2,
@@ -29,7 +32,7 @@ from tests.integration.helpers import (
 
 @pytest.fixture
 def opened(ledger):
-    ledger.close_day(d("2021-06-15"))
+    close_day(ledger, d("2021-06-15"))
     return ledger
 
 
@@ -38,8 +41,8 @@ def opened(ledger):
 
 def test_d1_debtor_has_afm_name_service_and_units(opened):
     debtor(opened, AFM, "Κατάστημα Α.Ε.", service="ΠΥ ΚΕΑΟ Ρόδου")
-    opened.register_debtor(UNIT, "Υποκατάστημα Λάρδου", parent_afm=AFM)
-    opened.register_debtor(UNIT2, "Υποκατάστημα Αρχαγγέλου", parent_afm=AFM, service="ΠΥ ΚΕΑΟ Καρπάθου")
+    register_debtor(opened, UNIT, "Υποκατάστημα Λάρδου", parent_afm=AFM)
+    register_debtor(opened, UNIT2, "Υποκατάστημα Αρχαγγέλου", parent_afm=AFM, service="ΠΥ ΚΕΑΟ Καρπάθου")
 
     head = opened.debtor(AFM)
     assert (head.afm, head.name, head.service) == (AFM, "Κατάστημα Α.Ε.", "ΠΥ ΚΕΑΟ Ρόδου")
@@ -57,16 +60,16 @@ def test_d1_bad_or_unknown_identities_are_refused_and_nothing_recorded(opened):
     debtor(opened, AFM)
     before = count(opened)
     with pytest.raises(BadInput) as bad:
-        opened.register_debtor(BAD_AFM, "Λάθος")
+        register_debtor(opened, BAD_AFM, "Λάθος")
     assert bad.value.field == "afm"
     with pytest.raises(BadInput) as again:
-        opened.register_debtor(AFM, "Ξανά")
+        register_debtor(opened, AFM, "Ξανά")
     assert again.value.field == "afm" and "already registered" in again.value.reason
     with pytest.raises(NotFound) as parent:
-        opened.register_debtor(UNIT, "Υποκατάστημα", parent_afm=UNREGISTERED)
+        register_debtor(opened, UNIT, "Υποκατάστημα", parent_afm=UNREGISTERED)
     assert parent.value.field == "--parent"
     with pytest.raises(BadInput) as blank:
-        opened.register_debtor(AFM2, "  ")
+        register_debtor(opened, AFM2, "  ")
     assert blank.value.field == "--name"
     with pytest.raises(NotFound):
         opened.debtor(UNREGISTERED)
@@ -84,7 +87,7 @@ def test_d1_without_a_business_date_the_date_is_required(ledger):
 
 def test_d1_head_office_is_clear_only_when_its_units_are(opened):
     debtor(opened, AFM)
-    opened.register_debtor(UNIT, "Υποκατάστημα", parent_afm=AFM)
+    register_debtor(opened, UNIT, "Υποκατάστημα", parent_afm=AFM)
     transfer(opened, UNIT, "100.00", "2021-01-31", "2020-12", "U-1")
 
     head = views.clearance(opened, AFM)
@@ -110,7 +113,7 @@ def test_d2_transfer_records_items_with_fund_period_kind_amount_due(opened):
         TransferItem("2020-06", "clearing_instalment", m("80.00"), d("2020-07-31")),
         TransferItem("2019-01", "insurance_time_recognition", m("45.10"), d("2021-09-30")),
     )
-    outcome = opened.record_transfer(TransferInput("OGA", AFM, items, transfer_id="OGA-77"))
+    outcome = record_transfer(opened, TransferInput("OGA", AFM, items, transfer_id="OGA-77"))
     assert (outcome.status, outcome.target) == ("recorded", AFM)
 
     recorded = opened.debtor(AFM).items
@@ -133,7 +136,7 @@ def test_d2_a_transfer_for_an_unknown_debtor_registers_it_when_named(opened):
     assert error.value.field == "afm"
     assert count(opened) == 1  # the business date only
     item = (TransferItem("2020-12", "contribution", m("10.00"), d("2021-01-31")),)
-    opened.record_transfer(TransferInput("ETAA", AFM, item, transfer_id="E-1", name="Νέος Οφειλέτης"))
+    record_transfer(opened, TransferInput("ETAA", AFM, item, transfer_id="E-1", name="Νέος Οφειλέτης"))
     assert opened.debtor(AFM).name == "Νέος Οφειλέτης"
 
 
@@ -152,7 +155,7 @@ def test_d2_malformed_transfers_name_the_field_and_record_nothing(opened, fund, 
     debtor(opened, AFM)
     before = count(opened)
     with pytest.raises(BadInput) as error:
-        opened.record_transfer(TransferInput(fund, AFM, (item,), transfer_id="BAD-1"))
+        record_transfer(opened, TransferInput(fund, AFM, (item,), transfer_id="BAD-1"))
     assert error.value.field == field
     assert count(opened) == before
     assert opened.debtor(AFM).items == {}
@@ -171,7 +174,7 @@ def test_d3_overdue_item_outside_arrangements_accrues_surcharges(opened):
     )
     # the last day before the sixth month starts still counts five; that day six (40.00)
     assert views.debt_table(opened, AFM, d("2021-06-30"))["items"][0]["surcharges"] == m("33.33")
-    opened.close_day(d("2021-07-01"))
+    close_day(opened, d("2021-07-01"))
     assert views.debt_table(opened, AFM)["items"][0]["surcharges"] == m("40.00")
     assert views.debt_table(opened, AFM, d("2021-06-15"))["total_outstanding"] == m("1033.33")
 
@@ -219,8 +222,8 @@ def test_d4_the_same_id_from_another_fund_is_another_transfer(opened):
 def test_d4_without_a_transfer_id_identical_content_is_recognised(opened):
     debtor(opened, AFM)
     item = (TransferItem("2021-02", "contribution", m("500.00"), d("2021-03-31")),)
-    assert opened.record_transfer(TransferInput("IKA", AFM, item)).status == "recorded"
+    assert record_transfer(opened, TransferInput("IKA", AFM, item)).status == "recorded"
     before = count(opened)
-    assert opened.record_transfer(TransferInput("IKA", AFM, item)).status == "duplicate"
+    assert record_transfer(opened, TransferInput("IKA", AFM, item)).status == "duplicate"
     assert count(opened) == before
     assert Debtor.create_id(AFM) == opened.debtor(AFM).id

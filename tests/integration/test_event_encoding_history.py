@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from bench.history import generate
-from ledger.app import Ledger
+from ledger.application import Ledger
 from ledger.demo import run_demo
 
 
@@ -33,7 +33,7 @@ def test_the_demo_s_events_are_stored_as_the_library_would_store_them(tmp_path: 
     try:
         run_demo(ledger, lambda label, planned: None, until=date(2022, 6, 30))
         topics = assert_stored_as_the_library_would(ledger)
-        encoder = ledger._event_encoder
+        encoder = ledger.mapper.encoder
         assert encoder is not None and encoder.fast > 0.99 * sum(topics.values())
     finally:
         ledger.close()

@@ -12,7 +12,9 @@ from eventsourcing.persistence import IntegrityError
 
 from aggregates.references import debtor_identity_code
 from consumers.ingest import PAYMENTS, Ingestor
-from ledger.app import Ledger, PaymentInput
+from ledger.application import Ledger
+from ledger.commands import PaymentInput
+from ledger.handlers.payments import record_payment
 from tests.integration.helpers import AFM2, covid_case, d, debtor, m, transfer
 
 
@@ -94,7 +96,7 @@ def test_an_aggregate_another_writer_changed_is_read_again(db_url: str) -> None:
         ingestor = Ingestor(ledger, PAYMENTS, Sink())
         ingestor.apply([Rec(0, message("K1", identity, "100.00", "2021-12-10"))])
         other = Ledger(db_url)  # e.g. the CLI, or the other consumer of a rebalance
-        other.record_payment(PaymentInput("CLI1", m("200.00"), d("2021-12-11"), identity, "ETE"))
+        record_payment(other, PaymentInput("CLI1", m("200.00"), d("2021-12-11"), identity, "ETE"))
         result = ingestor.apply([Rec(1, message("K2", identity, "300.00", "2021-12-12"))])
         assert result.statuses == {"applied": 1} and result.attempts == 1
         assert ingestor.cache is not None and ingestor.cache.stale == 1

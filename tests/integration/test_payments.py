@@ -7,8 +7,10 @@ import pytest
 
 from aggregates.references import arrangement_payment_code, creditor_reference, debtor_identity_code
 from ledger import views
-from ledger.app import PaymentInput
+from ledger.commands import PaymentInput
 from ledger.errors import BadInput
+from ledger.handlers.close_day import close_day
+from ledger.handlers.payments import record_payment
 from tests.integration.helpers import (
     AFM,
     AFM2,
@@ -52,7 +54,7 @@ def test_p2_arrangement_payment_code_pays_that_arrangement(ledger):
 
 
 def test_p2_debtor_identity_code_pays_debts_outside_arrangements_oldest_first(ledger):
-    ledger.close_day(d("2021-06-15"))
+    close_day(ledger, d("2021-06-15"))
     debtor(ledger)
     transfer(ledger, AFM, "200.00", "2021-03-31", "2021-02", "IKA-1", fund="IKA")
     transfer(ledger, AFM, "100.00", "2021-01-31", "2020-12", "OAEE-1")
@@ -94,7 +96,7 @@ def test_p2_identity_code_leaves_arranged_items_alone_and_keeps_overpayment_as_c
 def test_p3_past_due_first_surcharge_before_capital_then_due_then_last_backwards(ledger):
     a = covid_case(ledger)
     pay(ledger, a.payment_code, "113.33", "2021-12-31", "TX-1")
-    ledger.close_day(d("2022-02-10"))
+    close_day(ledger, d("2022-02-10"))
     # instalment 2 (due 2022-01-31) missed: 1 month at 8%/12 on 113.33 = 0.76
     assert instalment(views.arrangement_view(ledger, a.payment_code), 2)["surcharge"] == m("0.76")
     pay(ledger, a.payment_code, "300.00", "2022-02-10", "TX-2")
@@ -114,7 +116,7 @@ def test_p3_past_due_first_surcharge_before_capital_then_due_then_last_backwards
 def test_p3_overpayment_beyond_the_balance_stays_as_credit(ledger):
     a = covid_case(ledger)
     pay(ledger, a.payment_code, "113.33", "2021-12-31", "TX-1")
-    ledger.close_day(d("2022-02-10"))
+    close_day(ledger, d("2022-02-10"))
     pay(ledger, a.payment_code, "2000.00", "2022-02-10", "TX-2")
     # 0.76 + 113.33 + 113.33 past due and due; then early payoff (C7) of 9 × capital = 1020.01
     paid_off = events_of(ledger, a.payment_code, "PaidOff")
@@ -131,14 +133,14 @@ def test_p3_overpayment_beyond_the_balance_stays_as_credit(ledger):
 def test_p4_paid_on_the_due_date_is_on_time_the_day_after_is_late(ledger):
     on_time = covid_case(ledger, AFM)
     late = covid_case(ledger, AFM2)
-    ledger.close_day(d("2021-12-31"))
+    close_day(ledger, d("2021-12-31"))
     pay(ledger, on_time.payment_code, "113.33", "2021-12-31", "A-1")
     pay(ledger, late.payment_code, "113.33", "2021-12-31", "B-1")
-    ledger.close_day(d("2022-01-31"))
+    close_day(ledger, d("2022-01-31"))
     pay(ledger, on_time.payment_code, "113.33", "2022-01-31", "A-2")  # value date = due date 2022-01-31
-    ledger.close_day(d("2022-02-01"))
+    close_day(ledger, d("2022-02-01"))
     pay(ledger, late.payment_code, "113.33", "2022-02-01", "B-2")  # the day after
-    ledger.close_day(d("2022-02-05"))
+    close_day(ledger, d("2022-02-05"))
 
     good = views.arrangement_view(ledger, on_time.payment_code)
     assert (instalment(good, 2)["status"], instalment(good, 2)["surcharge"], good["arrears"]) == ("paid", m("0.00"), m("0.00"))
@@ -229,7 +231,7 @@ def test_p5_unroutable_payments_are_kept_in_suspense_with_the_reason(ledger, cas
 
 
 def test_p5_nothing_owed_once_every_debt_is_paid(ledger):
-    ledger.close_day(d("2021-06-15"))
+    close_day(ledger, d("2021-06-15"))
     debtor(ledger)
     transfer(ledger, AFM, "100.00", "2021-05-31", "2021-04", "OAEE-1")
     # 100.00 + 1 month (0.67) settles it
@@ -241,7 +243,7 @@ def test_p5_nothing_owed_once_every_debt_is_paid(ledger):
 
 def test_p5_nothing_owed_on_a_lapsed_arrangement(ledger):
     a = covid_case(ledger)
-    ledger.close_day(d("2022-01-03"))
+    close_day(ledger, d("2022-01-03"))
     outcome = pay(ledger, a.payment_code, "113.33", "2022-01-03", "TX-L")
     assert outcome.status == "suspense"
     assert outcome.reason == f"nothing owed on arrangement {a.payment_code}: it is lapsed (P5)"
@@ -251,6 +253,6 @@ def test_p5_a_payment_without_a_transaction_id_is_malformed(ledger):
     covid_case(ledger)
     before = count(ledger)
     with pytest.raises(BadInput) as error:
-        ledger.record_payment(PaymentInput(" ", m("10.00"), d("2021-12-20"), debtor_identity_code(AFM)))
+        record_payment(ledger, PaymentInput(" ", m("10.00"), d("2021-12-20"), debtor_identity_code(AFM)))
     assert error.value.field == "tx_id"
     assert count(ledger) == before

@@ -12,7 +12,10 @@ from typing import Any
 from aggregates.debtor import Debtor
 from aggregates.payment import BankPayment
 from aggregates.references import creditor_reference, debtor_identity_code
-from ledger.app import Ledger, PaymentInput, UnitOfWork
+from ledger.application import Ledger
+from ledger.commands import PaymentInput
+from ledger.handlers.payments import payment_into, prefetch_payments
+from ledger.unit_of_work import UnitOfWork
 from tests.integration.helpers import AFM, AFM2, UNREGISTERED, covid_case, d, debtor, m, pay, transfer
 
 
@@ -42,8 +45,8 @@ def scenario(ledger: Ledger, prefetch: bool) -> tuple[list[Any], list[tuple[Any,
     ]
     work = UnitOfWork(ledger)
     if prefetch:
-        ledger.prefetch_payments(work, batch)
-    outcomes = [ledger.payment_into(work, p) for p in batch]
+        prefetch_payments(work, batch)
+    outcomes = [payment_into(work, p) for p in batch]
     work.commit()
     recorded = [
         (n.originator_id, n.originator_version, n.topic, _without_timestamp(n.state))
@@ -77,7 +80,7 @@ def test_prefetch_knows_the_absent_and_keeps_the_order_of_first_touch(db_url: st
     try:
         arrangement = covid_case(ledger)
         work = UnitOfWork(ledger)
-        ledger.prefetch_payments(work, [PaymentInput("NEW", m("1.00"), d("2021-12-20"), arrangement.payment_code)])
+        prefetch_payments(work, [PaymentInput("NEW", m("1.00"), d("2021-12-20"), arrangement.payment_code)])
         assert arrangement.id in work.prefetched and not work.loaded
         assert Debtor.create_id(AFM) in work.prefetched  # the arrangement's debtor, in the second round
         assert len(work.absent) == 1  # the bank payment UNKNOWN/NEW

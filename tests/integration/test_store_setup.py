@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from ledger.app import Ledger
+from ledger.application import Ledger
 from projections.runner import Runner
 
 pytestmark = pytest.mark.postgres

@@ -7,6 +7,7 @@ import pytest
 from aggregates.references import debtor_identity_code
 from ledger import views
 from ledger.errors import NotFound
+from ledger.handlers.close_day import close_day
 from tests.integration.helpers import AFM, count, covid_case, d, debtor, m, pay, transfer
 
 
@@ -23,7 +24,7 @@ def with_outside_item(ledger):
 def test_v1_debt_table_items_arrangements_totals_service_enforcement(ledger):
     a = with_outside_item(ledger)
     pay(ledger, a.payment_code, "113.33", "2021-12-20", "TX-1")
-    ledger.close_day(d("2021-12-20"))
+    close_day(ledger, d("2021-12-20"))
     table = views.debt_table(ledger, AFM)
     assert (table["afm"], table["service"], table["as_of"]) == (AFM, "ΠΥ ΚΕΑΟ Αθηνών", d("2021-12-20"))
     items = {i["period"]: i for i in table["items"]}
@@ -53,9 +54,9 @@ def test_v1_enforcement_allowed_before_activation_and_once_in_arrears(ledger):
     assert table["enforcement"] == "allowed"
     assert table["total_outstanding"] == m("1360.00") + m("80.53")
     pay(ledger, a.payment_code, "113.33", "2021-12-31", "TX-1")
-    ledger.close_day(d("2022-01-31"))
+    close_day(ledger, d("2022-01-31"))
     assert views.debt_table(ledger, AFM)["enforcement"] == "suspended"
-    ledger.close_day(d("2022-02-01"))  # instalment 2 missed
+    close_day(ledger, d("2022-02-01"))  # instalment 2 missed
     table = views.debt_table(ledger, AFM)
     assert table["arrangements"][0]["arrears"] == m("114.09")  # 113.33 + 0.76 surcharge
     assert table["enforcement"] == "allowed"
@@ -63,7 +64,7 @@ def test_v1_enforcement_allowed_before_activation_and_once_in_arrears(ledger):
 
 def test_v1_a_lapsed_arrangement_counts_nothing_and_its_items_are_overdue_again(ledger):
     covid_case(ledger)
-    ledger.close_day(d("2022-01-03"))
+    close_day(ledger, d("2022-01-03"))
     table = views.debt_table(ledger, AFM)
     # surcharges run from the original due date again: 21 months (2020-05-01 .. 2022-01-01)
     assert [(i["surcharges"], i["status"]) for i in table["items"]] == [(m("168.00"), "overdue")]
@@ -76,7 +77,7 @@ def test_v1_a_lapsed_arrangement_counts_nothing_and_its_items_are_overdue_again(
 
 @pytest.mark.parametrize(("amount", "clear"), [("15.00", True), ("15.01", False)])
 def test_v2_threshold_of_15_eur_overdue_principal(ledger, amount, clear):
-    ledger.close_day(d("2021-06-15"))
+    close_day(ledger, d("2021-06-15"))
     debtor(ledger)
     transfer(ledger, AFM, amount, "2021-01-29", "2020-12", "OAEE-1")
     transfer(ledger, AFM, "500.00", "2021-06-30", "2021-05", "OAEE-2")  # not yet due: does not count
@@ -92,7 +93,7 @@ def test_v2_threshold_of_15_eur_overdue_principal(ledger, amount, clear):
 
 
 def test_v2_valid_until_six_months_without_debt_moved_before_a_holiday(ledger):
-    ledger.close_day(d("2022-02-15"))
+    close_day(ledger, d("2022-02-15"))
     debtor(ledger)
     view = views.clearance(ledger, AFM)
     # 2022-08-15 is the Dormition (a holiday): the previous working day, Friday 2022-08-12
@@ -107,13 +108,13 @@ def test_v2_clear_through_a_kept_arrangement_for_two_months(ledger):
     pending = views.clearance(ledger, AFM)
     assert pending["clear"] is False and pending["overdue_outside_arrangements"] == m("1200.00")
     pay(ledger, a.payment_code, "113.33", "2021-12-06", "TX-1")
-    ledger.close_day(d("2021-12-06"))
+    close_day(ledger, d("2021-12-06"))
     view = views.clearance(ledger, AFM)
     # 2021-12-06 + 2 months = Sunday 2022-02-06 -> Friday 2022-02-04
     assert (view["clear"], view["basis"], view["valid_until"]) == (True, "arrangement", d("2022-02-04"))
     # on a working day it is not moved: 2021-12-15 + 2 months = Tuesday 2022-02-15
     assert views.clearance(ledger, AFM, d("2021-12-15"))["valid_until"] == d("2022-02-15")
-    ledger.close_day(d("2022-02-01"))  # instalment 2 missed: not kept, not clear
+    close_day(ledger, d("2022-02-01"))  # instalment 2 missed: not kept, not clear
     late = views.clearance(ledger, AFM)
     assert late["clear"] is False
     assert late["reasons"] == [f"arrangement {a.payment_code} has 114.09 EUR past due (V2)"]
@@ -122,10 +123,10 @@ def test_v2_clear_through_a_kept_arrangement_for_two_months(ledger):
 def test_v2_holiday_expiry_through_an_arrangement(ledger):
     a = covid_case(ledger)
     pay(ledger, a.payment_code, "113.33", "2021-12-01", "TX-1")
-    ledger.close_day(d("2021-12-25"))
+    close_day(ledger, d("2021-12-25"))
     # 2021-12-25 + 2 months = Friday 2022-02-25, a working day
     assert views.clearance(ledger, AFM)["valid_until"] == d("2022-02-25")
-    ledger.close_day(d("2022-01-25"))
+    close_day(ledger, d("2022-01-25"))
     pay(ledger, a.payment_code, "113.33", "2022-01-25", "TX-2")
     # 2022-01-25 + 2 months = 2022-03-25, Independence Day (holiday) -> Thursday 2022-03-24
     assert views.clearance(ledger, AFM)["valid_until"] == d("2022-03-24")
@@ -137,7 +138,7 @@ def test_v2_holiday_expiry_through_an_arrangement(ledger):
 def test_v3_views_as_of_a_past_date_are_what_they_were_then(ledger):
     a = with_outside_item(ledger)
     pay(ledger, a.payment_code, "113.33", "2021-12-31", "TX-1")
-    ledger.close_day(d("2022-01-15"))
+    close_day(ledger, d("2022-01-15"))
     then = {
         "debt_table": views.debt_table(ledger, AFM),
         "arrangement": views.arrangement_view(ledger, a.payment_code),
@@ -146,7 +147,7 @@ def test_v3_views_as_of_a_past_date_are_what_they_were_then(ledger):
     # later: payments, a new transfer, days closed, a missed instalment
     pay(ledger, a.payment_code, "113.33", "2022-01-31", "TX-2")
     pay(ledger, debtor_identity_code(AFM), "50.00", "2022-02-10", "TX-3")
-    ledger.close_day(d("2022-03-10"))
+    close_day(ledger, d("2022-03-10"))
     transfer(ledger, AFM, "300.00", "2022-03-31", "2022-02", "OAEE-later")
     pay(ledger, a.payment_code, "500.00", "2022-03-10", "TX-4")
     assert views.debt_table(ledger, AFM) != then["debt_table"]

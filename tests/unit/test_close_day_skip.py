@@ -8,16 +8,20 @@ from datetime import date, timedelta
 
 from aggregates.arrangement import Arrangement
 from aggregates.debtor import Debtor
+from aggregates.routing import held_items
 from bench.workload import Workload, feed
-from ledger.app import Ledger, _held_items
+from ledger.application import Ledger
+from ledger.handlers.close_day import close_day
+from ledger.handlers.common import settle
+from ledger.unit_of_work import UnitOfWork
 
 
 def test_skipped_arrangements_would_have_recorded_nothing(tmp_path):
     ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
-    ledger.close_day(date(2019, 1, 1))
+    close_day(ledger, date(2019, 1, 1))
     feed(ledger, Workload(30, seed=9).commands(until=date(2022, 6, 10)))
     previous = date(2022, 5, 27)
-    ledger.close_day(previous)
+    close_day(ledger, previous)
     ids = list(ledger.arrangement_ids())
     skipped = settled = 0
     day = previous
@@ -32,9 +36,9 @@ def test_skipped_arrangements_would_have_recorded_nothing(tmp_path):
                 continue
             skipped += 1
             debtor: Debtor = ledger.repository.get(Debtor.create_id(arrangement.debtor_afm))
-            ledger._settle(arrangement, debtor, day, _held_items(ledger.arrangements_of(debtor)))
+            settle(UnitOfWork(ledger), arrangement, debtor, day, held_items(ledger.arrangements_of(debtor)))
             assert not arrangement.collect_events(), (arrangement.payment_code, previous, day)
-        ledger.close_day(day)
+        close_day(ledger, day)
         previous = day
     assert skipped > settled > 0
     ledger.close()
@@ -43,7 +47,9 @@ def test_skipped_arrangements_would_have_recorded_nothing(tmp_path):
 def _may_change_reference(arrangement: Arrangement, scheme, settled_on: date, day: date) -> bool:
     """``Arrangement.may_change`` as first written (issue 5), over ``plan()``:
     the faster one must answer the same."""
-    from aggregates.arrangement import ONE_DAY, ZERO, _month_start_within
+    from aggregates.close_day_skip import _month_start_within
+    from aggregates.money import ZERO
+    from aggregates.timeline import ONE_DAY
 
     if arrangement.status in ("rejected", "completed", "lapsed"):
         return False
@@ -89,9 +95,9 @@ def _may_change_reference(arrangement: Arrangement, scheme, settled_on: date, da
 
 def test_may_change_answers_as_the_reference_over_plan(tmp_path):
     ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
-    ledger.close_day(date(2019, 1, 1))
+    close_day(ledger, date(2019, 1, 1))
     feed(ledger, Workload(40, seed=11).commands(until=date(2022, 8, 10)))
-    ledger.close_day(date(2022, 7, 29))
+    close_day(ledger, date(2022, 7, 29))
     arrangements = [ledger.repository.get(i) for i in ledger.arrangement_ids()]
     answers = set()
     days = [date(2022, 7, 29) + timedelta(days=n) for n in range(0, 75, 3)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ledger import demo
 from ledger.demo import Scenario
 
 
@@ -9,11 +10,13 @@ class RecordingLedger:
     def __init__(self):
         self.transfers = []
 
-    def record_transfer(self, transfer):
-        self.transfers.append(transfer)
+
+def record_transfer(ledger, transfer):
+    ledger.transfers.append(transfer)
 
 
-def test_each_fund_transfer_is_recorded_on_its_own_day():
+def test_each_fund_transfer_is_recorded_on_its_own_day(monkeypatch):
+    monkeypatch.setattr(demo, "record_transfer", record_transfer)  # the handler, recording instead
     scenario = Scenario()
     steps = [s for s in scenario.build() if s.label.startswith("transfer ")]
     assert len({s.label for s in steps}) < len(steps)  # debtors with several transfers

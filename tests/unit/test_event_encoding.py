@@ -1,5 +1,5 @@
 """``EventStateEncoder`` writes an event's state byte for byte as the library's
-``JSONTranscoder`` does (``ledger/event_encoding.py``): ``orjson`` only for states made of
+``JSONTranscoder`` does (``ledger/store/event_encoding.py``): ``orjson`` only for states made of
 the types it writes identically, the library for everything else (a ``UUID`` above all,
 which ``orjson`` would write as a plain string and which would then decode as a ``str``)."""
 
@@ -16,6 +16,7 @@ from eventsourcing.persistence import (
     DatetimeAsISO,
     DecimalAsStr,
     JSONTranscoder,
+    Mapper,
     UUIDAsHex,
 )
 from hypothesis import given, settings
@@ -23,8 +24,8 @@ from hypothesis import strategies as st
 
 from aggregates.debtor import Debtor
 from aggregates.payment import BankPayment
-from ledger.codec import DateAsISO
-from ledger.event_encoding import EventStateEncoder
+from ledger.store.codec import DateAsISO
+from ledger.store.event_encoding import EventStateEncoder, LedgerMapper
 
 
 def library() -> JSONTranscoder:
@@ -126,11 +127,13 @@ def test_a_payment_s_events_are_stored_as_the_library_would_store_them():
     debtor.transfer("OAEE", "T1", [{"period": "2023-05", "kind": "contribution", "amount": Decimal("100.00"),
                                     "due_date": date(2023, 6, 30)}], date(2024, 1, 31))
     events = [*payment.collect_events(), *debtor.collect_events()]
-    encoder = EventStateEncoder(TRANSCODER)
+    mapper = LedgerMapper(TRANSCODER)  # the fast path, against the library's own mapper
     for event in events:
-        stored = encoder.stored_event(event)
+        stored = mapper.to_stored_event(event)
         state = dict(vars(event))
         assert (stored.originator_id, stored.originator_version) == (state.pop("originator_id"),
                                                                      state.pop("originator_version"))
         assert stored.state == TRANSCODER.encode(state)
+        assert stored == Mapper(TRANSCODER).to_stored_event(event)
+    encoder = mapper.encoder
     assert (encoder.fast, encoder.slow) == (len(events), 0)

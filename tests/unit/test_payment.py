@@ -53,7 +53,7 @@ def test_P2_a_history_of_received_then_routed_replays_to_the_same_state():
 
     from eventsourcing.persistence import StoredEvent
 
-    from ledger.app import Ledger
+    from ledger.application import Ledger
 
     ledger = Ledger("sqlite:///:memory:")
     try:

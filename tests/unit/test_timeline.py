@@ -260,7 +260,8 @@ def test_a_fresh_account_is_the_dataclass_one():
     from datetime import date
     from decimal import Decimal
 
-    from aggregates.timeline import Instalment, InstalmentAccount
+    from aggregates.course import InstalmentAccount
+    from aggregates.timeline import Instalment
 
     instalment = Instalment(3, date(2022, 3, 1), date(2022, 3, 31), Decimal("100.00"), Decimal("1.50"))
     assert InstalmentAccount.fresh(instalment) == InstalmentAccount(instalment)

@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import date
 
 from bench.workload import Apply, Workload
-from ledger.app import PaymentInput, TransferInput
+from ledger.commands import PaymentInput, TransferInput
 
 UNTIL = date(2023, 12, 31)
 

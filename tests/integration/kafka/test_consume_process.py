@@ -50,7 +50,7 @@ def stop(process: subprocess.Popen, timeout_s: float = 40.0) -> int:
 
 
 def assert_events_complete_and_ordered(bootstrap: str, topic: str, db_url: str) -> None:
-    from ledger.app import Ledger
+    from ledger.application import Ledger
 
     ledger = Ledger(db_url)
     try:

@@ -23,7 +23,8 @@ from consumers.ingest import PAYMENTS, TRANSFERS, Ingestor
 from consumers.service import ConsumeConfig, LedgerConsumers
 from consumers.topics import dlq_topic
 from ledger import views
-from ledger.app import Ledger
+from ledger.application import Ledger
+from ledger.handlers.close_day import close_day
 from tests.integration.kafka_helpers import (
     afms,
     encode,
@@ -210,7 +211,7 @@ def test_a_bad_message_never_poisons_its_batch(postgres_url):
     afm = afms(1)[0]
     ledger = Ledger(postgres_url)
     try:
-        ledger.close_day(__import__("datetime").date(2024, 1, 31))
+        close_day(ledger, __import__("datetime").date(2024, 1, 31))
         sink = ListSink()
         ingestor = Ingestor(ledger, TRANSFERS, sink)
         t = lambda tid, amount: encode(transfer_message(tid, afm, amount))

@@ -11,7 +11,7 @@ import pytest
 
 from consumers.kafka_io import make_producer
 from consumers.publisher import EventPublisher, PublisherLease
-from ledger.app import Ledger
+from ledger.application import Ledger
 from tests.integration.kafka_helpers import afms, read_all, seed_ledger
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ledger import views
-from ledger.app import Ledger
+from ledger.application import Ledger
 from projections import reader
 from projections.runner import Runner
 

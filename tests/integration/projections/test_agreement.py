@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.history import generate
-from ledger.app import Ledger
+from ledger.application import Ledger
 from projections.runner import Runner
 from tests.integration.projections.helpers import mismatches
 

@@ -9,7 +9,7 @@ from datetime import date
 
 from bench.history import generate
 from ledger import views
-from ledger.app import Ledger
+from ledger.application import Ledger
 from projections import reader
 from projections.runner import Runner
 from tests.cli_helpers import run_cli

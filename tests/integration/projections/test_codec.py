@@ -9,7 +9,7 @@ from datetime import UTC
 from pathlib import Path
 
 from bench.history import generate
-from ledger.app import Ledger
+from ledger.application import Ledger
 from projections.audit import HEAD, AuditProjection
 from projections.base import Codec, Decoded, state_decoder, state_encoder
 

@@ -12,12 +12,12 @@ import time
 from pathlib import Path
 
 from bench.history import generate
-from ledger.app import Ledger
+from ledger.application import Ledger
 from projections.runner import Runner
 from tests.integration.projections.helpers import active_rows, mismatches
 
 ROOT = Path(__file__).resolve().parents[3]
-RUN = "import sys; from ledger.app import Ledger; from projections.runner import Runner; " \
+RUN = "import sys; from ledger.application import Ledger; from projections.runner import Runner; " \
       "u = sys.argv[1]; Runner(Ledger(u), u, batch_size=int(sys.argv[2])).catch_up(); print('done')"
 
 

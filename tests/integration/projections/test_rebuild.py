@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from bench.history import generate
-from ledger.app import Ledger
+from ledger.application import Ledger
 from projections.runner import Runner
 from tests.integration.projections.helpers import active_rows, mismatches, slot_rows
 

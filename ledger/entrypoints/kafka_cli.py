@@ -1,14 +1,13 @@
 """Kafka commands of the ``ledger`` CLI: ``ledger consume`` and the bank-file replay
 behind ``ledger payment import FILE --to-kafka`` (interfaces §1, §2).
 
-``ledger/cli.py`` registers them (``register``) so this module does not import it.
+``ledger.entrypoints.cli`` registers them (``register``).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -17,6 +16,8 @@ import typer
 from consumers.kafka_io import bootstrap_servers, read_payment_file, replay_payments
 from consumers.messages import MessageFormatError
 from consumers.topics import BANK_PAYMENTS, ensure_topics
+from ledger.application import Ledger
+from ledger.entrypoints.bootstrap import services
 from ledger.errors import BadInput
 
 Bootstrap = Annotated[
@@ -37,8 +38,8 @@ def import_to_kafka(path: Path, bootstrap: str | None, topic: str | None = None)
     return replay_payments(records, server, topic)
 
 
-def register(cli: typer.Typer, db_url_of: Callable[[], str]) -> None:
-    """Add ``consume`` to the ``ledger`` CLI; ``db_url_of`` gives the ``--db`` URL."""
+def register(cli: typer.Typer) -> None:
+    """Add ``consume`` to the ``ledger`` CLI."""
 
     @cli.command("consume")
     def consume(
@@ -52,7 +53,6 @@ def register(cli: typer.Typer, db_url_of: Callable[[], str]) -> None:
     ) -> None:
         """Run the Kafka consumers (§2.1, §2.2) and the event publisher (§2.3) until SIGTERM."""
         from consumers.service import ConsumeConfig, run, stop_on_signals
-        from ledger.app import Ledger
 
         stop_requested = stop_on_signals()
 
@@ -66,7 +66,7 @@ def register(cli: typer.Typer, db_url_of: Callable[[], str]) -> None:
         )
         if not publish:
             config.publish = False
-        ledger = Ledger(db_url_of())
+        ledger = Ledger(services.url())  # its own, closed when it stops
         try:
             stats = run(ledger, config, stop_requested)
         finally:

@@ -30,13 +30,10 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from eventsourcing.persistence import (
-    JSONTranscoder,
-    StoredEvent,
-)
+from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic
 
-from ledger.codec import transcoding_encoders
+from ledger.store.codec import transcoding_encoders
 
 # Types both encoders write themselves, identically.
 _NATIVE = (str, int, bool, type(None))
@@ -96,17 +93,30 @@ class EventStateEncoder:
         self.slow += 1
         return self.transcoder.encode(state)
 
-    def stored_event(self, event: Any) -> StoredEvent:
-        """``Mapper.to_stored_event`` (no cipher, no compressor) with this encoder."""
-        state = dict(vars(event))
+
+
+class LedgerMapper(Mapper):
+    """The library's mapper, writing events' state with ``EventStateEncoder`` when it
+    has neither cipher nor compressor (then a third of a consumer batch's commit less;
+    the same stored bytes). Chosen through ``Application.construct_mapper``."""
+
+    def __init__(self, transcoder: Transcoder, compressor: Any = None, cipher: Any = None):
+        super().__init__(transcoder, compressor=compressor, cipher=cipher)
+        plain = cipher is None and compressor is None and isinstance(transcoder, JSONTranscoder)
+        self.encoder = EventStateEncoder(transcoder) if plain else None  # type: ignore[arg-type]
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        if self.encoder is None:
+            return super().to_stored_event(domain_event)
+        state = dict(vars(domain_event))
         originator_id = state.pop("originator_id")
         originator_version = state.pop("originator_version")
-        class_version = getattr(type(event), "class_version", 1)
+        class_version = getattr(type(domain_event), "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version
         return StoredEvent(
             originator_id=originator_id,
             originator_version=originator_version,
-            topic=get_topic(type(event)),
-            state=self.encode(state),
+            topic=get_topic(type(domain_event)),
+            state=self.encoder.encode(state),
         )

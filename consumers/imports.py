@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from consumers.messages import BankPaymentMessage, FundTransferMessage
-from ledger.app import PaymentInput, TransferInput, TransferItem
+from ledger.commands import PaymentInput, TransferInput, TransferItem
 
 
 def payment_input(message: BankPaymentMessage) -> PaymentInput:

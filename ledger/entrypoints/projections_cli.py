@@ -1,44 +1,40 @@
 """``ledger projections ...``: read-model status, rebuild and the runner.
 
-Wired into ``ledger.cli`` with one ``add_typer`` line; errors follow its
-conventions (``BadInput``: exit 2, one line on stderr).
+Wired into ``ledger.entrypoints.cli`` with one ``add_typer`` line; errors follow
+its conventions (``BadInput``: exit 2, one line on stderr).
 """
 
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
-from projections.runner import Runner
+from ledger.entrypoints.bootstrap import services
+from ledger.errors import BadInput
 
 projections_cli = typer.Typer(no_args_is_help=True, help="Read models: status, rebuild, run.")
 console = Console()
 err = Console(stderr=True)
-_runners: dict[str, Runner] = {}
-
-
-def runner() -> Runner:
-    """The runner of the ledger the command line points at (one per process)."""
-    from ledger.cli import State
-    from ledger.store import db_url
-
-    url = db_url(State.db)
-    if url not in _runners or _runners[url].app is not State.ledger():
-        _runners[url] = Runner(State.ledger(), url)
-    return _runners[url]
 
 
 @projections_cli.command("status")
 def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False) -> None:
     """Each projection's version, slot, position, lag (events, seconds) and rebuild progress."""
-    rows = runner().status()
+    rows = services.runner().status()
     if as_json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
@@ -64,13 +60,11 @@ def rebuild(
         "--workers", help="Processes sharing the projections on PostgreSQL (default: one per CPU)")] = None,
 ) -> None:
     """Rebuild from zero into new tables while the old ones answer, then switch (blue/green)."""
-    from ledger.errors import BadInput
-
     if batch < 1:
         raise BadInput("--batch", "must be at least 1")
     if workers is not None and workers < 1:
         raise BadInput("--workers", "must be at least 1")
-    r = runner()
+    r = services.runner()
     names = [r.projection(name).name] if name else list(r.projections)
     r.batch_size = batch
     resumed = min((row["rebuild_position"] or 0) if row["rebuilding"] else 0
@@ -98,14 +92,12 @@ def run(
     interval: Annotated[float, typer.Option("--interval", help="Seconds between polls when idle")] = 1.0,
 ) -> None:
     """Catch every projection up with the log (and keep following it with --follow)."""
-    r = runner()
+    r = services.runner()
     if not follow:
         count = r.catch_up()
         console.print(f"caught up: {count} events applied")
         return
     stopping = {"now": False}
-    import signal
-
     signal.signal(signal.SIGTERM, lambda *_: stopping.update(now=True))
     try:
         r.follow(interval, stop=lambda: stopping["now"])

@@ -31,7 +31,7 @@ from eventsourcing.utils import resolve_topic
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
-from ledger.codec import state_decoder
+from ledger.store.codec import state_decoder
 
 
 def load_many(
@@ -55,9 +55,19 @@ def load_many(
     ):
         return _one_by_one(app, ids, unless_last, since_snapshot)
     keys = list(ids)
+    latest, rows = _select_latest_snapshots_and_events(app, keys, unless_last)
+    return _decoded(app, keys, latest, rows, since_snapshot)
+
+
+def _select_latest_snapshots_and_events(
+    app: Application, keys: list[UUID], unless_last: Collection[str],
+) -> tuple[dict[UUID, tuple[int, str, bytes]], list[tuple[Any, ...]]]:
+    """On PostgreSQL, two queries: which of ``keys`` to read (the others' last topic
+    is in ``unless_last``) with the latest snapshot of each; then every event after
+    that snapshot (or all), in order, by an index range scan each."""
+    recorder = app.recorder
+    snapshots = app.snapshots.recorder if app.snapshots is not None else None
     schema, table = Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name)
-    # Which of ``ids`` to read (the others' last topic is in ``unless_last``), and
-    # the latest snapshot of each: one query.
     wanted = SQL("unnest(%s::uuid[]) AS w(i)")
     if unless_last:
         wanted = SQL(
@@ -82,7 +92,6 @@ def load_many(
             cursor.execute(SQL("SELECT i, NULL, NULL, NULL FROM {wanted}").format(wanted=wanted), arguments)
         found = cursor.fetchall()
         latest = {row[0]: (row[1], row[2], row[3]) for row in found if row[1] is not None}
-        # Then every event after that snapshot (or all), in order, by an index range scan each.
         cursor.execute(
             SQL(
                 "SELECT e.originator_id, e.originator_version, e.topic, e.state "
@@ -92,11 +101,18 @@ def load_many(
             ).format(schema=schema, table=table),
             [[row[0] for row in found], [row[1] or 0 for row in found]],
         )
-        rows = cursor.fetchall()
+        return latest, cursor.fetchall()
+
+
+def _decoded(
+    app: Application, keys: list[UUID], latest: dict[UUID, tuple[int, str, bytes]], rows: list[tuple[Any, ...]],
+    since_snapshot: dict[UUID, int] | None,
+) -> dict[UUID, Any]:
+    """Each aggregate of ``keys`` from its latest snapshot and the events after it."""
     loaded: dict[UUID, Any] = {}
     to_domain_event = _event_decoder(app)
     events = {originator_id: list(group) for originator_id, group in groupby(rows, key=_first)}
-    del rows, found
+    del rows
     with _no_cyclic_gc():
         for originator_id in [i for i in keys if i in events or i in latest]:
             # popped: each aggregate's stored bytes freed once it is decoded

@@ -1,33 +1,52 @@
-"""The ``ledger`` command line (interfaces §1).
+"""The ``ledger`` command line (interfaces §1): it only translates.
 
-Exit status 0 on success; 2 on bad input, with one line on stderr naming the
-field and the reason, and the ledger unchanged.
+Each command parses its options, calls one handler (``ledger.handlers``) or one
+view, and prints the result. Exit status 0 on success; 2 on bad input, with one
+line on stderr naming the field and the reason, and the ledger unchanged.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, Optional
-from uuid import UUID
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from consumers.messages import BankPaymentMessage, FundTransferMessage, MessageFormatError
-from consumers import cli as kafka_commands
+from aggregates.errors import DomainError
+from consumers.imports import payment_input, transfer_input
+from consumers.messages import (
+    BankPaymentMessage,
+    FundTransferMessage,
+    MessageFormatError,
+)
 from ledger import views
-from ledger.app import Ledger, PaymentInput, TransferInput, TransferItem
+from ledger.commands import PaymentInput, TransferInput, TransferItem
+from ledger.entrypoints import kafka_cli
+from ledger.entrypoints.bootstrap import services
+from ledger.entrypoints.output import (
+    console,
+    print_json,
+    show_arrangement_table,
+    table,
+    text,
+)
+from ledger.entrypoints.parsing import (
+    parse_amount,
+    parse_date,
+    readable_file,
+    require_date,
+)
+from ledger.entrypoints.projections_cli import projections_cli
 from ledger.errors import BadInput
-from ledger.imports import payment_input, transfer_input
-from ledger.store import db_url
+from ledger.handlers.arrangements import apply_for_arrangement
+from ledger.handlers.close_day import close_day
+from ledger.handlers.debtors import register_debtor
+from ledger.handlers.payments import record_payment
+from ledger.handlers.transfers import record_transfer
 from projections import reader as projected
-from projections.cli import projections_cli, runner as projection_runner
 
 # typer vendors click and re-exports only BadParameter; its base class is the
 # usage error every parsing failure raises.
@@ -45,106 +64,15 @@ for name, sub in (("debtor", debtor_cli), ("debt", debt_cli), ("arrangement", ar
     cli.add_typer(sub, name=name)
 cli.add_typer(projections_cli, name="projections")
 
-console = Console()
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 AsOf = Annotated[Optional[str], typer.Option("--as-of", help="Business date YYYY-MM-DD to read the view as of.")]
-
-
-class State:
-    db: str | None = None
-    _ledger: Ledger | None = None
-
-    @classmethod
-    def ledger(cls) -> Ledger:
-        if cls._ledger is None:
-            cls._ledger = Ledger(db_url(cls.db))
-        return cls._ledger
 
 
 @cli.callback()
 def main_options(
     db: Annotated[Optional[str], typer.Option("--db", help="Event store URL (env LEDGER_DB_URL); default sqlite:///ledger.db")] = None,
 ) -> None:
-    State.db = db
-    State._ledger = None
-
-
-# -- parsing: each failure names the option --------------------------------------
-
-
-def parse_date(value: str | None, field: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise BadInput(field, f"{value!r} is not a date YYYY-MM-DD") from None
-
-
-def require_date(value: str, field: str) -> date:
-    parsed = parse_date(value, field)
-    assert parsed is not None
-    return parsed
-
-
-def parse_amount(value: str, field: str) -> Decimal:
-    try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        raise BadInput(field, f"{value!r} is not a decimal amount") from None
-    if not amount.is_finite():
-        raise BadInput(field, f"{value!r} is not a decimal amount")
-    return amount
-
-
-# -- output ------------------------------------------------------------------------
-
-
-def plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, UUID):
-        return str(value)
-    raise TypeError(f"not JSON: {value!r}")
-
-
-def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, default=plain, ensure_ascii=False, indent=2) + "\n")
-
-
-def text(value: Any) -> str:
-    return "" if value is None else str(plain(value) if isinstance(value, (Decimal, date, UUID)) else value)
-
-
-def table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> Table:
-    out = Table(title=title, show_lines=False)
-    for column in columns:
-        out.add_column(column, justify="right" if column in MONEY_COLUMNS else "left")
-    for row in rows:
-        out.add_row(*(text(row.get(column)) for column in columns))
-    return out
-
-
-MONEY_COLUMNS = {"amount", "capital", "interest", "surcharge", "surcharges", "paid", "outstanding",
-                 "remaining_balance", "arrears", "next_due_amount"}
-
-
-def show_arrangement_table(view: dict[str, Any]) -> None:
-    console.print(
-        f"[bold]{view['payment_code']}[/bold]  {view['scheme']}  debtor {view['debtor_afm']}  "
-        f"status [bold]{view['status']}[/bold]  joined {view['joined_on']}  as of {view['as_of']}"
-    )
-    console.print(f"capital {view['capital']}  interest {view['interest_total']}  arrears {view['arrears']}  "
-                  f"remaining {view['remaining_balance']}  credit {view['credit']}")
-    if view["rejection_reason"]:
-        console.print(f"rejected: {view['rejection_reason']}")
-    if view["loss_reason"]:
-        console.print(f"lost on {view['lost_on']}: {view['loss_reason']}")
-    if view["instalments"]:
-        console.print(table("Instalments", view["instalments"],
-                            ["number", "due_date", "capital", "interest", "surcharge", "amount", "paid", "status"]))
+    services.use(db)
 
 
 # -- commands -------------------------------------------------------------------------
@@ -160,7 +88,7 @@ def debtor_add(
     on: Annotated[Optional[str], typer.Option("--date")] = None,
 ) -> None:
     """Register a debtor, or a branch unit of --parent (D1)."""
-    debtor = State.ledger().register_debtor(afm, name, parse_date(on, "--date"), service, parent, amka)
+    debtor = register_debtor(services.ledger(), afm, name, parse_date(on, "--date"), service, parent, amka)
     console.print(f"registered debtor {debtor.afm} {debtor.name}")
 
 
@@ -177,17 +105,10 @@ def debt_transfer(
 ) -> None:
     """Record a debt item transferred from a fund (D2, D4)."""
     item = TransferItem(period, kind, parse_amount(amount, "--amount"), require_date(due, "--due"))
-    outcome = State.ledger().record_transfer(
+    outcome = record_transfer(services.ledger(),
         TransferInput(fund, afm, (item,), transfer_id=transfer_id, business_date=parse_date(on, "--date"))
     )
     console.print(f"{outcome.status}: {fund} debt of {afm}")
-
-
-def readable_file(path: str) -> Path:
-    file = Path(path)
-    if not file.is_file():
-        raise BadInput("FILE", f"{path} is not a readable file")
-    return file
 
 
 def import_file(path: Path, message_type: Any, record: Callable[[Any], Any]) -> None:
@@ -213,8 +134,8 @@ def debt_import(file: str) -> None:
     """Record fund transfers from a JSON Lines file (interfaces §2.2).
 
     The file is checked whole before anything is recorded."""
-    ledger = State.ledger()
-    import_file(readable_file(file), FundTransferMessage, lambda m: ledger.record_transfer(transfer_input(m)))
+    ledger = services.ledger()
+    import_file(readable_file(file), FundTransferMessage, lambda m: record_transfer(ledger, transfer_input(m)))
 
 
 @arrangement_cli.command("apply")
@@ -239,8 +160,8 @@ def arrangement_apply(
         "damage": damage, "certificate": certificate, "after_audit": after_audit,
         "affected_business": affected_business, "closure_order": closure_order,
     }
-    ledger = State.ledger()
-    arrangement = ledger.apply(afm, scheme, require_date(on, "--date"), instalments, options)
+    ledger = services.ledger()
+    arrangement = apply_for_arrangement(ledger, afm, scheme, require_date(on, "--date"), instalments, options)
     view = views.arrangement_view(ledger, str(arrangement.id), max(arrangement.applied_on, ledger.business_date() or arrangement.applied_on))
     print_json(view) if as_json else show_arrangement_table(view)
 
@@ -258,7 +179,7 @@ def payment_record(
     """Record one bank payment; one that cannot be applied goes to suspense (P5)."""
     payment = PaymentInput(tx_id, parse_amount(amount, "--amount"), require_date(value_date, "--value-date"),
                            reference, bank, "EUR", payer_afm)
-    outcome = State.ledger().record_payment(payment)
+    outcome = record_payment(services.ledger(), payment)
     result = {"tx_id": tx_id, "bank": bank, "status": outcome.status, "target": outcome.target, "reason": outcome.reason}
     if as_json:
         print_json(result)
@@ -277,20 +198,19 @@ def payment_import(
     The file is checked whole before anything is recorded (or, with --to-kafka, sent)."""
     path = readable_file(file)
     if to_kafka:
-        sent = kafka_commands.import_to_kafka(path, bootstrap)
+        sent = kafka_cli.import_to_kafka(path, bootstrap)
         console.print(f"{sent} payments sent to Kafka")
         return
-    ledger = State.ledger()
-    import_file(path, BankPaymentMessage, lambda m: ledger.record_payment(payment_input(m)))
+    ledger = services.ledger()
+    import_file(path, BankPaymentMessage, lambda m: record_payment(ledger, payment_input(m)))
 
 
 @day_cli.command("close")
 def day_close(day: str, as_json: JsonFlag = False) -> None:
     """Close of day up to DAY (E1, E2): idempotent, catches up skipped days."""
-    ledger = State.ledger()
     target = require_date(day, "date")
     with console.status(f"closing the day {target}"):
-        settled = ledger.close_day(target)
+        settled = close_day(services.ledger(), target)
     result = {"business_date": target, "arrangements_settled": settled}
     print_json(result) if as_json else console.print(f"business date {target}; {settled} arrangements settled")
 
@@ -300,8 +220,8 @@ def read_view(name: str, ref: str, as_of: str | None) -> dict[str, Any]:
     models, caught up first. Both modules name their views alike."""
     day = parse_date(as_of, "--as-of")
     if day:
-        return getattr(views, name)(State.ledger(), ref, day)
-    return getattr(projected, name)(projection_runner(), ref)
+        return getattr(views, name)(services.ledger(), ref, day)
+    return getattr(projected, name)(services.runner(), ref)
 
 
 @show_cli.command("arrangement")
@@ -345,7 +265,7 @@ def show_clearance(afm: str, as_of: AsOf = None, as_json: JsonFlag = False) -> N
 @show_cli.command("suspense")
 def show_suspense(as_json: JsonFlag = False) -> None:
     """Payments that could not be applied, with the reasons (P5)."""
-    entries = projected.suspense(projection_runner())
+    entries = projected.suspense(services.runner())
     if as_json:
         print_json(entries)
         return
@@ -357,7 +277,7 @@ def audit(ident: Annotated[str, typer.Argument(metavar="ID")], as_of: AsOf = Non
     """The full event history of an arrangement (id or payment code) or a debtor (ΑΦΜ);
     with --as-of, the history as the ledger held it on that business date."""
     day = parse_date(as_of, "--as-of")
-    entries = projected.audit(projection_runner(), ident, day)
+    entries = projected.audit(services.runner(), ident, day)
     if as_json:
         print_json(entries)
         return
@@ -370,7 +290,7 @@ def audit(ident: Annotated[str, typer.Argument(metavar="ID")], as_of: AsOf = Non
 @cli.command("delimitations")
 def delimitations(as_json: JsonFlag = False) -> None:
     """The natural-disaster delimitations and their areas (ND1)."""
-    ledger_settings = State.ledger().settings
+    ledger_settings = services.ledger().settings
     rows = [
         {"delimitation": d.id, "area": a.name, "kind": a.kind, "municipal_unit": a.municipal_unit,
          "regional_unit": a.regional_unit, "disaster_dates": [x.isoformat() for x in a.disaster_dates]}
@@ -390,15 +310,21 @@ def demo(
 ) -> None:
     """The main job: build a realistic ledger (all funds, all schemes, three years
     of payments), close the days, and print debt tables, clearances and an audit."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     from ledger.demo import report_afms, run_demo
-    from ledger.store import is_postgres, sqlite_path
+    from ledger.store.urls import is_postgres, sqlite_path
 
-    url = db_url(State.db)
+    url = services.url()
     if fresh and not is_postgres(url):
         Path(sqlite_path(url)).unlink(missing_ok=True)
-    ledger = State.ledger()
+    ledger = services.ledger()
     if ledger.recorder.max_notification_id():
         raise BadInput("--db", f"{url} already holds a ledger: run with --fresh to start over")
     last = require_date(until, "--until")
@@ -423,14 +349,14 @@ def demo(
     console.print(f"ledger written to {url}; try `ledger show debt-table {shown['debt_tables'][0]}`")
 
 
-kafka_commands.register(cli, lambda: db_url(State.db))  # `ledger consume`
+kafka_cli.register(cli)  # `ledger consume`
 
 
 def main() -> None:
     """Run the CLI: bad input exits 2 with one line on stderr, ledger unchanged."""
     try:
         cli(standalone_mode=False)
-    except BadInput as error:
+    except DomainError as error:  # BadInput among them
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(2) from None
     except UsageError as error:

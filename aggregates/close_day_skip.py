@@ -1,0 +1,150 @@
+"""The close-of-day skip test (παράλειψη στο κλείσιμο ημέρας), E1/E2.
+
+The close of day settles every live arrangement on the new business date (E1),
+and most of them have nothing to record that day. ``may_change`` tells, from
+what an arrangement recorded alone, whether settling it on a day can record
+anything since it was last settled: when it cannot, the close of day does not
+settle it (issue 5), as settling it anyway would record nothing (E2).
+``Arrangement.may_change`` is the aggregate's call of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from aggregates.calendar import add_months, months_between
+from aggregates.money import ZERO
+from aggregates.status import ENDED, Status
+from aggregates.timeline import ONE_DAY, Instalment
+
+if TYPE_CHECKING:
+    from aggregates.arrangement import Arrangement
+    from aggregates.schemes.base import Scheme
+
+# An instalment as the arrangement stores it (``Instalment.as_dict``), or a recorded fact.
+_Stored = dict[str, Any]
+
+
+def may_change(arrangement: Arrangement, scheme: Scheme, settled_on: date, day: date) -> bool:
+    """E1: whether settling on ``day`` can record anything, when the
+    arrangement was settled on ``settled_on`` and nothing reached it since.
+
+    The timeline only records a fact on a day something happens to it: an
+    instalment opens or passes its deadline, a loss checkpoint, a payment's
+    value date, the start of a month of delay of a missed instalment or of
+    a lost balance. When none of those falls in (``settled_on``, ``day``]
+    the course up to ``day`` gives what is already recorded. Conservative:
+    a suspended arrangement, or one whose scheme watches the debtor's other
+    items (ND10 a breaches), always may change.
+    """
+    if arrangement.status in ENDED:
+        return False
+    instalments = arrangement.instalments  # read as stored: no ``Instalment`` each (most of them are not needed)
+    if not instalments or arrangement.status == Status.SUSPENDED or scheme.watches_current_items:
+        return True
+    starts_on = arrangement.starts_on
+    assert starts_on is not None
+    if settled_on < starts_on <= day:
+        return True
+    passing = _deadlines_passing(instalments, starts_on, scheme.loss_rule().checkpoints, settled_on, day)
+    if passing is None:
+        return True
+    if passing and _unpaid_when_passing(instalments, paid_by_instalment(arrangement.facts), passing):
+        return True
+    if any(settled_on < receipt["value_date"] <= day for receipt in arrangement.receipts.values()):
+        return True
+    return _delay_month_starts(instalments, arrangement.facts, settled_on, day)
+
+
+def _deadlines_passing(
+    instalments: Sequence[_Stored],
+    starts_on: date,
+    checkpoints: Callable[[Instalment], Iterable[date]],
+    settled_on: date,
+    day: date,
+) -> list[date] | None:
+    """The days in (settled_on, day] on which a deadline or a loss checkpoint
+    passes; None when an instalment opens in them (it falls due: a fact).
+
+    A checkpoint comes after its instalment's deadline (``LossRule``), so an
+    instalment whose deadline is on or after ``day`` adds none.
+    """
+    passing: list[date] = []
+    for data in instalments:
+        opens_on = data["opens_on"]
+        if settled_on < max(opens_on, starts_on) <= day:
+            return None
+        if data["due_date"] >= day:
+            continue
+        on = data["due_date"] + ONE_DAY
+        if settled_on < on:
+            passing.append(on)
+        passing.extend(c for c in checkpoints(Instalment.from_dict(data)) if settled_on < c <= day)
+    return passing
+
+
+def _unpaid_when_passing(
+    instalments: Sequence[_Stored], paid: dict[int, list[tuple[date, Decimal]]], passing: Iterable[date]
+) -> bool:
+    """Whether on one of the ``passing`` days an instalment due before it is
+    is not paid: then the deadline passing misses it or the loss test (A3)
+    may find the arrangement lost."""
+    for on in passing:
+        # Every instalment due before ``on`` paid (capital and interest) by
+        # payments valued before it: then a deadline passing on ``on`` misses
+        # nothing and a loss rule finds nothing to lose the arrangement for.
+        for data in instalments:
+            if data["due_date"] < on and sum(
+                (amount for value_date, amount in paid.get(data["number"], ()) if value_date < on), ZERO
+            ) < data["capital"] + data["interest"]:
+                return True
+    return False
+
+
+def _delay_month_starts(
+    instalments: Sequence[_Stored], facts: dict[str, _Stored], settled_on: date, day: date
+) -> bool:
+    """Whether a month of delay (L1) of a recorded missed instalment or of a
+    lost balance (C11) starts in (``settled_on``, ``day``]."""
+    by_number = None
+    for fact in facts.values():
+        kind = fact["kind"]
+        if kind == "InstalmentMissed":
+            if by_number is None:
+                by_number = {i["number"]: i for i in instalments}
+            first = by_number[fact["number"]]["due_date"] + ONE_DAY
+        elif kind == "Lost":
+            first = fact["business_date"] + ONE_DAY
+        else:
+            continue
+        if _month_start_within(first, settled_on, day):
+            return True
+    return False
+
+
+def paid_by_instalment(facts: dict[str, _Stored]) -> dict[int, list[tuple[date, Decimal]]]:
+    """What the recorded allocations (P3) paid on each instalment's interest
+    and capital, with the payment's value date."""
+    paid: dict[int, list[tuple[date, Decimal]]] = {}
+    for fact in facts.values():
+        if fact["kind"] != "Paid":
+            continue
+        for part in fact["allocation"]:
+            if part["number"] is not None and part["part"] in ("interest", "capital"):
+                paid.setdefault(part["number"], []).append((fact["value_date"], part["amount"]))
+    return paid
+
+
+def _month_start_within(first: date, after: date, until: date) -> bool:
+    """Whether a month of delay counted from ``first`` (L1) starts in (``after``, ``until``]."""
+    if first > until:
+        return False
+    months = max(0, months_between(first, after) - 1)
+    while (start := add_months(first, months)) <= until:
+        if start > after:
+            return True
+        months += 1
+    return False

@@ -1,0 +1,138 @@
+"""A bank payment (πληρωμή): recorded once, applied where its reference routes it,
+or kept in suspense with the reason (P1–P5)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+
+from aggregates.arrangement import Arrangement
+from aggregates.business_day import BUSINESS_DAY_ID
+from aggregates.debtor import Debtor
+from aggregates.money import money
+from aggregates.payment import BankPayment
+from aggregates.references import ARRANGEMENT_PREFIX, DEBTOR_PREFIX, reference_body
+from aggregates.routing import (
+    DEBTOR,
+    Routed,
+    Suspense,
+    held_items,
+    screen,
+    to_arrangement,
+    to_debtor,
+)
+from aggregates.timeline import Receipt
+from ledger.application import Ledger
+from ledger.commands import Outcome, PaymentInput
+from ledger.errors import BadInput
+from ledger.handlers.common import arrangements_of, prefetch_with_arrangements, settle
+from ledger.unit_of_work import UnitOfWork
+
+
+def record_payment(ledger: Ledger, payment: PaymentInput, tracking: Tracking | None = None) -> Outcome:
+    uow = UnitOfWork(ledger)
+    outcome = payment_into(uow, payment)
+    uow.commit(tracking)
+    return outcome
+
+
+def payment_into(uow: UnitOfWork, payment: PaymentInput) -> Outcome:
+    """P1–P5: a bank payment is a fact; it is applied once, or kept in
+    suspense with the reason, never refused when well formed."""
+    if not payment.tx_id or not payment.tx_id.strip():
+        raise BadInput("tx_id", "required")
+    bank = payment.bank or "UNKNOWN"
+    content = {
+        "tx_id": payment.tx_id, "bank": bank, "amount": money(payment.amount), "currency": payment.currency,
+        "value_date": payment.value_date, "reference": payment.reference, "payer_afm": payment.payer_afm,
+    }
+    business_date = uow.business_date() or payment.value_date
+    existing = uow.get(BankPayment, BankPayment.create_id(bank, payment.tx_id))
+    if existing is not None:
+        if existing.same_as(content):
+            return Outcome("duplicate", existing.target_id, existing.reason)
+        existing.note_conflict(content, business_date)
+        return Outcome("suspense", None, existing.conflicts[-1]["reason"])
+    route, held = _route(uow, content["amount"], payment)
+    if isinstance(route, Suspense):
+        received = BankPayment.receive(business_date=business_date, **content)
+        uow.add(received)
+        received.suspend(route.reason, business_date)
+        return Outcome("suspense", None, route.reason)
+    # Received and routed in one event (``Received`` with its target), then applied.
+    uow.add(BankPayment.receive(business_date=business_date, **content, target=route.kind, target_id=route.target_id))
+    receipt = Receipt(f"{bank}/{payment.tx_id}", payment.value_date, content["amount"])
+    _apply(uow, route, receipt, held, business_date)
+    return Outcome("applied", route.target_id)
+
+
+def _route(uow: UnitOfWork, amount: Decimal, payment: PaymentInput) -> tuple[Routed | Suspense, set[str]]:
+    """P2/P5: where the payment goes, the aggregates its reference names loaded; and
+    the items the debtor's arrangements hold (what ``_apply`` pays around)."""
+    code = screen(payment.reference, amount, payment.currency)
+    if isinstance(code, Suspense):
+        return code, set()
+    if code.kind == DEBTOR:
+        debtor = uow.get(Debtor, Debtor.create_id(code.afm or ""))
+        held = held_items(arrangements_of(uow, debtor)) if debtor else set()
+        return to_debtor(code, debtor, payment.value_date, uow.settings.surcharges, held), held
+    arrangement = uow.get(Arrangement, Arrangement.create_id(code.reference))
+    held = held_items(arrangements_of(uow, _debtor_of(uow, arrangement))) if arrangement else set()
+    return to_arrangement(code, arrangement, payment.value_date, held), held
+
+
+def _apply(uow: UnitOfWork, route: Routed, receipt: Receipt, held: set[str], business_date: date) -> None:
+    """The routed payment paid: P2 to the debtor's items, P3/P4 to the arrangement."""
+    if route.kind == DEBTOR:
+        debtor = uow.get(Debtor, Debtor.create_id(route.target_id))
+        assert debtor is not None  # routed to it
+        debtor.pay(receipt.tx_id, receipt.value_date, receipt.amount, uow.settings.surcharges, held, list(route.owed))
+        return
+    arrangement = uow.get(Arrangement, UUID(route.target_id))
+    assert arrangement is not None  # routed to it
+    settle(uow, arrangement, _debtor_of(uow, arrangement), business_date, held, [receipt])
+
+
+def _debtor_of(uow: UnitOfWork, arrangement: Arrangement) -> Debtor:
+    debtor = uow.get(Debtor, Debtor.create_id(arrangement.debtor_afm))
+    assert debtor is not None  # an arrangement is applied for by a registered debtor
+    return debtor
+
+
+def prefetch_payments(uow: UnitOfWork, payments: Sequence[PaymentInput]) -> None:
+    """Load, in a few queries for the whole batch, what ``payment_into`` reads for
+    ``payments``: each bank payment (most are absent: known so without a query each),
+    the arrangement or debtor its reference names, the debtors of those arrangements
+    and their arrangements; and the calendar (``UnitOfWork.business_date``)."""
+    ids: list[UUID] = [BUSINESS_DAY_ID]
+    for payment in payments:
+        if payment.tx_id:
+            ids.append(BankPayment.create_id(payment.bank or "UNKNOWN", payment.tx_id))
+        # Normalised only (the ISO 11649 print form, not checked): a reference ``screen``
+        # refuses, or one written otherwise, costs a wasted look-up at most.
+        try:
+            reference = "".join(payment.reference.split()).upper()
+        except (TypeError, AttributeError):
+            continue
+        body = reference_body(reference)
+        if body.startswith(DEBTOR_PREFIX):
+            ids.append(Debtor.create_id(body[1:]))
+        elif body.startswith(ARRANGEMENT_PREFIX):
+            ids.append(Arrangement.create_id(reference))
+    prefetch_with_arrangements(uow, ids)
+
+
+def unreadable_payment_into(uow: UnitOfWork, source: str, raw: bytes, reason: str) -> Outcome:
+    """§2.4/P5: a payment message that cannot be read is kept in suspense,
+    its bytes with it; ``source`` (topic/partition/offset) makes it unique."""
+    business_date = uow.business_date() or date.min
+    if uow.get(BankPayment, BankPayment.unreadable_id(source)) is not None:
+        return Outcome("duplicate", None, reason)
+    text = raw.decode("utf-8", errors="backslashreplace")
+    uow.add(BankPayment.receive_unreadable(source, text, reason, business_date))
+    return Outcome("suspense", None, reason)
+

@@ -1,0 +1,56 @@
+"""What the views read (αναζητήσεις): the ports of ``ledger.views``.
+
+``Lookups`` is offered both by the event-sourced ``Ledger``
+(``ledger.application``), which replays events, and by the read models'
+``ProjectionReader`` (``projections.reader``), which reads projected state:
+the debt table, the clearance and the arrangement view run the same code on
+either. ``EventLog`` is the event-sourced ledger's alone: the suspense account
+and the audit trail read the recorded events themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Protocol
+from uuid import UUID
+
+from eventsourcing.application import Repository
+from eventsourcing.persistence import Mapper, Notification
+
+from aggregates.arrangement import Arrangement
+from aggregates.debtor import Debtor
+from ledger.settings import Settings
+
+
+class Lookups(Protocol):
+    """The configuration, the business date and the aggregates by business key."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    def business_date(self) -> date | None: ...
+
+    def debtor(self, afm: str) -> Debtor:
+        """By ΑΦΜ; ``NotFound`` when there is none."""
+        ...
+
+    def arrangement(self, ref: str) -> Arrangement:
+        """By id or by payment code (C10); ``NotFound`` when there is none."""
+        ...
+
+    def arrangements_of(self, debtor: Debtor) -> list[Arrangement]:
+        """The debtor's arrangements, in the order it joined them."""
+        ...
+
+
+class EventLog(Lookups, Protocol):
+    """``Lookups`` and the recorded events, in ledger order."""
+
+    @property
+    def repository(self) -> Repository[UUID]: ...
+
+    @property
+    def mapper(self) -> Mapper[UUID]: ...
+
+    def notifications(self, topics: Sequence[str] = ()) -> Iterable[Notification]: ...
