@@ -2,6 +2,9 @@
 
     python -m bench.ingest [--quick] [--bootstrap HOST:PORT] [--postgres URL]
 
+The database is the benchmarks' (``bench.common.base_url``: ``--postgres``, else
+``LEDGER_DB_URL`` when it is PostgreSQL, else the local ``ledger_test``; created if missing).
+
 Measures, in one run and on the same data (N bank payments spread over D debtors that
 each owe enough for every payment to apply):
 
@@ -30,23 +33,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-import psycopg
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from psycopg.sql import SQL, Identifier
 
+from bench.common import add_postgres_option, fresh_schema, schema_url
 from consumers.ingest import tracking_name
 from consumers.service import ConsumeConfig, LedgerConsumers
 from consumers.topics import ensure_topics
@@ -63,21 +66,15 @@ from tests.integration.kafka_helpers import (
     seed_ledger,
 )
 
-POSTGRES = os.environ.get("LEDGER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/ledger_test")
 PARTITIONS = 6
 BATCH = 500
 
 
 @contextmanager
-def schema(base: str):
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(base, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{name}"')
-    try:
-        yield f"{base}?schema={name}"
-    finally:
-        with psycopg.connect(base, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{name}" CASCADE')
+def schema() -> Iterator[str]:
+    """The ledger URL of a fresh schema in the benchmarks' database, dropped afterwards."""
+    with fresh_schema() as name:
+        yield schema_url(name)
 
 
 @contextmanager
@@ -258,21 +255,21 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1,000 payments instead of 10,000")
     parser.add_argument("--bootstrap", help="an existing Kafka broker (default: start tansu)")
-    parser.add_argument("--postgres", default=POSTGRES)
+    add_postgres_option(parser)
     args = parser.parse_args(argv)
     n = 1_000 if args.quick else 10_000
     debtors = afms(200 if args.quick else 1000)
     sent = payments(n, debtors, seed=2556, prefix="BENCH")
 
-    with schema(args.postgres) as url:
+    with schema() as url:
         raw = raw_append(url, sent)
-    with schema(args.postgres) as url:
+    with schema() as url:
         each = one_transaction_each(url, debtors, sent)
     if args.bootstrap:
         bootstrap_cm = contextmanager(lambda: iter([args.bootstrap]))()
     else:
         bootstrap_cm = tansu()
-    with bootstrap_cm as bootstrap, schema(args.postgres) as url:
+    with bootstrap_cm as bootstrap, schema() as url:
         e2e, ingest_only = end_to_end(bootstrap, url, debtors, sent)
 
     print(json.dumps({

@@ -2,8 +2,9 @@
 
     python -m bench.rebuild [--events N] [--quick] [--batch B] [--workers W]
 
-The event store (``LEDGER_DB_URL``, or the local ``ledger_test`` database in a
-schema of its own, ``bench_rebuild``, dropped and recreated) is filled with N
+The event store (the benchmarks' database, ``bench.common.base_url``: ``LEDGER_DB_URL``
+or the local ``ledger_test``, in a schema of its own, ``bench_rebuild``, dropped and
+recreated) is filled with N
 realistic events quickly: a small ledger is generated through the ledger's own
 commands (debtors, transfers, arrangements, payments good and bad, closes of
 day), then its stored events are copied with fresh identities (ids, ΑΦΜ,
@@ -29,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import resource
 import subprocess
@@ -42,19 +42,17 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 import psycopg
 from eventsourcing.persistence import StoredEvent
 
-DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/ledger_test"
+from bench.common import BenchmarkFailed, base_url, error_of, note, schema_url
+
 SCHEMA = "bench_rebuild"
 COPY = uuid5(NAMESPACE_URL, "https://keao.gov.gr/ledger/bench-copy")
 
 
 def bench_url() -> str:
-    url = os.environ.get("LEDGER_DB_URL")
-    if url:
-        return url
-    with psycopg.connect(DEFAULT_URL, autocommit=True) as conn:
+    with psycopg.connect(base_url(), autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE')
         conn.execute(f'CREATE SCHEMA "{SCHEMA}"')
-    return f"{DEFAULT_URL}?schema={SCHEMA}"
+    return schema_url(SCHEMA)
 
 
 def template() -> list[StoredEvent]:
@@ -152,7 +150,10 @@ def in_child(url: str, per_event: bool, batch: int, limit: int | None,
         args.append("--per-event")
     if limit:
         args += ["--limit", str(limit)]
-    done = subprocess.run(args, check=True, capture_output=True, text=True)
+    done = subprocess.run(args, capture_output=True, text=True)
+    if done.returncode != 0:  # its own error, not "exit status 1"
+        note(done.stderr)
+        raise BenchmarkFailed(error_of(done.stderr.splitlines()), [])
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

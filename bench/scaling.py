@@ -35,7 +35,8 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.ingest import POSTGRES, schema, tansu
+from bench.common import add_postgres_option
+from bench.ingest import schema, tansu
 from consumers.topics import ensure_topics
 from tests.integration.kafka_helpers import (
     afms,
@@ -135,7 +136,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="3,000 payments instead of 20,000")
     parser.add_argument("--bootstrap", help="an existing Kafka broker (default: start tansu)")
-    parser.add_argument("--postgres", default=POSTGRES)
+    add_postgres_option(parser)
     parser.add_argument("--processes", default="1,2,4")
     args = parser.parse_args(argv)
     counts = [int(c) for c in args.processes.split(",")]
@@ -150,7 +151,7 @@ def main(argv: list[str] | None = None) -> None:
     baseline = None
     with bootstrap_cm as bootstrap:
         for count in counts:
-            with schema(args.postgres) as url:
+            with schema() as url:
                 r = measure(bootstrap, url, count, debtors, sent, logdir)
             baseline = baseline or r["rate"]
             print(json.dumps({

@@ -4,7 +4,8 @@ Runs the same ledger commands (register a debtor, transfer its debt, apply for
 a covid-650 arrangement, record a payment) through the core
 ``eventsourcing.postgres`` recorder and through the ``eventsourcing_sqlalchemy``
 extension, on the same database, and prints one JSON line: commands/s of the
-chosen store (core) with the extension as the baseline.
+chosen store (core) with the extension as the baseline. The database is the
+benchmarks' (``bench.common.base_url``).
 
     python -m bench.store_choice [--debtors 200]
 """
@@ -14,13 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import time
-import uuid
 from datetime import date
 from decimal import Decimal
 
-import psycopg
-
 from aggregates.references import arrangement_payment_code
+from bench.common import base_url, fresh_schema, schema_url
 from ledger.application import Ledger
 from ledger.commands import PaymentInput, TransferInput, TransferItem
 from ledger.demo import afm_for
@@ -29,7 +28,6 @@ from ledger.handlers.close_day import close_day
 from ledger.handlers.debtors import register_debtor
 from ledger.handlers.payments import record_payment
 from ledger.handlers.transfers import record_transfer
-from tests.conftest import POSTGRES_URL
 
 
 def run_commands(ledger: Ledger, debtors: int) -> float:
@@ -47,28 +45,22 @@ def run_commands(ledger: Ledger, debtors: int) -> float:
 
 
 def with_schema(make_ledger, debtors: int) -> float:
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    try:
+    with fresh_schema() as schema:
         ledger = make_ledger(schema)
         rate = run_commands(ledger, debtors)
         ledger.close()
         return rate
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--debtors", type=int, default=200)
     args = parser.parse_args()
-    core = with_schema(lambda schema: Ledger(f"{POSTGRES_URL}?schema={schema}"), args.debtors)
-    sqlalchemy_url = POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://")
+    core = with_schema(lambda schema: Ledger(schema_url(schema)), args.debtors)
+    sqlalchemy_url = base_url().replace("postgresql://", "postgresql+psycopg://")
     extension = with_schema(
         lambda schema: Ledger(
-            f"{POSTGRES_URL}?schema={schema}",
+            schema_url(schema),
             env={
                 "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
                 "SQLALCHEMY_URL": sqlalchemy_url + f"?options=-csearch_path%3D{schema}",
