@@ -22,11 +22,15 @@ class InvalidIdentifier(BadInput):
 
 
 def valid_afm(value: str, field: str = "afm") -> str:
-    """D1: a ΑΦΜ of 9 digits whose last is its check digit."""
+    """D1: a ΑΦΜ of 9 digits whose last is its check digit; never all zeros, whose
+    check digit is right but which no one is given."""
     try:
-        return _afm.validate(value)
+        afm = _afm.validate(value)
     except ValidationError as error:
         raise InvalidIdentifier(field, f"not a valid ΑΦΜ ({error})") from None
+    if not afm.strip("0"):
+        raise InvalidIdentifier(field, "not a valid ΑΦΜ (all zeros)")
+    return afm
 
 
 def valid_amka(value: str, field: str = "amka") -> str:

@@ -14,7 +14,8 @@ from pathlib import Path
 from kafka import KafkaProducer
 
 from consumers.dlq import DeadLetter
-from consumers.messages import BankPaymentMessage, MessageFormatError
+from consumers.files import read_lines
+from consumers.messages import BankPaymentMessage
 
 DEFAULT_BOOTSTRAP = "localhost:9092"
 SEND_TIMEOUT_S = 30.0
@@ -58,20 +59,12 @@ class KafkaDeadLetters:
 def read_payment_file(path: Path) -> list[tuple[bytes, bytes]]:
     """``(key, value)`` of each line of a bank file (JSON Lines, interfaces §2.1).
 
-    Checked whole first, like ``ledger payment import``: a malformed line raises
-    :class:`MessageFormatError` naming it, and nothing is sent. The value is the line's
-    bytes as the bank wrote them; the key is the reference (§2.1).
+    Checked whole first, like ``ledger payment import`` (``consumers.files.read_lines``:
+    a leading BOM dropped): a malformed line raises :class:`MessageFormatError` naming
+    it, and nothing is sent. The value is the line's bytes as the bank wrote them; the
+    key is the reference (§2.1).
     """
-    records = []
-    for number, line in enumerate(path.read_bytes().splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            message = BankPaymentMessage.from_bytes(line)
-        except MessageFormatError as error:
-            raise MessageFormatError(f"line {number}", error.problems) from None
-        records.append((message.kafka_key(), line.strip()))
-    return records
+    return [(message.kafka_key(), line) for _, line, message in read_lines(path, BankPaymentMessage)]
 
 
 def replay_payments(records: Sequence[tuple[bytes, bytes]], bootstrap: str, topic: str) -> int:

@@ -3,24 +3,30 @@
 What the schema checks and what it leaves to the ledger
 --------------------------------------------------------
 The schema decides only whether a message is *readable*: valid UTF-8 JSON, every required
-field present with the right JSON type, amounts that are decimal numbers, dates that are
-ISO ``YYYY-MM-DD``. A message failing that raises :class:`MessageFormatError` and goes to
-the dead-letter topic.
+field present with the right JSON type, and every value passing the same strict checks as
+the command line (``ledger.inputs``, limits in ``ledger/config/limits.toml``): amounts that
+are plain decimals, dates ISO ``YYYY-MM-DD``, text without control characters or
+bidirectional marks and within its length. A message failing that raises
+:class:`MessageFormatError` and goes to the dead-letter topic; a file line failing it
+stops the import before anything is recorded.
 
 Business validity is NOT checked here, so that the ledger can record it. In particular a
-bank payment with an amount <= 0, a currency other than EUR, or a reference with bad RF
-check digits parses fine: a payment is a fact, and the ledger keeps it in suspense with
-the reason (domain P5). Likewise fund-transfer item amounts and ΑΦΜ/ΑΜΚΑ check digits are
-the ledger's to judge (domain D4: a rejected transfer is reported, not silently dropped).
+bank payment with an amount <= 0 or above the configured maximum, a value date outside the
+plausible dates, a currency other than EUR, or a reference with bad RF check digits parses
+fine: a payment is a fact, and the ledger keeps it in suspense with the reason (domain
+P5). A debt item's amount and due date have no such rule: outside the limits, the message
+is malformed. ΑΦΜ and ΑΜΚΑ check digits are the ledger's to judge, with the same functions
+as the command line's (``aggregates.references``; domain D4: a rejected transfer is
+reported, not silently dropped).
 
 Amounts
 -------
 Amounts must be JSON *strings* holding a plain decimal (``"120.50"``, ``"-3"``). JSON
 numbers are rejected: interfaces §2 says amounts are decimal strings, and a JSON number
 has usually been through a binary float somewhere (``0.1 + 0.2``), which is exactly the
-error the string rule exists to prevent. Exponents, ``NaN`` and ``Infinity`` are rejected
-too. The parsed value is a ``Decimal`` carrying the digits as sent (no rounding here;
-rounding to cents is the ledger's rule M1).
+error the string rule exists to prevent. Exponents, ``NaN``, ``Infinity``, digits other
+than ASCII and more than 2 decimals are rejected too. The parsed value is a ``Decimal``
+carrying the digits as sent (no rounding here; rounding to cents is the ledger's rule M1).
 
 Unknown extra fields are ignored, so producers may add fields (interfaces §1.1, "more may
 be added") without breaking the consumer.
@@ -28,7 +34,7 @@ be added") without breaking the consumer.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
@@ -44,9 +50,8 @@ from pydantic import (
     ValidationError,
 )
 
-_DECIMAL_STRING = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+from aggregates.errors import BadInput
+from ledger import inputs
 
 
 class MessageFormatError(ValueError):
@@ -58,42 +63,33 @@ class MessageFormatError(ValueError):
         super().__init__(f"malformed {message_type}: " + "; ".join(problems))
 
 
-def _parse_decimal_string(value: Any) -> Decimal:
-    if isinstance(value, Decimal):  # built in Python, not from JSON
-        if not value.is_finite():
-            raise ValueError("amount must be a finite number")
-        return value
-    if isinstance(value, bool) or isinstance(value, (int, float)):
-        raise ValueError(f'must be a decimal string such as "12.50", not a JSON number ({value!r})')
-    if not isinstance(value, str):
-        raise ValueError(f"must be a decimal string, got {type(value).__name__}")
-    text = value.strip()
-    if not _DECIMAL_STRING.fullmatch(text):
-        raise ValueError(f"{value!r} is not a decimal number")
-    return Decimal(text)
+def _checked(check: Callable[..., Any], *args: Any) -> Callable[[Any], Any]:
+    """A ``ledger.inputs`` check as a pydantic validator: pydantic names the field,
+    the check gives the reason."""
+
+    def validate(value: Any) -> Any:
+        try:
+            return check(value, "", *args)
+        except BadInput as error:
+            raise ValueError(error.reason) from None
+
+    return validate
 
 
-def _parse_iso_date(value: Any) -> date:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if not isinstance(value, str):
-        raise ValueError(f"must be an ISO date string YYYY-MM-DD, got {type(value).__name__}")
-    if not _ISO_DATE.fullmatch(value):
-        raise ValueError(f"{value!r} is not an ISO date YYYY-MM-DD")
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise ValueError(f"{value!r} is not a valid date ({exc})") from None
+def _decimal_string(check: Callable[..., Decimal]) -> Callable[[Any], Decimal]:
+    """``check`` of an amount, after refusing a JSON number (see "Amounts" above)."""
+    checked = _checked(check)
+
+    def parse(value: Any) -> Decimal:
+        if isinstance(value, bool) or isinstance(value, (int, float)):
+            raise ValueError(f'must be a decimal string such as "12.50", not a JSON number ({value!r})')
+        return checked(value)
+
+    return parse
 
 
 def _assume_utc_if_naive(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
-
-
-def _check_period(value: str) -> str:
-    if not _PERIOD.fullmatch(value):
-        raise ValueError(f"{value!r} is not a period YYYY-MM")
-    return value
 
 
 def _check_digits(length: int):
@@ -105,18 +101,30 @@ def _check_digits(length: int):
     return check
 
 
-DecimalString = Annotated[
-    Decimal,
-    BeforeValidator(_parse_decimal_string),
-    PlainSerializer(lambda amount: str(amount), return_type=str, when_used="json"),
-]
-"""A Decimal read from, and written as, a JSON decimal string."""
+_AS_STRING = PlainSerializer(lambda amount: str(amount), return_type=str, when_used="json")
+DecimalString = Annotated[Decimal, BeforeValidator(_decimal_string(inputs.well_formed_amount)), _AS_STRING]
+"""A Decimal read from, and written as, a JSON decimal string (any size a payment may have)."""
+BoundedAmount = Annotated[Decimal, BeforeValidator(_decimal_string(inputs.amount)), _AS_STRING]
+"""A ``DecimalString`` at most the configured maximum."""
 
-IsoDate = Annotated[date, BeforeValidator(_parse_iso_date)]
+IsoDate = Annotated[date, BeforeValidator(_checked(inputs.iso_date))]
+PlausibleDate = Annotated[date, BeforeValidator(_checked(inputs.plausible_date))]
 NonEmptyStr = Annotated[str, Field(min_length=1)]
-Period = Annotated[str, AfterValidator(_check_period)]
+Period = Annotated[str, AfterValidator(_checked(inputs.period))]
 Afm = Annotated[str, AfterValidator(_check_digits(9))]
 Amka = Annotated[str, AfterValidator(_check_digits(11))]
+
+
+def _text(kind: str, required: bool = True) -> Any:
+    """Text of ``kind`` (limits.toml ``[text]``), NFC-normalised; when not
+    ``required`` it may be empty (a payment's reference: suspense, P5)."""
+    if required:
+        return Annotated[str, Field(min_length=1), AfterValidator(_checked(inputs.text, kind))]
+    return Annotated[str, AfterValidator(_checked(inputs.optional_text, kind))]
+
+
+TxId, BankCode, Currency, Name, TransferId = (_text(k) for k in ("tx_id", "bank", "currency", "name", "transfer_id"))
+Reference, PayerAfm = _text("reference", required=False), _text("payer_afm", required=False)
 
 Fund = Literal["IKA", "OAEE", "OGA", "ETAA"]
 DebtKind = Literal[
@@ -159,13 +167,13 @@ class KafkaMessageModel(BaseModel):
 class BankPaymentMessage(KafkaMessageModel):
     """``keao.bank-payments`` (interfaces §2.1), key: the reference."""
 
-    tx_id: NonEmptyStr
-    bank: NonEmptyStr
-    amount: DecimalString
-    currency: NonEmptyStr
-    value_date: IsoDate
-    reference: str  # may be empty or invalid: the ledger puts such payments in suspense
-    payer_afm: str | None = None
+    tx_id: TxId
+    bank: BankCode
+    amount: DecimalString  # above the maximum: in suspense (P5)
+    currency: Currency
+    value_date: IsoDate  # outside the plausible dates: in suspense (P5)
+    reference: Reference  # may be empty or invalid: the ledger puts such payments in suspense
+    payer_afm: PayerAfm | None = None
 
     def kafka_key(self) -> bytes:
         return self.reference.encode("utf-8")
@@ -173,21 +181,21 @@ class BankPaymentMessage(KafkaMessageModel):
 
 class Debtor(KafkaMessageModel):
     afm: Afm
-    name: NonEmptyStr
+    name: Name
     amka: Amka | None = None
 
 
 class DebtItem(KafkaMessageModel):
     period: Period
     kind: DebtKind
-    amount: DecimalString
-    due_date: IsoDate
+    amount: BoundedAmount
+    due_date: PlausibleDate
 
 
 class FundTransferMessage(KafkaMessageModel):
     """``keao.fund-transfers`` (interfaces §2.2), key: the debtor's ΑΦΜ."""
 
-    transfer_id: NonEmptyStr
+    transfer_id: TransferId
     fund: Fund
     debtor: Debtor
     items: Annotated[list[DebtItem], Field(min_length=1)]

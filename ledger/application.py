@@ -28,6 +28,7 @@ from ledger.settings import Settings, load_settings
 from ledger.store.bulk import originator_ids
 from ledger.store.codec import DateAsISO
 from ledger.store.event_encoding import LedgerMapper
+from ledger.store.opening import STORE_ERRORS, cannot_open, prepare_store
 from ledger.store.recorder import PROCESS_RECORDER, snapshot_recorder
 from ledger.store.urls import event_store_env, is_postgres
 
@@ -43,10 +44,20 @@ class Ledger(Application):
     snapshotting_intervals = {Arrangement: 200, Debtor: 200}
 
     def __init__(self, db_url: str, settings: Settings | None = None, env: dict[str, str] | None = None):
+        """The ledger on the store at ``db_url``; ``StoreUnavailable`` (one line, the URL
+        masked) if it cannot be opened: a URL of no known scheme, a server that does not
+        answer, a role, schema or directory that is not there, a file not a database."""
         self.settings = settings or load_settings()
         self.db_url = db_url
+        store = event_store_env(db_url)
+        prepare_store(db_url, store)  # PostgreSQL reached, or the SQLite file private (0600)
         recorder = PROCESS_RECORDER if is_postgres(db_url) else {}
-        super().__init__(env={**event_store_env(db_url), **recorder, **(env or {})})
+        try:
+            super().__init__(env={**store, **recorder, **(env or {})})
+        except STORE_ERRORS as error:
+            if hasattr(self, "factory"):  # its pool would go on reconnecting in the background
+                self.factory.close()
+            raise cannot_open(db_url, error) from error
 
     # -- the library's public construction hooks --------------------------------------
 

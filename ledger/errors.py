@@ -15,4 +15,18 @@ class NotFound(BadInput):
     """The named debtor, arrangement or payment is not in the ledger."""
 
 
-__all__ = ["BadInput", "NotFound", "TransferConflict"]
+class StoreUnavailable(Exception):
+    """The event store ``--db`` / ``LEDGER_DB_URL`` names cannot be opened: a URL of no
+    known scheme, a server that does not answer, a role or a schema it does not know, a
+    directory that is not there. Shaped as a ``DomainError`` (``"<field>: <reason>"``,
+    one line, exit 2 at the CLI, nothing recorded) but not one, nor a ``ValueError``: it
+    is the environment's fault, not an input's, and a consumer must not take it for a
+    bad message and dead-letter that message. Its reason shows the URL ``masked``."""
+
+    def __init__(self, field: str, reason: str):
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+__all__ = ["BadInput", "NotFound", "StoreUnavailable", "TransferConflict"]

@@ -1,5 +1,6 @@
-"""Configuration: scheme parameters, surcharge rates, clearance policy and the
-disaster delimitations, read from the TOML files in ``ledger/config/``.
+"""Configuration: scheme parameters, surcharge rates, clearance policy, the
+disaster delimitations and the limits on inputs, read from the TOML files in
+``ledger/config/``.
 
 ``LEDGER_CONFIG_DIR`` points at another folder of the same files, so that an
 operator changes a [P] policy value without touching code.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -31,11 +33,26 @@ DEFAULT_CONFIG_DIR = Path(__file__).with_name("config")
 
 
 @dataclass(frozen=True)
+class Limits:
+    """What an input may hold (``config/limits.toml``, checked by ``ledger.inputs``)."""
+
+    max_amount: Decimal
+    max_integer_digits: int
+    earliest_date: date
+    latest_date: date
+    max_length: dict[str, int]  # by kind of text: "name", "reference", "tx_id", …
+
+    def length(self, kind: str) -> int:
+        return self.max_length[kind]
+
+
+@dataclass(frozen=True)
 class Settings:
     schemes: dict[str, Scheme]
     surcharges: SurchargeRules
     clearance: ClearancePolicy
     delimitations: dict[str, Delimitation]
+    limits: Limits
 
     def scheme(self, name: str) -> Scheme:
         try:
@@ -70,6 +87,18 @@ def load_delimitations(raw: dict[str, Any]) -> dict[str, Delimitation]:
     return delimitations
 
 
+def load_limits(raw: dict[str, Any]) -> Limits:
+    amounts, dates = raw["amounts"], raw["dates"]
+    limits = Limits(
+        Decimal(amounts["max"]), amounts["max_integer_digits"], dates["earliest"], dates["latest"], dict(raw["text"])
+    )
+    if limits.max_amount.adjusted() >= limits.max_integer_digits:
+        raise ValueError("limits.toml: [amounts] max has more digits than max_integer_digits")
+    if not limits.earliest_date < limits.latest_date:
+        raise ValueError("limits.toml: [dates] earliest is not before latest")
+    return limits
+
+
 @cache
 def load_settings(folder: str | None = None) -> Settings:
     path = Path(folder or os.environ.get("LEDGER_CONFIG_DIR") or DEFAULT_CONFIG_DIR)
@@ -77,6 +106,9 @@ def load_settings(folder: str | None = None) -> Settings:
     rates_raw = _read(path, "surcharges.toml")
     clearance_raw = _read(path, "clearance.toml")
     delimitations = load_delimitations(_read(path, "delimitations.toml"))
+    # A folder copied before the limits existed keeps working with the shipped ones.
+    limits_folder = path if (path / "limits.toml").is_file() else DEFAULT_CONFIG_DIR
+    limits = load_limits(_read(limits_folder, "limits.toml"))
     schemes: list[Scheme] = [
         Covid650(Covid650Parameters(**_decimals(schemes_raw["covid-650"], "min_instalment", "yearly_interest"))),
         Standing(StandingParameters(**_decimals(schemes_raw["standing"], "min_instalment", "yearly_interest"))),
@@ -94,4 +126,4 @@ def load_settings(folder: str | None = None) -> Settings:
         clearance_raw["months_valid_with_arrangement"],
         clearance_raw["months_valid_without_debt"],
     )
-    return Settings({s.name: s for s in schemes}, surcharges, clearance, delimitations)
+    return Settings({s.name: s for s in schemes}, surcharges, clearance, delimitations, limits)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from ledger.application import Ledger
 from ledger.entrypoints.cli import main as cli_main
 
 
@@ -21,3 +22,12 @@ def run_cli(db_url: str, *args: str, capsys) -> tuple[int, str, str]:
         sys.argv = argv
     out = capsys.readouterr()
     return status, out.out, out.err
+
+
+def stored_events(db_url: str) -> int:
+    """How many events the ledger at ``db_url`` holds (a refused command adds none)."""
+    ledger = Ledger(db_url)
+    try:
+        return ledger.recorder.max_notification_id() or 0
+    finally:
+        ledger.close()

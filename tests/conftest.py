@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 
@@ -41,14 +42,21 @@ def postgres_available() -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture
-def postgres_url(postgres_available: None) -> Iterator[str]:
+@contextmanager
+def fresh_schema() -> Iterator[str]:
+    """A ledger URL on a PostgreSQL schema of its own, dropped afterwards."""
     schema = f"test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
         connection.execute(f'CREATE SCHEMA "{schema}"')
     yield f"{POSTGRES_URL}?schema={schema}"
     with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
         connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def postgres_url(postgres_available: None) -> Iterator[str]:
+    with fresh_schema() as url:
+        yield url
 
 
 @pytest.fixture

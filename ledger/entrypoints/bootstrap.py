@@ -23,13 +23,23 @@ class Bootstrap:
         self._runner: Runner | None = None
 
     def use(self, db: str | None) -> None:
-        """Point every later command of this process at ``db`` (``--db``)."""
+        """Point every later command of this process at ``db`` (``--db``), closing what
+        the earlier ones opened (a process running many commands, as the tests do,
+        would otherwise keep every earlier ledger's connections)."""
+        self.close()
         self.db = db
+
+    def close(self) -> None:
+        if self._runner is not None:
+            self._runner.engine.dispose()
+        if self._ledger is not None:
+            self._ledger.close()
         self._ledger = None
         self._runner = None
 
     def url(self) -> str:
-        """``--db``, else ``LEDGER_DB_URL``, else the embedded default."""
+        """``--db``, else ``LEDGER_DB_URL``, else the embedded default; a URL of no
+        known scheme is ``StoreUnavailable`` here, before anything is opened."""
         return db_url(self.db)
 
     def ledger(self) -> Ledger:

@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from aggregates.errors import DomainError
+from consumers.files import read_lines
 from consumers.imports import payment_input, transfer_input
 from consumers.messages import (
     BankPaymentMessage,
@@ -28,7 +29,9 @@ from ledger.entrypoints import kafka_cli
 from ledger.entrypoints.bootstrap import services
 from ledger.entrypoints.output import (
     console,
+    line,
     print_json,
+    printable,
     show_arrangement_table,
     table,
     text,
@@ -40,10 +43,11 @@ from ledger.entrypoints.parsing import (
     require_date,
 )
 from ledger.entrypoints.projections_cli import projections_cli
-from ledger.errors import BadInput
+from ledger.errors import BadInput, StoreUnavailable
 from ledger.handlers.arrangements import apply_for_arrangement
 from ledger.handlers.close_day import close_day
 from ledger.handlers.debtors import register_debtor
+from ledger.handlers.imports import import_payments, import_transfers
 from ledger.handlers.payments import record_payment
 from ledger.handlers.transfers import record_transfer
 from projections import reader as projected
@@ -89,7 +93,7 @@ def debtor_add(
 ) -> None:
     """Register a debtor, or a branch unit of --parent (D1)."""
     debtor = register_debtor(services.ledger(), afm, name, parse_date(on, "--date"), service, parent, amka)
-    console.print(f"registered debtor {debtor.afm} {debtor.name}")
+    console.print(line("registered debtor {afm} {name}", afm=debtor.afm, name=debtor.name))
 
 
 @debt_cli.command("transfer")
@@ -108,24 +112,24 @@ def debt_transfer(
     outcome = record_transfer(services.ledger(),
         TransferInput(fund, afm, (item,), transfer_id=transfer_id, business_date=parse_date(on, "--date"))
     )
-    console.print(f"{outcome.status}: {fund} debt of {afm}")
+    console.print(line("{status}: {fund} debt of {afm}", status=outcome.status, fund=fund, afm=afm))
 
 
-def import_file(path: Path, message_type: Any, record: Callable[[Any], Any]) -> None:
-    """Check every line of a JSON Lines file first (a bad one exits 2 and records
-    nothing), then record each message, counting the outcomes."""
-    messages = []
-    for number, line in enumerate(path.read_bytes().splitlines(), start=1):
-        if line.strip():
-            try:
-                messages.append(message_type.from_bytes(line))
-            except MessageFormatError as error:
-                raise BadInput(f"line {number}", "; ".join(error.problems)) from None
-    counts: dict[str, int] = {}
-    with typer.progressbar(messages, label=f"importing {path.name}", file=sys.stderr) as progress:
-        for message in progress:
-            status = record(message).status
-            counts[status] = counts.get(status, 0) + 1
+def import_file(path: Path, message_type: Any, command: Callable[[Any], Any],
+                import_all: Callable[..., dict[str, int]]) -> None:
+    """All or nothing: every line of a JSON Lines file is read (a malformed one exits
+    2 naming it), then every line's command runs and is committed together (a refused
+    one exits 2 naming it, with nothing recorded); prints how many had each outcome."""
+    try:
+        lines = read_lines(path, message_type)
+    except MessageFormatError as error:
+        raise BadInput(error.message_type, "; ".join(error.problems)) from None
+    commands = [(number, command(message)) for number, _, message in lines]
+    # A bar only on a terminal: redirected, its label would be a line of stderr
+    # besides a refusal's one line.
+    with typer.progressbar(length=len(commands), label=f"importing {path.name}", file=sys.stderr,
+                           hidden=not sys.stderr.isatty()) as progress:
+        counts = import_all(services.ledger(), commands, lambda: progress.update(1))
     console.print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to import")
 
 
@@ -133,9 +137,8 @@ def import_file(path: Path, message_type: Any, record: Callable[[Any], Any]) -> 
 def debt_import(file: str) -> None:
     """Record fund transfers from a JSON Lines file (interfaces §2.2).
 
-    The file is checked whole before anything is recorded."""
-    ledger = services.ledger()
-    import_file(readable_file(file), FundTransferMessage, lambda m: record_transfer(ledger, transfer_input(m)))
+    All or nothing: a line refused, for its form or by a rule (D2, D4), records none."""
+    import_file(readable_file(file), FundTransferMessage, transfer_input, import_transfers)
 
 
 @arrangement_cli.command("apply")
@@ -177,14 +180,15 @@ def payment_record(
     as_json: JsonFlag = False,
 ) -> None:
     """Record one bank payment; one that cannot be applied goes to suspense (P5)."""
-    payment = PaymentInput(tx_id, parse_amount(amount, "--amount"), require_date(value_date, "--value-date"),
-                           reference, bank, "EUR", payer_afm)
+    # P5: a well-formed amount or value date beyond the limits sends the payment to suspense.
+    payment = PaymentInput(tx_id, parse_amount(amount, "--amount", plausible=False),
+                           require_date(value_date, "--value-date", plausible=False), reference, bank, "EUR", payer_afm)
     outcome = record_payment(services.ledger(), payment)
     result = {"tx_id": tx_id, "bank": bank, "status": outcome.status, "target": outcome.target, "reason": outcome.reason}
     if as_json:
         print_json(result)
     else:
-        console.print(f"{outcome.status}: {tx_id}" + (f" ({outcome.reason})" if outcome.reason else ""))
+        console.print(line("{status}: {tx_id}" + (" ({reason})" if outcome.reason else ""), result))
 
 
 @payment_cli.command("import")
@@ -195,14 +199,13 @@ def payment_import(
 ) -> None:
     """Record bank payments from a JSON Lines file (interfaces §2.1).
 
-    The file is checked whole before anything is recorded (or, with --to-kafka, sent)."""
+    All or nothing: a malformed line records (or, with --to-kafka, sends) none."""
     path = readable_file(file)
     if to_kafka:
         sent = kafka_cli.import_to_kafka(path, bootstrap)
         console.print(f"{sent} payments sent to Kafka")
         return
-    ledger = services.ledger()
-    import_file(path, BankPaymentMessage, lambda m: record_payment(ledger, payment_input(m)))
+    import_file(path, BankPaymentMessage, payment_input, import_payments)
 
 
 @day_cli.command("close")
@@ -238,8 +241,9 @@ def show_debt_table(afm: str, as_of: AsOf = None, as_json: JsonFlag = False) -> 
     if as_json:
         print_json(view)
         return
-    console.print(f"[bold]{view['afm']}[/bold] {view['name']}  service {view['service']}  as of {view['as_of']}  "
-                  f"total outstanding [bold]{view['total_outstanding']}[/bold]  enforcement {view['enforcement']}")
+    console.print(line("{afm} {name}  service {service}  as of {as_of}  total outstanding {total_outstanding}  "
+                       "enforcement {enforcement}", view, afm=text(view["afm"], "bold"),
+                       total_outstanding=text(view["total_outstanding"], "bold")))
     console.print(table("Debt items", view["items"],
                         ["fund", "period", "kind", "due_date", "amount", "surcharges", "paid", "outstanding", "status"]))
     if view["arrangements"]:
@@ -255,11 +259,11 @@ def show_clearance(afm: str, as_of: AsOf = None, as_json: JsonFlag = False) -> N
     if as_json:
         print_json(view)
         return
-    verdict = "[green]clear[/green]" if view["clear"] else "[red]not clear[/red]"
-    console.print(f"{view['afm']} as of {view['as_of']}: {verdict}"
-                  + (f" until {view['valid_until']} ({view['basis']})" if view["clear"] else ""))
+    verdict = text("clear", "green") if view["clear"] else text("not clear", "red")
+    console.print(line("{afm} as of {as_of}: {verdict}" + (" until {valid_until} ({basis})" if view["clear"] else ""),
+                       view, verdict=verdict))
     for reason in view["reasons"]:
-        console.print(f"  - {reason}")
+        console.print(line("  - {reason}", reason=reason))
 
 
 @show_cli.command("suspense")
@@ -281,7 +285,7 @@ def audit(ident: Annotated[str, typer.Argument(metavar="ID")], as_of: AsOf = Non
     if as_json:
         print_json(entries)
         return
-    rows = [{**e, "payload": " ".join(f"{k}={text(v)}" for k, v in e["payload"].items() if k != "key")[:120]}
+    rows = [{**e, "payload": " ".join(f"{k}={printable(v)}" for k, v in e["payload"].items() if k != "key")[:120]}
             for e in entries]
     title = f"Audit trail of {ident}" + (f" as of {day}" if day else "")
     console.print(table(title, rows, ["position", "business_date", "type", "version", "payload"]))
@@ -319,14 +323,14 @@ def demo(
     )
 
     from ledger.demo import report_afms, run_demo
-    from ledger.store.urls import is_postgres, sqlite_path
+    from ledger.store.urls import is_postgres, masked, sqlite_path
 
     url = services.url()
     if fresh and not is_postgres(url):
         Path(sqlite_path(url)).unlink(missing_ok=True)
     ledger = services.ledger()
     if ledger.recorder.max_notification_id():
-        raise BadInput("--db", f"{url} already holds a ledger: run with --fresh to start over")
+        raise BadInput("--db", f"{masked(url)} already holds a ledger: run with --fresh to start over")
     last = require_date(until, "--until")
     columns = (TextColumn("{task.description:<34}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True)) as progress:
@@ -343,24 +347,26 @@ def demo(
                         ["afm", "as_of", "clear", "valid_until", "basis", "reasons"]))
     show_suspense()
     for afm in shown["audit"]:
-        arrangement = ledger.arrangements_of(ledger.debtor(afm))[0]
-        show_arrangement(arrangement.payment_code)
-        audit(arrangement.payment_code)
-    console.print(f"ledger written to {url}; try `ledger show debt-table {shown['debt_tables'][0]}`")
+        for arrangement in ledger.arrangements_of(ledger.debtor(afm))[:1]:  # none yet with an early --until
+            show_arrangement(arrangement.payment_code)
+            audit(arrangement.payment_code)
+    console.print(line("ledger written to {url}; try `ledger show debt-table {afm}`", url=masked(url),
+                       afm=shown["debt_tables"][0]))
 
 
 kafka_cli.register(cli)  # `ledger consume`
 
 
 def main() -> None:
-    """Run the CLI: bad input exits 2 with one line on stderr, ledger unchanged."""
+    """Run the CLI: bad input, or a store that cannot be opened, exits 2 with one line
+    on stderr, ledger unchanged."""
     try:
         cli(standalone_mode=False)
-    except DomainError as error:  # BadInput among them
-        print(f"error: {error}", file=sys.stderr)
+    except (DomainError, StoreUnavailable) as error:  # BadInput among them
+        print(f"error: {printable(error)}", file=sys.stderr)
         raise SystemExit(2) from None
     except UsageError as error:
-        print(f"error: {error.format_message()}", file=sys.stderr)
+        print(f"error: {printable(error.format_message())}", file=sys.stderr)
         raise SystemExit(2) from None
     except typer.Abort:
         raise SystemExit(130) from None

@@ -1,18 +1,37 @@
-"""What the command line prints: JSON (interfaces §1.1) or rich tables."""
+"""What the command line prints: JSON (interfaces §1.1) or rich tables.
+
+Whatever the ledger stored came from a bank, a fund or an operator, so it is
+printed as text and nothing else: never read as rich markup (``[/x]`` in a
+reference once crashed every table that showed it), and with the characters a
+terminal would execute, reorder or hide shown escaped (``printable``). The
+program's own styling (bold, the green or red verdict) is ``Text`` styles.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+import unicodedata
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from string import Formatter
 from typing import Any
 from uuid import UUID
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-console = Console()
+# No markup and no :emoji: codes even in a plain string printed by mistake.
+console = Console(markup=False, emoji=False)
+
+# Cc: the C0 and C1 controls (ESC, CR, LF, BEL…) a terminal executes; Cf: the
+# format characters, among them the bidirectional marks, embeddings, overrides
+# and isolates (U+200E, U+202A–U+202E, U+2066–U+2069) that reorder a line and
+# the zero-width ones (U+200B–U+200D, U+2060, U+FEFF) that hide text; Zl, Zp:
+# the line and paragraph separators; Cs: lone surrogates, which no terminal encoding holds.
+UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 
 
 def plain(value: Any) -> Any:
@@ -26,17 +45,46 @@ def plain(value: Any) -> Any:
 
 
 def print_json(data: Any) -> None:
+    # JSON escapes the control characters itself; bidi marks inside JSON strings are kept as data.
     sys.stdout.write(json.dumps(data, default=plain, ensure_ascii=False, indent=2) + "\n")
 
 
-def text(value: Any) -> str:
-    return "" if value is None else str(plain(value) if isinstance(value, (Decimal, date, UUID)) else value)
+def printable(value: Any) -> str:
+    """``value`` as text, each character of ``UNSAFE_CATEGORIES`` written as its
+    Python escape (``\\x1b``, ``\\r``, ``\\u202e``); everything else, backslashes
+    and brackets included, as it is, so escaping twice changes nothing."""
+    raw = "" if value is None else str(plain(value) if isinstance(value, (Decimal, date, UUID)) else value)
+    if raw.isprintable():  # the usual case, checked in C; it is False for every unsafe character
+        return raw
+    return "".join(
+        char.encode("unicode_escape").decode("ascii") if unicodedata.category(char) in UNSAFE_CATEGORIES else char
+        for char in raw
+    )
+
+
+def text(value: Any, style: str = "") -> Text:
+    """``value`` as a rich ``Text``: printed literally (``printable``), never read as markup."""
+    return Text(printable(value), style=style)
+
+
+def line(template: str, values: Mapping[str, Any] | None = None, /, **more: Any) -> Text:
+    """The program's words of ``template`` with each ``{field}`` replaced by the
+    field of ``values`` (or ``more``, which wins) shown as ``text``; a value the
+    program styled itself is a ``Text`` and is kept as it is. Fields take no format spec."""
+    fields = {**(values or {}), **more}
+    parts: list[str | Text] = []
+    for words, field, _, _ in Formatter().parse(template):
+        parts.append(words)
+        if field is not None:
+            value = fields[field]
+            parts.append(value if isinstance(value, Text) else text(value))
+    return Text.assemble(*parts)
 
 
 def table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> Table:
-    out = Table(title=title, show_lines=False)
+    out = Table(title=text(title), show_lines=False)
     for column in columns:
-        out.add_column(column, justify="right" if column in MONEY_COLUMNS else "left")
+        out.add_column(text(column), justify="right" if column in MONEY_COLUMNS else "left")
     for row in rows:
         out.add_row(*(text(row.get(column)) for column in columns))
     return out
@@ -47,16 +95,15 @@ MONEY_COLUMNS = {"amount", "capital", "interest", "surcharge", "surcharges", "pa
 
 
 def show_arrangement_table(view: dict[str, Any]) -> None:
-    console.print(
-        f"[bold]{view['payment_code']}[/bold]  {view['scheme']}  debtor {view['debtor_afm']}  "
-        f"status [bold]{view['status']}[/bold]  joined {view['joined_on']}  as of {view['as_of']}"
-    )
-    console.print(f"capital {view['capital']}  interest {view['interest_total']}  arrears {view['arrears']}  "
-                  f"remaining {view['remaining_balance']}  credit {view['credit']}")
+    console.print(line("{payment_code}  {scheme}  debtor {debtor_afm}  status {status}  joined {joined_on}  "
+                       "as of {as_of}", view, payment_code=text(view["payment_code"], "bold"),
+                       status=text(view["status"], "bold")))
+    console.print(line("capital {capital}  interest {interest_total}  arrears {arrears}  "
+                       "remaining {remaining_balance}  credit {credit}", view))
     if view["rejection_reason"]:
-        console.print(f"rejected: {view['rejection_reason']}")
+        console.print(line("rejected: {rejection_reason}", view))
     if view["loss_reason"]:
-        console.print(f"lost on {view['lost_on']}: {view['loss_reason']}")
+        console.print(line("lost on {lost_on}: {loss_reason}", view))
     if view["instalments"]:
         console.print(table("Instalments", view["instalments"],
                             ["number", "due_date", "capital", "interest", "surcharge", "amount", "paid", "status"]))

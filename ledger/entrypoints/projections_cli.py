@@ -24,6 +24,7 @@ from rich.progress import (
 from rich.table import Table
 
 from ledger.entrypoints.bootstrap import services
+from ledger.entrypoints.output import text
 from ledger.errors import BadInput
 
 projections_cli = typer.Typer(no_args_is_help=True, help="Read models: status, rebuild, run.")
@@ -47,8 +48,9 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON inst
             rebuilding = f"v{r['rebuild_version']}{r['rebuild_slot']} at {r['rebuild_position']} " \
                          f"({100 * (r['rebuild_progress'] or 0):.1f}%)"
         version = str(r["version"]) + (f" (code v{r['code_version']})" if r["code_version"] != r["version"] else "")
-        out.add_row(r["name"], version, r["slot"], str(r["position"]), str(r["head"]), str(r["lag_events"]),
-                    f"{r['lag_seconds']:.1f}", rebuilding)
+        # The names and slots are read back from the database: shown as text, never markup.
+        out.add_row(*(text(cell) for cell in (r["name"], version, r["slot"], r["position"], r["head"],
+                                              r["lag_events"], f"{r['lag_seconds']:.1f}", rebuilding)))
     console.print(out)
 
 

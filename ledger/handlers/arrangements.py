@@ -17,9 +17,11 @@ from aggregates.schemes.base import (
     check_exclusivity,
 )
 from aggregates.status import LIVE, Status
+from ledger import inputs
 from ledger.application import Ledger
 from ledger.errors import BadInput, NotFound
-from ledger.handlers.common import arrangements_of, settle
+from ledger.handlers.common import arrangements_of, committed, settle
+from ledger.settings import Limits
 from ledger.unit_of_work import UnitOfWork
 
 
@@ -33,18 +35,38 @@ def apply_for_arrangement(
 ) -> Arrangement:
     """A1: record an application and the scheme's decision on it."""
     afm = valid_afm(afm, "afm")
+    applied_on = inputs.plausible_date(applied_on, "--date", ledger.settings.limits)
+    options = checked_options(options or {}, ledger.settings.limits)
     try:
         scheme = ledger.settings.scheme(scheme_name)
-        scheme_options = scheme.options(options or {})
+        scheme_options = scheme.options(options)
     except ValueError as error:
         field_name, _, reason = str(error).partition(": ")
         raise BadInput(field_name, reason) from None
     if instalments is not None and instalments < 1:
         raise BadInput("--instalments", "must be at least 1")
-    uow = UnitOfWork(ledger)
-    arrangement = apply_into(uow, afm, scheme, scheme_options, applied_on, instalments)
-    uow.commit()
-    return arrangement
+    return committed(ledger, lambda uow: apply_into(uow, afm, scheme, scheme_options, applied_on, instalments))
+
+
+# The scheme options that are amounts (the others are text, dates or flags).
+AMOUNT_OPTIONS = frozenset({"damage"})
+
+
+def checked_options(options: dict[str, Any], limits: Limits) -> dict[str, Any]:
+    """The options' form (``ledger.inputs``) before the scheme judges them (A1: malformed
+    input is refused, not recorded): amounts, text, dates within the limits."""
+    checked = dict(options)
+    for name, value in options.items():
+        field_name = "--" + name.replace("_", "-")
+        if value is None or value == "":
+            continue  # absent: the scheme says whether it needs it (ND2)
+        if name in AMOUNT_OPTIONS:
+            checked[name] = inputs.amount(value, field_name, limits)
+        elif isinstance(value, str):
+            checked[name] = inputs.text(value, field_name, "option", limits)
+        elif isinstance(value, date):
+            checked[name] = inputs.plausible_date(value, field_name, limits)
+    return checked
 
 
 def apply_into(

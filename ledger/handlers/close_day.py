@@ -17,8 +17,9 @@ from aggregates.routing import held_items
 from aggregates.status import ENDED
 from ledger.application import Ledger
 from ledger.errors import BadInput
-from ledger.handlers.common import arrangements_of, settle
+from ledger.handlers.common import arrangements_of, retried, settle
 from ledger.store.processes import in_processes
+from ledger.store.recorder import store_lock
 from ledger.store.urls import is_postgres
 from ledger.unit_of_work import UnitOfWork
 
@@ -30,6 +31,8 @@ from ledger.unit_of_work import UnitOfWork
 SNAPSHOT_AFTER = 8
 # How many of a page's arrangements a close of day settles and saves at once.
 SETTLE_CHUNK = 100
+# The store lock (``ledger.store.recorder.store_lock``) a close of day holds.
+CLOSE_LOCK = "close"
 
 # The events after which an arrangement is rejected, completed or lapsed (their
 # ``apply`` sets that status): a close of day skips it without reading it.
@@ -44,7 +47,18 @@ def close_day(ledger: Ledger, day: date, batch_size: int = 500, progress: Any = 
     Arrangements are read a page at a time (``close_page``), each from its latest
     snapshot and the events after it; on PostgreSQL, ``processes`` > 1 settles
     disjoint partitions of them in that many processes (a close writes only to each
-    arrangement's own stream)."""
+    arrangement's own stream).
+
+    One close at a time (``store_lock``): a second one waits, then reads the
+    business date the first moved. A close that failed part-way leaves the business
+    date where it was, so running it again settles everything again: what the
+    first saved is recorded already and records nothing twice (E2)."""
+    with store_lock(ledger.db_url, ledger.recorder.datastore, CLOSE_LOCK):
+        return close_locked(ledger, day, batch_size, progress, processes)
+
+
+def close_locked(ledger: Ledger, day: date, batch_size: int, progress: Any, processes: int) -> int:
+    """``close_day`` under its lock."""
     try:
         calendar = ledger.repository.get(BUSINESS_DAY_ID)
         previous: date | None = calendar.current
@@ -106,12 +120,35 @@ def close_page(uow: UnitOfWork, page: list[UUID], day: date, previous: date | No
             due.append(arrangement)
     # Settled and saved SETTLE_CHUNK at a time: the events they record (a catch-up
     # over years records dozens each) are held until saved.
+    saved: dict[UUID, Arrangement] = {}
     for chunk in pages(iter(due), SETTLE_CHUNK):
-        settle_chunk(uow, chunk, day)
+        uow, settled = settle_saved(uow, chunk, day)
+        saved.update((a.id, a) for a in settled)
     # The next close reads a snapshot and the few events after it instead of
     # every event (about half the cost of reading an arrangement).
+    live = [saved.get(a.id, a) for a in live]
     uow.save_snapshots([a for a in live if a.version - snapshot_version[a.id] >= SNAPSHOT_AFTER])
     return len(live)
+
+
+def settle_saved(uow: UnitOfWork, due: list[Arrangement], day: date) -> tuple[UnitOfWork, list[Arrangement]]:
+    """``settle_chunk``; when another writer (a payment) saved one of them or their
+    debtors first, again in a fresh unit of work with them read again (``retried``).
+    Returns the unit of work to go on with (the failed one still holds what it could
+    not save) and the arrangements as saved."""
+    def attempt(number: int) -> tuple[UnitOfWork, list[Arrangement]]:
+        work, arrangements = (uow, due) if number == 1 else read_again(uow, due)
+        settle_chunk(work, arrangements, day)
+        return work, arrangements
+
+    return retried(attempt)
+
+
+def read_again(uow: UnitOfWork, due: list[Arrangement]) -> tuple[UnitOfWork, list[Arrangement]]:
+    """A fresh unit of work, and ``due`` as the store now holds them."""
+    fresh = UnitOfWork(uow.app)
+    found = fresh.load_many([a.id for a in due])
+    return fresh, [found[a.id] for a in due]  # type: ignore[misc]
 
 
 def settle_chunk(uow: UnitOfWork, due: list[Arrangement], day: date) -> None:

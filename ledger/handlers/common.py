@@ -1,17 +1,74 @@
-"""Steps several use cases share: the date a command takes effect, a debtor's
+"""Steps several use cases share: a command's unit of work, committed and retried
+when another writer got there first; the date a command takes effect, a debtor's
 arrangements in the unit of work, settling an arrangement with the debtor's items."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
+from typing import TypeVar
 from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, RecordConflictError, Tracking
 
 from aggregates.arrangement import Arrangement
 from aggregates.debtor import Debtor
 from aggregates.timeline import Receipt
+from ledger.application import Ledger
 from ledger.errors import BadInput
 from ledger.unit_of_work import UnitOfWork
+
+R = TypeVar("R")
+log = logging.getLogger(__name__)
+
+# An optimistic-concurrency conflict: another writer saved a new version of an
+# aggregate this commit read (or created the same payment, transfer or debtor)
+# first. It is transient: read again and the command applies, or finds its own
+# input already recorded (P5, D4), as a Kafka batch does (``consumers.ingest``).
+CONFLICTS = (IntegrityError, RecordConflictError)
+# Enough for a few writers hammering one arrangement (4 importers and a close of
+# day at once lose at most a handful of races a command); a conflict after so many
+# attempts is not transient, and is raised.
+CONFLICT_ATTEMPTS = 20
+FIRST_BACKOFF = 0.01  # seconds, doubled at each attempt ...
+MAX_BACKOFF = 0.5  # ... up to this
+
+
+def retried(attempt: Callable[[int], R], attempts: int = CONFLICT_ATTEMPTS,
+            sleep: Callable[[float], None] = time.sleep) -> R:
+    """``attempt(n)`` for n = 1, 2, … until one ends without a conflict (``CONFLICTS``);
+    the conflict of the last of ``attempts`` is raised. Each attempt must read afresh:
+    what a failed one changed in its aggregates was never saved."""
+    number = 1
+    while True:
+        try:
+            return attempt(number)
+        except CONFLICTS as conflict:
+            if number >= attempts:
+                raise
+            log.info("conflict (attempt %s of %s): %s; reading again", number, attempts, conflict)
+        sleep(backoff(number))
+        number += 1
+
+
+def backoff(attempt: int) -> float:
+    """Exponential, with jitter: writers that collided once do not retry in step."""
+    return random.uniform(0.5, 1.0) * min(FIRST_BACKOFF * 2 ** attempt, MAX_BACKOFF)
+
+
+def committed(ledger: Ledger, step: Callable[[UnitOfWork], R], tracking: Tracking | None = None) -> R:
+    """A command: ``step`` in a fresh unit of work, then its commit; on a conflict,
+    all of it again in another fresh one (``retried``)."""
+    def attempt(_: int) -> R:
+        uow = UnitOfWork(ledger)
+        result = step(uow)
+        uow.commit(tracking)
+        return result
+
+    return retried(attempt)
 
 
 def effective_date(uow: UnitOfWork, given: date | None, field_name: str = "--date") -> date:

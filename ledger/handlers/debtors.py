@@ -6,9 +6,10 @@ from datetime import date
 
 from aggregates.debtor import Debtor
 from aggregates.references import valid_afm, valid_amka
+from ledger import inputs
 from ledger.application import Ledger
 from ledger.errors import BadInput, NotFound
-from ledger.handlers.common import effective_date
+from ledger.handlers.common import committed, effective_date
 from ledger.unit_of_work import UnitOfWork
 
 
@@ -22,12 +23,21 @@ def register_debtor(
     amka: str | None = None,
 ) -> Debtor:
     """D1: a debtor, or a branch unit of ``parent_afm`` (004 §4)."""
+    limits = ledger.settings.limits
     afm = valid_afm(afm, "afm")
-    if not name or not name.strip():
-        raise BadInput("--name", "required and not blank")
+    name = inputs.text(name, "--name", "name", limits)
+    service = inputs.optional_text(service, "--service", "service", limits)
     if amka:
         amka = valid_amka(amka, "--amka")
-    uow = UnitOfWork(ledger)
+    if business_date is not None:
+        inputs.plausible_date(business_date, "--date", limits)
+    # Retried on a conflict: a debtor registered meanwhile by another writer is then found (refused).
+    return committed(ledger, lambda uow: register_into(uow, afm, name, business_date, service, parent_afm, amka))
+
+
+def register_into(uow: UnitOfWork, afm: str, name: str, business_date: date | None, service: str | None,
+                  parent_afm: str | None, amka: str | None) -> Debtor:
+    """``register_debtor`` inside a unit of work, ``afm``, ``name`` and ``amka`` checked."""
     day = effective_date(uow, business_date)
     if uow.get(Debtor, Debtor.create_id(afm)) is not None:
         raise BadInput("afm", f"debtor {afm} is already registered")
@@ -41,5 +51,4 @@ def register_debtor(
     debtor = Debtor.register(afm, name.strip(), day, service=service or (parent.service if parent else None),
                              parent_afm=parent_afm, amka=amka)
     uow.add(debtor)
-    uow.commit()
     return debtor

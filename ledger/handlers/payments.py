@@ -4,6 +4,7 @@ or kept in suspense with the reason (P1–P5)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from uuid import UUID
@@ -26,38 +27,46 @@ from aggregates.routing import (
     to_debtor,
 )
 from aggregates.timeline import Receipt
+from ledger import inputs
 from ledger.application import Ledger
 from ledger.commands import Outcome, PaymentInput
 from ledger.errors import BadInput
-from ledger.handlers.common import arrangements_of, prefetch_with_arrangements, settle
+from ledger.handlers.common import (
+    arrangements_of,
+    committed,
+    prefetch_with_arrangements,
+    settle,
+)
+from ledger.settings import Limits
 from ledger.unit_of_work import UnitOfWork
 
 
 def record_payment(ledger: Ledger, payment: PaymentInput, tracking: Tracking | None = None) -> Outcome:
-    uow = UnitOfWork(ledger)
-    outcome = payment_into(uow, payment)
-    uow.commit(tracking)
-    return outcome
+    """``payment_into`` committed; the loser of a race with another writer reads
+    again, and applies it or finds it recorded (``duplicate``)."""
+    return committed(ledger, lambda uow: payment_into(uow, payment), tracking)
 
 
 def payment_into(uow: UnitOfWork, payment: PaymentInput) -> Outcome:
     """P1–P5: a bank payment is a fact; it is applied once, or kept in
     suspense with the reason, never refused when well formed."""
-    if not payment.tx_id or not payment.tx_id.strip():
-        raise BadInput("tx_id", "required")
+    payment = checked_payment(payment, uow.settings.limits)
+    implausible = implausibility(payment, uow.settings.limits)
     bank = payment.bank or "UNKNOWN"
     content = {
         "tx_id": payment.tx_id, "bank": bank, "amount": money(payment.amount), "currency": payment.currency,
         "value_date": payment.value_date, "reference": payment.reference, "payer_afm": payment.payer_afm,
     }
-    business_date = uow.business_date() or payment.value_date
+    # Before the first close of day, an implausible value date must not become the
+    # payment's business date: date.min then, as for an unreadable payment.
+    business_date = uow.business_date() or (date.min if implausible else payment.value_date)
     existing = uow.get(BankPayment, BankPayment.create_id(bank, payment.tx_id))
     if existing is not None:
         if existing.same_as(content):
             return Outcome("duplicate", existing.target_id, existing.reason)
         existing.note_conflict(content, business_date)
         return Outcome("suspense", None, existing.conflicts[-1]["reason"])
-    route, held = _route(uow, content["amount"], payment)
+    route, held = (implausible, set()) if implausible else _route(uow, content["amount"], payment)
     if isinstance(route, Suspense):
         received = BankPayment.receive(business_date=business_date, **content)
         uow.add(received)
@@ -68,6 +77,31 @@ def payment_into(uow: UnitOfWork, payment: PaymentInput) -> Outcome:
     receipt = Receipt(f"{bank}/{payment.tx_id}", payment.value_date, content["amount"])
     _apply(uow, route, receipt, held, business_date)
     return Outcome("applied", route.target_id)
+
+
+def checked_payment(payment: PaymentInput, limits: Limits) -> PaymentInput:
+    """The payment's form checked (``ledger.inputs``): malformed, it is refused; its text NFC."""
+    return replace(
+        payment,
+        tx_id=inputs.text(payment.tx_id, "tx_id", "tx_id", limits),
+        amount=inputs.well_formed_amount(payment.amount, "amount", limits),
+        value_date=inputs.iso_date(payment.value_date, "value_date"),
+        reference=inputs.optional_text(payment.reference, "reference", "reference", limits),
+        bank=inputs.optional_text(payment.bank, "bank", "bank", limits),
+        currency=inputs.optional_text(payment.currency, "currency", "currency", limits),
+        payer_afm=inputs.optional_text(payment.payer_afm, "payer_afm", "payer_afm", limits),
+    )
+
+
+def implausibility(payment: PaymentInput, limits: Limits) -> Suspense | None:
+    """P5: a well-formed payment whose amount or value date is beyond the limits is a
+    fact all the same: kept in suspense with the reason, never refused nor applied."""
+    try:
+        inputs.amount(payment.amount, "amount", limits)
+        inputs.plausible_date(payment.value_date, "value_date", limits)
+    except BadInput as beyond:
+        return Suspense(f"{beyond} (P5)")
+    return None
 
 
 def _route(uow: UnitOfWork, amount: Decimal, payment: PaymentInput) -> tuple[Routed | Suspense, set[str]]:
@@ -132,7 +166,8 @@ def unreadable_payment_into(uow: UnitOfWork, source: str, raw: bytes, reason: st
     business_date = uow.business_date() or date.min
     if uow.get(BankPayment, BankPayment.unreadable_id(source)) is not None:
         return Outcome("duplicate", None, reason)
-    text = raw.decode("utf-8", errors="backslashreplace")
-    uow.add(BankPayment.receive_unreadable(source, text, reason, business_date))
+    # Escaped, so that no control character (NUL: PostgreSQL's text refuses it) is stored.
+    text = inputs.escaped(raw.decode("utf-8", errors="backslashreplace"))
+    uow.add(BankPayment.receive_unreadable(source, text, inputs.escaped(reason), business_date))
     return Outcome("suspense", None, reason)
 

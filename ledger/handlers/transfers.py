@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -11,25 +12,26 @@ from eventsourcing.persistence import Tracking
 
 from aggregates.debtor import FUNDS, KINDS, Debtor
 from aggregates.money import ZERO, money
-from aggregates.references import InvalidIdentifier, valid_afm
+from aggregates.references import InvalidIdentifier, valid_afm, valid_amka
 from aggregates.status import Status
 from aggregates.transfer import FundTransfer, content_digest
+from ledger import inputs
 from ledger.application import Ledger
 from ledger.commands import Outcome, TransferInput, TransferItem
 from ledger.errors import BadInput, NotFound, TransferConflict
 from ledger.handlers.common import (
     arrangements_of,
+    committed,
     effective_date,
     prefetch_with_arrangements,
 )
+from ledger.settings import Limits
 from ledger.unit_of_work import UnitOfWork
 
 
 def record_transfer(ledger: Ledger, transfer: TransferInput, tracking: Tracking | None = None) -> Outcome:
-    uow = UnitOfWork(ledger)
-    outcome = transfer_into(uow, transfer)
-    uow.commit(tracking)
-    return outcome
+    """``transfer_into`` committed, read again and retried when another writer got there first."""
+    return committed(ledger, lambda uow: transfer_into(uow, transfer), tracking)
 
 
 def transfer_into(uow: UnitOfWork, transfer: TransferInput) -> Outcome:
@@ -40,7 +42,8 @@ def transfer_into(uow: UnitOfWork, transfer: TransferInput) -> Outcome:
         raise BadInput("fund", f"{transfer.fund!r} is not one of {', '.join(FUNDS)}")
     if not transfer.items:
         raise BadInput("items", "a transfer needs at least one debt item")
-    items = [checked_item(index, item) for index, item in enumerate(transfer.items, start=1)]
+    transfer = checked_transfer(transfer, uow.settings.limits)
+    items = [checked_item(index, item, uow.settings.limits) for index, item in enumerate(transfer.items, start=1)]
     digest = content_digest({"afm": afm, "fund": transfer.fund, "items": items})
     transfer_id = transfer.transfer_id or f"sha256-{digest[:24]}"
     day = effective_date(uow, transfer.business_date)
@@ -92,15 +95,27 @@ def prefetch_transfers(uow: UnitOfWork, transfers: Sequence[TransferInput]) -> N
     prefetch_with_arrangements(uow, ids)
 
 
-def checked_item(index: int, item: TransferItem) -> dict[str, Any]:
+def checked_transfer(transfer: TransferInput, limits: Limits) -> TransferInput:
+    """The transfer's text and dates checked (``ledger.inputs``), its text NFC."""
+    if transfer.business_date is not None:
+        inputs.plausible_date(transfer.business_date, "--date", limits)
+    transfer_id, name, amka = transfer.transfer_id, transfer.name, transfer.amka
+    return replace(
+        transfer,
+        transfer_id=inputs.text(transfer_id, "transfer_id", "transfer_id", limits) if transfer_id else None,
+        name=inputs.text(name, "name", "name", limits) if name else None,
+        amka=valid_amka(amka, "amka") if amka else None,
+    )
+
+
+def checked_item(index: int, item: TransferItem, limits: Limits) -> dict[str, Any]:
     """D2: one item of a transfer, its fields checked (interfaces §2.2)."""
     where = f"items[{index}]"
-    period = item.period
-    if len(period) != 7 or period[4] != "-" or not (period[:4] + period[5:]).isdigit() or not 1 <= int(period[5:]) <= 12:
-        raise BadInput(f"{where}.period", f"{period!r} is not YYYY-MM")
+    period = inputs.period(item.period, f"{where}.period", limits)
     if item.kind not in KINDS:
         raise BadInput(f"{where}.kind", f"{item.kind!r} is not one of {', '.join(KINDS)}")
-    amount = money(item.amount)
+    amount = money(inputs.amount(item.amount, f"{where}.amount", limits))
     if amount <= ZERO:
         raise BadInput(f"{where}.amount", "must be more than zero")
-    return {"period": period, "kind": item.kind, "amount": amount, "due_date": item.due_date}
+    due_date = inputs.plausible_date(item.due_date, f"{where}.due_date", limits)
+    return {"period": period, "kind": item.kind, "amount": amount, "due_date": due_date}

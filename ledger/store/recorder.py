@@ -1,4 +1,5 @@
-"""The PostgreSQL recorders of the ledger and the advisory locks around them.
+"""The PostgreSQL recorders of the ledger and the advisory locks around them, and
+the lock that serialises a job over the whole store (``store_lock``: a close of day).
 
 The library's recorders, with two differences:
 
@@ -14,8 +15,10 @@ The library's recorders, with two differences:
 
 from __future__ import annotations
 
+import fcntl
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -25,6 +28,8 @@ from eventsourcing.postgres import (
     PostgresProcessRecorder,
 )
 from psycopg.sql import SQL, Identifier
+
+from ledger.store.urls import is_postgres, sqlite_path
 
 
 def advisory_lock_key(name: str) -> int:
@@ -42,6 +47,37 @@ def own_connection(datastore: Any) -> psycopg.Connection[Any]:
     autocommit: for a session advisory lock, which lives as long as the session."""
     pool = datastore.pool
     return psycopg.connect(pool.conninfo, **{**pool.kwargs, "autocommit": True})
+
+
+@contextmanager
+def store_lock(db_url: str, datastore: Any, name: str) -> Iterator[None]:
+    """Hold the lock ``name`` of the store at ``db_url``, waiting for any other process
+    holding it: a job of many transactions (a close of day) that must not interleave
+    with another such job. The server or the kernel frees it when its holder dies.
+
+    PostgreSQL: a session advisory lock on a connection of its own (``datastore``'s
+    server and schema). A SQLite file: an exclusive ``flock`` of ``<file>.<name>.lock``
+    beside it (SQLite's own lock lasts one transaction). An in-memory database
+    belongs to one process: nothing to lock."""
+    if is_postgres(db_url):
+        key = advisory_lock_key(f"keao-ledger-{name}:{datastore.schema}")
+        with own_connection(datastore) as connection:
+            connection.execute("SELECT pg_advisory_lock(%s)", (key,))
+            try:
+                yield
+            finally:
+                connection.execute("SELECT pg_advisory_unlock(%s)", (key,))
+        return
+    path = sqlite_path(db_url)
+    if path.startswith("file:") or path == ":memory:":
+        yield
+        return
+    with open(f"{path}.{name}.lock", "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
 class LockedTableCreation:

@@ -5,22 +5,64 @@
 ledger's tables in that PostgreSQL schema). The PostgreSQL store is the
 core ``eventsourcing.postgres`` module: measured about twice as fast per
 command as the SQLAlchemy extension (see README, "Event store").
+
+A URL of any other scheme is refused before anything is opened, and a URL is
+shown (in an error, in a report) only ``masked``: without its password.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from urllib.parse import parse_qs, unquote, urlparse
 
+from ledger.errors import StoreUnavailable
+
 DEFAULT_DB_URL = "sqlite:///ledger.db"
+POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+FIELD = "--db"  # what an error names: the option, or LEDGER_DB_URL its default
+KNOWN_FORMS = "sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/DBNAME"
+# The library waits 30 s for a connection, silently: a server that does not answer
+# in five is down, and the operator is told so at once.
+CONNECT_TIMEOUT_SECONDS = 5
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def db_url(explicit: str | None = None) -> str:
-    return explicit or os.environ.get("LEDGER_DB_URL") or DEFAULT_DB_URL
+    """``--db``, else ``LEDGER_DB_URL``, else the embedded default; checked."""
+    return checked_url(explicit or os.environ.get("LEDGER_DB_URL") or DEFAULT_DB_URL)
+
+
+def checked_url(url: str) -> str:
+    """``url`` if it names a store the ledger can open: SQLite (a ``sqlite:///`` URL, a
+    bare path, a ``file:`` URI) or PostgreSQL; else ``StoreUnavailable``."""
+    if is_postgres(url):
+        try:
+            urlparse(url).port  # noqa: B018 -- reading it refuses a port not a number, an unclosed [IPv6]
+        except ValueError as error:
+            raise StoreUnavailable(FIELD, f"{masked(url)} is not a PostgreSQL URL: {error}") from None
+    elif _SCHEME.match(url) and not url.startswith(("sqlite:///", "file:")):
+        raise StoreUnavailable(FIELD, f"{masked(url)} is not {KNOWN_FORMS}")
+    return url
+
+
+def masked(url: str) -> str:
+    """``url`` with its password, if it has one, shown as ``***``: how every URL is shown.
+
+    The user and password end at the URL's last ``@``, not at its first ``/``, so that
+    a password with an unencoded ``/``, ``@`` or ``:`` is hidden whole (an ``@`` in the
+    query would hide more than the password, never less)."""
+    scheme = _SCHEME.match(url)
+    if scheme is None:
+        return url
+    credentials, at, location = url[scheme.end():].rpartition("@")
+    if not at or credentials.startswith("/") or ":" not in credentials:  # no password; or a path
+        return url
+    return f"{scheme.group()}{credentials.partition(':')[0]}:***@{location}"
 
 
 def is_postgres(url: str) -> bool:
-    return url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://"))
+    return url.startswith(POSTGRES_SCHEMES)
 
 
 def sqlite_path(url: str) -> str:
@@ -28,8 +70,8 @@ def sqlite_path(url: str) -> str:
 
 
 def event_store_env(url: str) -> dict[str, str]:
-    """The ``eventsourcing`` environment for the store at ``url``."""
-    if is_postgres(url):
+    """The ``eventsourcing`` environment for the store at ``url`` (``checked_url``)."""
+    if is_postgres(checked_url(url)):
         parts = urlparse(url)
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
@@ -39,6 +81,7 @@ def event_store_env(url: str) -> dict[str, str]:
             "POSTGRES_USER": unquote(parts.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
             "POSTGRES_POOL_SIZE": "5",
+            "POSTGRES_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT_SECONDS),
             **_schema(parts.query),
         }
     path = sqlite_path(url)

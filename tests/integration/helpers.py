@@ -3,6 +3,7 @@ fixture, so once on SQLite and once on PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ledger import views
@@ -95,3 +96,20 @@ def _registered(ledger: Ledger, afm: str) -> set[str]:
     except Exception:
         return set()
 
+
+class Sink:
+    """Dead letters, kept instead of sent (``consumers.ingest.DeadLetterSink``)."""
+
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+
+    def send(self, letters: Any) -> None:
+        self.sent.extend(letters)
+
+
+class Rec:
+    """A Kafka record of partition 0 of a payments topic: a message, or raw bytes."""
+
+    def __init__(self, offset: int, message: dict[str, Any] | bytes):
+        self.topic, self.partition, self.offset, self.key, self.headers = "pay", 0, offset, b"k", []
+        self.value = message if isinstance(message, bytes) else json.dumps(message).encode()

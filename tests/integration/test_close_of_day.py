@@ -9,7 +9,17 @@ import pytest
 from ledger import views
 from ledger.errors import BadInput
 from ledger.handlers.close_day import close_day
-from tests.integration.helpers import AFM, count, covid_case, d, events_of, history, instalment, m, pay
+from tests.integration.helpers import (
+    AFM,
+    count,
+    covid_case,
+    d,
+    events_of,
+    history,
+    instalment,
+    m,
+    pay,
+)
 
 # covid_case with instalment 1 paid, then nothing: what the timeline gives up to
 # 2022-04-01. C8: on 2022-03-01 instalments 2 and 3 (226.66) are unpaid past due,

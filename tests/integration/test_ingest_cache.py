@@ -15,21 +15,16 @@ from consumers.ingest import PAYMENTS, Ingestor
 from ledger.application import Ledger
 from ledger.commands import PaymentInput
 from ledger.handlers.payments import record_payment
-from tests.integration.helpers import AFM2, covid_case, d, debtor, m, transfer
-
-
-class Sink:
-    def __init__(self) -> None:
-        self.sent: list[Any] = []
-
-    def send(self, letters: Any) -> None:
-        self.sent.extend(letters)
-
-
-class Rec:
-    def __init__(self, offset: int, message: dict[str, Any] | bytes):
-        self.topic, self.partition, self.offset, self.key, self.headers = "pay", 0, offset, b"k", []
-        self.value = message if isinstance(message, bytes) else json.dumps(message).encode()
+from tests.integration.helpers import (
+    AFM2,
+    Rec,
+    Sink,
+    covid_case,
+    d,
+    debtor,
+    m,
+    transfer,
+)
 
 
 def message(tx_id: str, reference: str, amount: str, value_date: str) -> dict[str, Any]:

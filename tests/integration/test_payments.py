@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from aggregates.references import arrangement_payment_code, creditor_reference, debtor_identity_code
+from aggregates.references import (
+    arrangement_payment_code,
+    creditor_reference,
+    debtor_identity_code,
+)
 from ledger import views
 from ledger.commands import PaymentInput
 from ledger.errors import BadInput

@@ -16,7 +16,17 @@ from ledger.application import Ledger
 from ledger.commands import PaymentInput
 from ledger.handlers.payments import payment_into, prefetch_payments
 from ledger.unit_of_work import UnitOfWork
-from tests.integration.helpers import AFM, AFM2, UNREGISTERED, covid_case, d, debtor, m, pay, transfer
+from tests.integration.helpers import (
+    AFM,
+    AFM2,
+    UNREGISTERED,
+    covid_case,
+    d,
+    debtor,
+    m,
+    pay,
+    transfer,
+)
 
 
 def bad_check_digits(reference: str) -> str:

@@ -8,7 +8,16 @@ from aggregates.references import debtor_identity_code
 from ledger import views
 from ledger.errors import NotFound
 from ledger.handlers.close_day import close_day
-from tests.integration.helpers import AFM, count, covid_case, d, debtor, m, pay, transfer
+from tests.integration.helpers import (
+    AFM,
+    count,
+    covid_case,
+    d,
+    debtor,
+    m,
+    pay,
+    transfer,
+)
 
 
 def with_outside_item(ledger):

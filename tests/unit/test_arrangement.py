@@ -8,7 +8,14 @@ from functools import reduce
 import pytest
 
 from aggregates.arrangement import Arrangement
-from aggregates.schemes.base import CapitalLine, Grant, Plan, Scheme, TwoInstalmentsUnpaid, monthly_instalments
+from aggregates.schemes.base import (
+    CapitalLine,
+    Grant,
+    Plan,
+    Scheme,
+    TwoInstalmentsUnpaid,
+    monthly_instalments,
+)
 from aggregates.timeline import Receipt
 from tests.unit.builders import COVID, RULES, apply, covid_3360, d, item, kinds, m
 

@@ -4,7 +4,13 @@ clearances: no store, the aggregates built directly."""
 
 from aggregates.arrangement import Arrangement
 from aggregates.arrangement_as_of import ArrangementAsOf, arrangement_as_of
-from aggregates.clearance import Clearance, ClearancePolicy, clearance_of, overdue_outside_arrangements, valid_until
+from aggregates.clearance import (
+    Clearance,
+    ClearancePolicy,
+    clearance_of,
+    overdue_outside_arrangements,
+    valid_until,
+)
 from aggregates.debtor import Debtor
 from aggregates.references import arrangement_payment_code
 from aggregates.schemes.base import Scheme

@@ -3,7 +3,13 @@ prints it, exit 2), and the invariants that are bugs, not bad input."""
 
 import pytest
 
-from aggregates.errors import DomainError, FactNotReversible, InvariantViolation, NotAllowed, RejectedTakesNoPayments
+from aggregates.errors import (
+    DomainError,
+    FactNotReversible,
+    InvariantViolation,
+    NotAllowed,
+    RejectedTakesNoPayments,
+)
 from aggregates.references import InvalidIdentifier, valid_afm
 from ledger.errors import BadInput, NotFound, TransferConflict
 from tests.unit.builders import COVID, RULES, apply, d, item

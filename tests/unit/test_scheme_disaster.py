@@ -7,7 +7,18 @@ import pytest
 from aggregates.schemes.base import LiveArrangement, Rejection, check_exclusivity
 from aggregates.schemes.disaster import fold
 from aggregates.timeline import Receipt
-from tests.unit.builders import COVID, DISASTER, RULES, SETTINGS, apply, d, form, item, kinds, m
+from tests.unit.builders import (
+    COVID,
+    DISASTER,
+    RULES,
+    SETTINGS,
+    apply,
+    d,
+    form,
+    item,
+    kinds,
+    m,
+)
 
 RHODES = {"delimitation": "south-aegean-2019", "area": "Ρόδου", "disaster_date": d("2019-11-25"),
           "damage": "6000", "certificate": "ΠΝΑ 123/2019"}

@@ -3,7 +3,14 @@ ENDED (E1, P5), RELEASED (A1/C6, P2), ARRANGED (V2), FOLLOWING_SCHEDULE (C6/P3).
 
 import json
 
-from aggregates.status import ARRANGED, ENDED, FOLLOWING_SCHEDULE, LIVE, RELEASED, Status
+from aggregates.status import (
+    ARRANGED,
+    ENDED,
+    FOLLOWING_SCHEDULE,
+    LIVE,
+    RELEASED,
+    Status,
+)
 from aggregates.timeline import Receipt
 from tests.unit.builders import COVID, RULES, apply, covid_3360, d, item, m
 from tests.unit.test_scheme_disaster import suspended_arrangement

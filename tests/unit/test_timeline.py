@@ -8,7 +8,11 @@ from decimal import Decimal
 import pytest
 
 from aggregates.calendar import add_months
-from aggregates.schemes.base import InstalmentMonthsLate, TwoInstalmentsUnpaid, monthly_instalments
+from aggregates.schemes.base import (
+    InstalmentMonthsLate,
+    TwoInstalmentsUnpaid,
+    monthly_instalments,
+)
 from aggregates.timeline import Breach, Receipt, Terms, run
 from tests.unit.builders import RULES, d, m
 
