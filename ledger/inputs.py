@@ -51,7 +51,7 @@ def optional_text(value: Any, field: str, kind: str, limits: Limits | None = Non
         return None
     if not isinstance(value, str):
         raise BadInput(field, f"must be text, got {type(value).__name__}")
-    if not value.strip():
+    if not value.strip(" "):  # blank: spaces only (str.strip would also take \t, \x1c, \u2028: controls)
         return value
     normal = unicodedata.normalize("NFC", value)
     longest = (limits or default_limits()).length(kind)

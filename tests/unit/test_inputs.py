@@ -55,6 +55,8 @@ def test_text_is_nfc_normalised():
     ("A\tB", "reference: contains a control character (U+0009)"),
     ("A\x85", "reference: contains a control character (U+0085)"),
     ("A\u2028B", "reference: contains a control character (U+2028)"),
+    ("\x1c\u2028", "reference: contains a control character (U+001C)"),  # only whitespace controls: not blank
+    ("\t\r\n", "reference: contains a control character (U+0009)"),
     ("A\ud800", "reference: contains a control character (U+D800)"),
     ("\u202eFR", "reference: contains a bidirectional mark (U+202E)"),
     ("A\u200fB", "reference: contains a bidirectional mark (U+200F)"),
