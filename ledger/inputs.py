@@ -53,10 +53,20 @@ def optional_text(value: Any, field: str, kind: str, limits: Limits | None = Non
         raise BadInput(field, f"must be text, got {type(value).__name__}")
     if not value.strip(" "):  # blank: spaces only (str.strip would also take \t, \x1c, \u2028: controls)
         return value
-    normal = unicodedata.normalize("NFC", value)
+    # Fast path, on every payment (the message model and the handler both check it):
+    # printable ASCII, as tx ids, references and codes are, is its own NFC form and
+    # holds nothing ``_shown_as_written`` refuses, which the test holds it to.
+    plain = value.isascii() and value.isprintable()
+    normal = value if plain else unicodedata.normalize("NFC", value)
     longest = (limits or default_limits()).length(kind)
     if len(normal) > longest:
         raise BadInput(field, f"is {len(normal)} characters long, at most {longest}")
+    return normal if plain else _shown_as_written(normal, field)
+
+
+def _shown_as_written(normal: str, field: str) -> str:
+    """``normal`` (NFC text), refused if it holds a control character or a
+    bidirectional mark, or no visible character: what an operator would not see."""
     refused = _REFUSED.search(normal)
     if refused:
         character = refused.group()

@@ -10,6 +10,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from aggregates.errors import BadInput
 from aggregates.references import valid_afm
@@ -193,3 +195,12 @@ def test_periods_kept():
 def test_an_all_zero_afm_is_refused_though_its_check_digit_is_right():
     assert refusal(valid_afm, "000000000", "afm") == "afm: not a valid ΑΦΜ (all zeros)"
     assert valid_afm("100000003") == "100000003"
+
+
+@given(st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7e), min_size=1, max_size=30))
+def test_the_ascii_fast_path_keeps_what_the_full_checks_keep(value):
+    """``optional_text`` skips NFC and the character checks for printable ASCII:
+    the full checks (``_shown_as_written`` of the NFC form) accept such text unchanged."""
+    if value.strip(" "):
+        assert inputs._shown_as_written(unicodedata.normalize("NFC", value), "f") == value
+        assert inputs.optional_text(value, "reference", "reference") == value  # at most 30 of the 35 allowed
