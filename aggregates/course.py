@@ -33,7 +33,7 @@ class InstalmentAccount:
     paid_surcharge: Decimal = ZERO
     paid_interest: Decimal = ZERO
     paid_capital: Decimal = ZERO
-    interest_waived: bool = False
+    interest_waived: bool = False  # C7/C11: what was paid of its interest is all it owes
     missed_on: date | None = None
     settled_on: date | None = None
 
@@ -53,7 +53,7 @@ class InstalmentAccount:
 
     @property
     def interest(self) -> Decimal:
-        return ZERO if self.interest_waived else self.instalment.interest
+        return self.paid_interest if self.interest_waived else self.instalment.interest
 
     @property
     def unpaid_surcharge(self) -> Decimal:
@@ -73,13 +73,13 @@ class InstalmentAccount:
     def unpaid_principal(self) -> Decimal:
         """What the instalment itself still owes (capital and interest)."""
         instalment = self.instalment
-        interest = ZERO if self.interest_waived else instalment.interest
+        interest = self.paid_interest if self.interest_waived else instalment.interest
         return interest - self.paid_interest + instalment.capital - self.paid_capital
 
     @property
     def unpaid(self) -> Decimal:
         instalment = self.instalment
-        interest = ZERO if self.interest_waived else instalment.interest
+        interest = self.paid_interest if self.interest_waived else instalment.interest
         return (self.surcharge - self.paid_surcharge + interest - self.paid_interest
                 + instalment.capital - self.paid_capital)
 

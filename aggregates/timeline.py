@@ -294,29 +294,45 @@ class _Walk:
 
     def allocate(self, day: date, amount: Decimal, allocation: list[dict[str, Any]]) -> Decimal:
         """P3: past-due instalments oldest first (surcharge before interest before
-        capital), then the instalment now due, then an early payoff (C7) or the
-        last instalments backwards."""
+        capital), then the instalment now due, then the last instalments backwards;
+        or, when the payment covers it, the early payoff (C7)."""
+        accounts = self.course.accounts
+        unpaid = [a for a in accounts if a.unpaid > ZERO]
+        if unpaid and amount >= _payoff(unpaid, day) and unpaid[-1].instalment.due_date >= day:
+            return self.pay_off(day, amount, unpaid, allocation)
         # Only the accounts open by ``day`` are looked at unless money is left
         # for the future ones (the same result, without walking a long plan).
-        payable = [a for a in self.course.accounts if a.instalment.opens_on <= day and a.unpaid > ZERO]
+        payable = [a for a in unpaid if a.instalment.opens_on <= day]
         for account in payable:
             amount = _pay_account(account, amount, allocation)
         touched = payable
         if amount > ZERO:
-            future = [a for a in self.course.accounts if a.instalment.opens_on > day and a.unpaid > ZERO]
-            payoff = sum((a.unpaid_capital for a in future), ZERO)
-            if future and amount >= payoff:
-                for account in future:
-                    account.interest_waived = account.paid_interest == ZERO
-                    amount = _pay_account(account, amount, allocation)
-                self.record(day, "PaidOff", ("paid_off",), {"amount": payoff})
+            future = [a for a in unpaid if a.instalment.opens_on > day]
             for account in reversed(future):
                 amount = _pay_account(account, amount, allocation)
             touched = payable + future
-        for account in touched:
+        self.mark_settled(day, touched)
+        return amount
+
+    def pay_off(self, day: date, amount: Decimal, unpaid: list[InstalmentAccount],
+                allocation: list[dict[str, Any]]) -> Decimal:
+        """C7: the remaining capital, with the interest and surcharges of the
+        instalments already past their due date; the interest of every instalment
+        due on ``day`` or later (the one open this month included) is not owed."""
+        payoff = _payoff(unpaid, day)
+        for account in unpaid:
+            if account.instalment.due_date >= day:
+                account.interest_waived = True
+            amount = _pay_account(account, amount, allocation)
+        self.record(day, "PaidOff", ("paid_off",), {"amount": payoff})
+        self.mark_settled(day, unpaid)
+        return amount
+
+    @staticmethod
+    def mark_settled(day: date, accounts: Sequence[InstalmentAccount]) -> None:
+        for account in accounts:
             if account.settled_on is None and account.unpaid == ZERO:
                 account.settled_on = day
-        return amount
 
     def pay_balance(self, amount: Decimal, allocation: list[dict[str, Any]]) -> Decimal:
         balance = self.course.lost_balance
@@ -343,7 +359,7 @@ def _pay_account(account: InstalmentAccount, amount: Decimal, allocation: list[d
         account.paid_surcharge += paid
         allocation.append({"number": account.instalment.number, "part": "surcharge", "amount": paid})
         amount -= paid
-    owed = (ZERO if account.interest_waived else account.instalment.interest) - account.paid_interest
+    owed = account.interest - account.paid_interest
     if owed > ZERO and amount > ZERO:
         paid = min(amount, owed)
         account.paid_interest += paid
@@ -356,6 +372,14 @@ def _pay_account(account: InstalmentAccount, amount: Decimal, allocation: list[d
         allocation.append({"number": account.instalment.number, "part": "capital", "amount": paid})
         amount -= paid
     return amount
+
+
+def _payoff(unpaid: Sequence[InstalmentAccount], day: date) -> Decimal:
+    """C7: what pays the arrangement off on ``day``: the capital of every unpaid
+    instalment, and the interest and surcharges of those due before ``day``."""
+    return sum(
+        (a.unpaid if a.instalment.due_date < day else a.unpaid_capital + a.unpaid_surcharge for a in unpaid), ZERO
+    )
 
 
 def _months_started_before(first: date, day: date) -> int:

@@ -214,7 +214,9 @@ def monthly_instalments(
     instalments = []
     for index, part in enumerate(split_equal(capital, count)):
         month = add_months(first_of_month(first_month), index)
-        interest = money(part * yearly_rate / TWELVE * index) if charged else ZERO
+        # Divided last: the exact product (100 × 0.025 × 3 / 12 = 0.625) rounds half up
+        # to 0.63, where dividing first (0.2083… × 3 = 0.62499…) would give 0.62.
+        interest = money(part * yearly_rate * index / TWELVE) if charged else ZERO
         instalments.append(
             Instalment(
                 number=index + 1,

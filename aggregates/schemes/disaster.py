@@ -168,16 +168,17 @@ class Disaster(Scheme):
         first_month = grant.suspended_until + timedelta(days=1)  # ND6
         starts_on = max(first_month, form.applied_on)
         instalments = monthly_instalments(total, count, first_month, starts_on, ZERO, count)
-        late = form.applied_on > first_month
-        if late:
-            # ND9 [P]: instalments already due are paid first, by the end of the
-            # application month; the arrangement runs only once they are.
+        already_due = [i for i in instalments if i.due_date < form.applied_on]
+        if already_due:
+            # ND9: a late application runs once the instalments due before its filing
+            # date are paid, by the end of the application month [P].
             deadline = last_working_day(form.applied_on.year, form.applied_on.month)
             instalments = tuple(
                 Instalment(i.number, i.opens_on, max(i.due_date, deadline), i.capital, i.interest)
                 for i in instalments
             )
-        return Plan(instalments, starts_on, needs_first_payment=late)  # ND12
+        # ND12: with none due yet at filing, no first payment is needed (ND9).
+        return Plan(instalments, starts_on, needs_first_payment=bool(already_due))
 
     def loss_rule(self) -> InstalmentMonthsLate:
         return InstalmentMonthsLate(self.parameters.months_late_for_loss, "ND10")

@@ -122,9 +122,10 @@ def test_p3_overpayment_beyond_the_balance_stays_as_credit(ledger):
     pay(ledger, a.payment_code, "113.33", "2021-12-31", "TX-1")
     close_day(ledger, d("2022-02-10"))
     pay(ledger, a.payment_code, "2000.00", "2022-02-10", "TX-2")
-    # 0.76 + 113.33 + 113.33 past due and due; then early payoff (C7) of 9 × capital = 1020.01
+    # C7 payoff on 2022-02-10: instalment 2 (past due) with its surcharge, 0.76 + 113.33,
+    # and the capital of instalments 3–12 (9 × 113.33 + 113.37): 1247.43; credit 752.57
     paid_off = events_of(ledger, a.payment_code, "PaidOff")
-    assert [e["payload"]["amount"] for e in paid_off] == [m("1020.01")]
+    assert [e["payload"]["amount"] for e in paid_off] == [m("1247.43")]
     paid = events_of(ledger, a.payment_code, "Paid")[-1]["payload"]
     assert paid["credit"] == m("752.57")
     view = views.arrangement_view(ledger, a.payment_code, d("2022-02-10"))

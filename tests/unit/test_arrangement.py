@@ -69,7 +69,7 @@ def test_A1_A2_C6_active_then_completed():
     ]
     paid_off = events_of(arrangement, "PaidOff")
     assert paid_off == []  # collect_events drained them already
-    assert arrangement.facts["paid_off"]["amount"] == m("2800.00")  # instalments 3–12 of 280.00
+    assert arrangement.facts["paid_off"]["amount"] == m("3080.00")  # C7: the capital of instalments 2–12
 
 
 def test_A1_A2_lapsed_when_instalment_1_is_not_paid_by_2021_12_31():

@@ -253,3 +253,19 @@ def test_ND5_suspended_payments_are_held_as_credit_until_the_plan_is_fixed():
     ]
     assert reallocated[0].credit == m("0.00")
     assert arrangement.status == "active"
+
+
+def test_ND9_ND12_filed_after_the_suspension_with_no_instalment_due_yet_needs_no_first_payment():
+    # The issue's case: the suspension ended 2020-04-30; filed 2020-05-04, before
+    # instalment 1's due date (2020-05-29): none is "already due", so ND12 applies.
+    arrangement = apply(DISASTER, "2020-05-04", [OLD, *CURRENT], **options())
+    arrangement.settle(DISASTER, d("2020-05-04"), RULES)
+    assert arrangement.instalments[0]["due_date"] == d("2020-05-29")
+    assert (arrangement.needs_first_payment, arrangement.status) == (False, "active")
+    # instalment 1 unpaid: missed, not lapsed; only ND10 (b), over 3 months late, ends it
+    arrangement.settle(DISASTER, d("2020-08-29"), RULES)
+    assert arrangement.status == "active"
+    assert "missed:1" in arrangement.facts and "lapsed" not in arrangement.facts
+    arrangement.settle(DISASTER, d("2020-09-01"), RULES)
+    assert arrangement.status == "lost"
+    assert arrangement.facts["lost"]["business_date"] == d("2020-08-30")

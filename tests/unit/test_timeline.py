@@ -114,15 +114,15 @@ def test_P3_past_due_oldest_first_surcharge_before_capital_then_due_then_last_ba
 
 
 def test_P3_overpayment_beyond_the_balance_stays_as_credit_and_completes():
-    # 4000.00 on 2021-12-20: instalment 1 (280.00) then the rest of the capital 3080.00
-    # as an early payoff; 4000 − 3360 = 640.00 stays as credit.
+    # 4000.00 on 2021-12-20 pays the arrangement off (C7): the capital of all 12
+    # instalments, 3360.00 (no interest at 12); 4000 − 3360 = 640.00 stays as credit.
     course = run(covid_terms(), [pay("t1", "2021-12-20", "4000.00")], d("2021-12-20"), RULES)
     (paid,) = facts(course, "Paid")
     assert paid.data["credit"] == m("640.00")
     assert course.credit == m("640.00")
     assert course.status == "completed"
     assert course.completed_on == d("2021-12-20")
-    assert [f.data for f in facts(course, "PaidOff")] == [{"amount": m("3080.00")}]
+    assert [f.data for f in facts(course, "PaidOff")] == [{"amount": m("3360.00")}]
 
 
 def test_C5_C7_early_payoff_pays_the_remaining_capital_without_interest():
@@ -131,15 +131,39 @@ def test_C5_C7_early_payoff_pays_the_remaining_capital_without_interest():
     terms = covid_terms("4800.00", 48)
     assert terms.instalments[1].interest == m("0.21")
     assert terms.instalments[47].interest == m("9.79")
-    # 2022-01-10: instalment 2 is open (100.00 + 0.21); the future capital is
-    # 46 × 100.00 = 4600.00 with no interest (C7): 100.21 + 4600.00 = 4700.21
+    # 2022-01-10: instalment 2 is open but due 2022-01-31, so its interest is not
+    # owed either (C7): the payoff is the capital of instalments 2–48, 4700.00;
+    # of the 4700.21 paid, 0.21 stays as credit.
     receipts = [pay("t1", "2021-12-20", "100.00"), pay("t2", "2022-01-10", "4700.21")]
     course = run(terms, receipts, d("2022-01-10"), RULES)
     assert course.status == "completed"
     assert course.completed_on == d("2022-01-10")
-    assert [f.data for f in facts(course, "PaidOff")] == [{"amount": m("4600.00")}]
-    assert facts(course, "Paid")[1].data["credit"] == m("0.00")
+    assert [f.data for f in facts(course, "PaidOff")] == [{"amount": m("4700.00")}]
+    assert facts(course, "Paid")[1].data["credit"] == m("0.21")
     assert course.remaining_balance == m("0.00")
+    assert [a.interest for a in course.accounts[1:3]] == [m("0.00"), m("0.00")]
+
+
+def test_C7_the_issue_case_72_instalments_three_paid_payoff_on_2022_04_12():
+    # 7200.00 in 72 applied for in January 2022: capital parts 100.00, instalments 1–3
+    # paid on time with their interest; on 2022-04-12 instalment 4 (due 2022-04-29) is
+    # open. The payoff is the capital of instalments 4–72: 69 × 100.00 = 6900.00 exactly.
+    terms = covid_terms("7200.00", 72, applied="2022-01-14")
+    paid = [pay(f"t{k}", day, str(terms.instalments[k - 1].amount))
+            for k, day in ((1, "2022-01-20"), (2, "2022-02-20"), (3, "2022-03-20"))]
+    assert terms.instalments[3].due_date == d("2022-04-29")
+    course = run(terms, [*paid, pay("t4", "2022-04-12", "6900.00")], d("2022-04-12"), RULES)
+    assert course.status == "completed"
+    assert [f.data for f in facts(course, "PaidOff")] == [{"amount": m("6900.00")}]
+    assert facts(course, "Paid")[-1].data["credit"] == m("0.00")
+    assert all(a.unpaid == m("0.00") for a in course.accounts)
+    # one cent less is not the payoff: instalment 4 with its interest, the rest backwards
+    short = run(terms, [*paid, pay("t4", "2022-04-12", "6899.99")], d("2022-04-12"), RULES)
+    assert short.status == "active"
+    assert facts(short, "Paid")[-1].data["allocation"][:2] == [
+        {"number": 4, "part": "interest", "amount": m("0.63")},
+        {"number": 4, "part": "capital", "amount": m("100.00")},
+    ]
 
 
 def test_C7_less_than_the_payoff_is_a_prepayment_of_the_last_instalments_with_their_interest():
