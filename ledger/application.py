@@ -25,7 +25,7 @@ from aggregates.references import valid_afm
 from aggregates.transfer import FundTransfer
 from ledger.errors import NotFound
 from ledger.settings import Settings, load_settings
-from ledger.store.bulk import originator_ids
+from ledger.store.bulk import latest_business_date, originator_ids
 from ledger.store.codec import DateAsISO
 from ledger.store.event_encoding import LedgerMapper
 from ledger.store.opening import STORE_ERRORS, cannot_open, prepare_store
@@ -107,6 +107,11 @@ class Ledger(Application):
         except AggregateNotFoundError:
             return None
         return day.current
+
+    def current_date(self) -> date | None:
+        """M3: the ledger's business date; before the first close of day, the latest
+        business date any record took effect on (None while it records nothing)."""
+        return self.business_date() or latest_business_date(self)
 
     def debtor(self, afm: str) -> Debtor:
         afm = valid_afm(afm, "afm")

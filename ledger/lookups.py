@@ -29,7 +29,14 @@ class Lookups(Protocol):
     @property
     def settings(self) -> Settings: ...
 
-    def business_date(self) -> date | None: ...
+    def business_date(self) -> date | None:
+        """The date of the last close of day; None before the first."""
+        ...
+
+    def current_date(self) -> date | None:
+        """M3: ``business_date``, or before the first close of day the latest date any
+        record took effect on."""
+        ...
 
     def debtor(self, afm: str) -> Debtor:
         """By ΑΦΜ; ``NotFound`` when there is none."""

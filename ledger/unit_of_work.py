@@ -56,6 +56,11 @@ class UnitOfWork:
                 self._business_date.append(self.app.business_date())
         return self._business_date[0]
 
+    def current_date(self) -> date | None:
+        """M3: ``business_date``, or before the first close of day the latest date
+        any record took effect on."""
+        return self.business_date() or self.app.current_date()
+
     def get(self, cls: type[A], aggregate_id: UUID) -> A | None:
         if aggregate_id not in self.loaded:
             if aggregate_id in self.prefetched:  # touched now: saved in the same order as without prefetch

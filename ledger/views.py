@@ -35,9 +35,9 @@ SUSPENSE_TOPICS = (
     BankPayment.ReceivedUnreadable.TOPIC,
 )
 def as_of_date(lookups: Lookups, as_of: date | None) -> date:
-    day = as_of or lookups.business_date()
+    day = as_of or lookups.current_date()
     if day is None:
-        raise BadInput("--as-of", "required: the ledger has no business date yet (run `ledger day close D`)")
+        raise BadInput("--as-of", "required: the ledger records nothing yet")
     return day
 
 

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from aggregates.arrangement import Arrangement
 from aggregates.debtor import Debtor
@@ -45,6 +45,14 @@ class ProjectionReader:
     def business_date(self) -> date | None:
         t = self.t["debt_table.calendar"]
         return self.conn.execute(select(t.c.business_date)).scalar()
+
+    def current_date(self) -> date | None:
+        """M3: before the first close of day, the latest business date of an event."""
+        day = self.business_date()
+        if day is None:
+            t = self.t["audit.events"]
+            day = self.conn.execute(select(func.max(t.c.business_date)).where(t.c.business_date > date.min)).scalar()
+        return day
 
     def debtor(self, afm: str) -> Debtor:
         afm = valid_afm(afm, "afm")

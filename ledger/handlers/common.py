@@ -73,9 +73,9 @@ def committed(ledger: Ledger, step: Callable[[UnitOfWork], R], tracking: Trackin
 
 def effective_date(uow: UnitOfWork, given: date | None, field_name: str = "--date") -> date:
     """M3: the date given, else the ledger's business date."""
-    day = given or uow.business_date()
+    day = given or uow.current_date()
     if day is None:
-        raise BadInput(field_name, "required: the ledger has no business date yet (run `ledger day close D`)")
+        raise BadInput(field_name, "required: the ledger records nothing yet to take its business date from")
     return day
 
 

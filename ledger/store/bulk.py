@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date
 from itertools import groupby
 from typing import Any
 from uuid import UUID
@@ -214,6 +215,42 @@ def last_topics(app: Application, ids: Sequence[UUID]) -> dict[UUID, str] | None
         return {row["originator_id"]: row["topic"] for row in cursor.fetchall() if row["topic"] is not None}
 
 
+def latest_business_date(app: Application) -> date | None:
+    """M3: the latest business date any stored event took effect on, read by the
+    database from the stored JSON (one scan; asked only before the first close of
+    day). Events stored encrypted or compressed are decoded one by one instead."""
+    recorder = app.recorder
+    if app.mapper.cipher is not None or app.mapper.compressor is not None:
+        dates = (getattr(app.mapper.to_domain_event(n), "business_date", None)
+                 for n in _notifications(recorder))
+        return max((d for d in dates if d is not None and d > date.min), default=None)
+    if isinstance(recorder, PostgresAggregateRecorder):
+        query = SQL(
+            "SELECT max(convert_from(state, 'UTF8')::jsonb -> 'business_date' ->> '_data_') FROM {schema}.{table}"
+        ).format(schema=Identifier(recorder.datastore.schema), table=Identifier(recorder.events_table_name))
+        with recorder.datastore.get_connection() as connection, connection.cursor(row_factory=tuple_row) as cursor:
+            cursor.execute(query)
+            latest = cursor.fetchone()[0]
+    else:
+        with recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+            cursor.execute(
+                f"SELECT max(json_extract(CAST(state AS TEXT), '$.business_date._data_')) "  # noqa: S608 (the library's table name)
+                f"FROM {recorder.events_table_name}"  # type: ignore[attr-defined]
+            )
+            latest = cursor.fetchone()[0]
+    return None if latest is None or latest == date.min.isoformat() else date.fromisoformat(latest)
+
+
+def _notifications(recorder: Any, topics: Sequence[str] = ()) -> Iterator[Any]:
+    start = 1
+    while True:
+        batch = recorder.select_notifications(start, 1000, topics=topics)
+        yield from batch
+        if len(batch) < 1000:
+            return
+        start = batch[-1].id + 1
+
+
 def originator_ids(app: Application, topic: str) -> Iterator[UUID]:
     """The ids of the aggregates with an event of ``topic`` (their creation
     event: each once), in the order of the application sequence, without
@@ -221,14 +258,9 @@ def originator_ids(app: Application, topic: str) -> Iterator[UUID]:
     notifications."""
     recorder = app.recorder
     if not isinstance(recorder, PostgresAggregateRecorder):
-        start = 1
-        while True:
-            batch = recorder.select_notifications(start, 1000, topics=[topic])  # type: ignore[attr-defined]
-            for notification in batch:
-                yield notification.originator_id
-            if len(batch) < 1000:
-                return
-            start = batch[-1].id + 1
+        for notification in _notifications(recorder, [topic]):
+            yield notification.originator_id
+        return
     with recorder.datastore.get_connection() as connection, connection.cursor(row_factory=tuple_row) as cursor:
         cursor.execute(
             SQL("SELECT originator_id FROM {schema}.{table} WHERE topic = %s ORDER BY notification_id").format(

@@ -38,6 +38,8 @@ class FakeUnitOfWork:
     def business_date(self) -> date:
         return self.today
 
+    current_date = business_date
+
     def get(self, cls: type, aggregate_id: UUID) -> Any:
         found = self.stored.get(aggregate_id)
         if found is not None:
