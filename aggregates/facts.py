@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 # What a recorded fact keeps of its event (``fact_content``), and each fact
 # event class's kind, remembered: every event of an arrangement is applied on
 # every load (the close of day's profile: 4% of it).
-_NOT_CONTENT = frozenset({"originator_id", "originator_version", "timestamp", "key"})
+_NOT_CONTENT = frozenset({"originator_id", "originator_version", "timestamp", "key", "actor"})
 _FACT_KINDS: dict[type, str] = {}
 
 # Facts that a later input can take back, and the event that records it (E2).

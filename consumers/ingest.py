@@ -62,6 +62,7 @@ from consumers.messages import (
     FundTransferMessage,
     MessageFormatError,
 )
+from ledger.actors import kafka
 from ledger.application import Ledger
 from ledger.commands import Outcome
 from ledger.handlers.payments import (
@@ -188,7 +189,7 @@ class Ingestor:
         refused: dict[int, BaseException] = {i: p for i, p in enumerate(parsed) if isinstance(p, BaseException)}
         commands: list[Any] = [p if i in refused else self._command(p) for i, p in enumerate(parsed)]
         while True:
-            work = UnitOfWork(self.ledger, cache=self.cache)
+            work = UnitOfWork(self.ledger, cache=self.cache, actor=kafka(records[0].topic))  # O1
             self._prefetch(work, [c for i, c in enumerate(commands) if i not in refused])
             statuses: list[str] = []
             letters: list[DeadLetter] = []

@@ -23,6 +23,7 @@ from aggregates.debtor import Debtor
 from aggregates.payment import BankPayment
 from aggregates.references import valid_afm
 from aggregates.transfer import FundTransfer
+from ledger.actors import current_actor
 from ledger.errors import NotFound
 from ledger.settings import Settings, load_settings
 from ledger.store.bulk import latest_business_date, originator_ids
@@ -81,9 +82,12 @@ class Ledger(Application):
 
     # -- writing ------------------------------------------------------------------------
 
-    def commit(self, aggregates: Sequence[Aggregate], tracking: Tracking | None = None) -> None:
-        """Save every pending event of ``aggregates`` (and ``tracking``) atomically, then
-        take the snapshots due (``snapshotting_intervals``), as ``Application.save`` does.
+    def commit(self, aggregates: Sequence[Aggregate], tracking: Tracking | None = None,
+               actor: str | None = None) -> None:
+        """Save every pending event of ``aggregates`` (and ``tracking``) atomically, each
+        stamped with ``actor`` (O1: last in its stored state, so read back as the event's
+        ``actor``), then take the snapshots due (``snapshotting_intervals``), as
+        ``Application.save`` does.
 
         ``save`` takes no tracking record, builds a recording per event for listeners the
         ledger does not have and tests each aggregate against a runtime Protocol (14% of a
@@ -91,6 +95,9 @@ class Ledger(Application):
         events = [event for aggregate in aggregates for event in aggregate.collect_events()]
         if not events and tracking is None:
             return
+        stamped = actor or current_actor()
+        for event in events:
+            event.__dict__["actor"] = stamped  # the events are frozen dataclasses: not through setattr
         self.recorder.insert_events([self.mapper.to_stored_event(e) for e in events], tracking=tracking)
         kinds = {aggregate.id: type(aggregate) for aggregate in aggregates}
         for event in events:

@@ -37,6 +37,7 @@ class UnitOfWork:
     prefetched: dict[UUID, Aggregate] = field(default_factory=dict)  # by ``prefetch``, not touched yet
     absent: set[UUID] = field(default_factory=set)  # known not to exist (``prefetch``)
     cache: Any = None  # a consumer's ``consumers.cache.AggregateCache``: earlier batches' aggregates
+    actor: str | None = None  # O1: who the events are recorded as caused by (default ``current_actor()``)
 
     @property
     def settings(self) -> Settings:
@@ -106,7 +107,7 @@ class UnitOfWork:
         self.absent.discard(aggregate.id)
 
     def commit(self, tracking: Tracking | None = None) -> None:
-        self.app.commit(list(self.loaded.values()), tracking)
+        self.app.commit(list(self.loaded.values()), tracking, self.actor)
         if self.cache is not None:  # saved (or only read): as the store now holds them
             self.cache.put([*self.loaded.values(), *self.prefetched.values()])
         self.loaded.clear()

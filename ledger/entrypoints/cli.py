@@ -23,7 +23,8 @@ from consumers.messages import (
     FundTransferMessage,
     MessageFormatError,
 )
-from ledger import views
+from ledger import inputs, views
+from ledger.actors import act_as, default_actor
 from ledger.commands import PaymentInput, TransferInput, TransferItem
 from ledger.entrypoints import kafka_cli
 from ledger.entrypoints.bootstrap import services
@@ -75,8 +76,13 @@ AsOf = Annotated[Optional[str], typer.Option("--as-of", help="Business date YYYY
 @cli.callback()
 def main_options(
     db: Annotated[Optional[str], typer.Option("--db", help="Event store URL (env LEDGER_DB_URL); default sqlite:///ledger.db")] = None,
+    actor: Annotated[Optional[str], typer.Option(
+        "--as", envvar="LEDGER_USER", show_envvar=False,
+        help="Who acts, recorded as the actor of every event the command records (O1; env LEDGER_USER); "
+             "default the OS login name")] = None,
 ) -> None:
     services.use(db)
+    act_as(inputs.text(actor, "--as", "actor") if actor is not None else default_actor())
 
 
 # -- commands -------------------------------------------------------------------------
@@ -285,10 +291,12 @@ def audit(ident: Annotated[str, typer.Argument(metavar="ID")], as_of: AsOf = Non
     if as_json:
         print_json(entries)
         return
-    rows = [{**e, "payload": " ".join(f"{k}={printable(v)}" for k, v in e["payload"].items() if k != "key")[:120]}
+    rows = [{**e, "actor": e["payload"].get("actor"),
+             "payload": " ".join(f"{k}={printable(v)}" for k, v in e["payload"].items()
+                                 if k not in ("key", "actor"))[:120]}
             for e in entries]
     title = f"Audit trail of {ident}" + (f" as of {day}" if day else "")
-    console.print(table(title, rows, ["position", "business_date", "type", "version", "payload"]))
+    console.print(table(title, rows, ["position", "business_date", "type", "version", "actor", "payload"]))
 
 
 @cli.command("delimitations")

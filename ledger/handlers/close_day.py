@@ -15,6 +15,7 @@ from aggregates.business_day import BUSINESS_DAY_ID, BusinessDay
 from aggregates.debtor import Debtor
 from aggregates.routing import held_items
 from aggregates.status import ENDED
+from ledger.actors import CLOSE_DAY, acting_as
 from ledger.application import Ledger
 from ledger.errors import BadInput
 from ledger.handlers.common import arrangements_of, retried, settle
@@ -53,7 +54,8 @@ def close_day(ledger: Ledger, day: date, batch_size: int = 500, progress: Any = 
     business date the first moved. A close that failed part-way leaves the business
     date where it was, so running it again settles everything again: what the
     first saved is recorded already and records nothing twice (E2)."""
-    with store_lock(ledger.db_url, ledger.recorder.datastore, CLOSE_LOCK):
+    # O1: what the close records is the close's own doing, whoever runs it.
+    with store_lock(ledger.db_url, ledger.recorder.datastore, CLOSE_LOCK), acting_as(CLOSE_DAY):
         return close_locked(ledger, day, batch_size, progress, processes)
 
 
@@ -94,7 +96,8 @@ def close_partition_job(job: tuple[str, date, date | None, int, int, int]) -> in
     url, day, previous, batch_size, part, parts = job
     ledger = Ledger(url, env={"CREATE_TABLE": "false"})
     try:
-        return close_partition(ledger, day, previous, batch_size, None, part, parts)
+        with acting_as(CLOSE_DAY):
+            return close_partition(ledger, day, previous, batch_size, None, part, parts)
     finally:
         ledger.close()
 

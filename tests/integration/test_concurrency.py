@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from aggregates.arrangement import Arrangement
+from ledger.actors import acting_as, default_actor
 from ledger.application import Ledger
 from ledger.handlers import close_day as close_module
 from ledger.handlers.close_day import close_day
@@ -315,7 +316,8 @@ def test_a_close_that_loses_a_race_with_a_payment_reads_again_and_finishes(
 
         def payment_in_between(uow: Any, due: list[Arrangement], day: Any) -> None:
             if not raced:
-                raced.append(pay(payer, code, "113.33", "2021-12-20", "TX-RACE").status)
+                with acting_as(default_actor()):  # another writer's, not the close's (O1)
+                    raced.append(pay(payer, code, "113.33", "2021-12-20", "TX-RACE").status)
             settle_chunk(uow, due, day)
 
         monkeypatch.setattr(close_module, "settle_chunk", payment_in_between)

@@ -112,11 +112,11 @@ def test_a_failed_batch_leaves_nothing_it_changed_in_the_cache(db_url: str) -> N
         ingestor.apply([Rec(0, message("F1", identity, "10.00", "2021-12-10"))])
         commit, failures = ledger.commit, []
 
-        def failing_once(aggregates, tracking=None):
+        def failing_once(aggregates, tracking=None, actor=None):
             if not failures:
                 failures.append(1)
                 raise IntegrityError("as if another writer got there first")
-            return commit(aggregates, tracking)
+            return commit(aggregates, tracking, actor)
 
         ledger.commit = failing_once  # type: ignore[method-assign]
         result = ingestor.apply([Rec(1, message("F2", identity, "20.00", "2021-12-11")),
