@@ -8,7 +8,7 @@ facts with new events when a backdated payment changes them (E2).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -16,8 +16,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from aggregates import close_day_skip, facts
-from aggregates.course import Course
+from aggregates import facts
 from aggregates.errors import RejectedTakesNoPayments
 from aggregates.events import PinnedTopic, event_name
 from aggregates.facts import fact_content
@@ -205,6 +204,23 @@ class Arrangement(Aggregate):
     class LossReversed(Correction):
         pass
 
+    class ActivationReversed(Correction):
+        """O3: without a recalled payment the arrangement was never activated."""
+
+    class PayoffReversed(Correction):
+        pass
+
+    class CompletionReversed(Correction):
+        pass
+
+    class PaymentRecalled(Correction):
+        """O3: the bank recalled this payment: what it paid is unpaid again, as of its
+        value date (``effective_on``); the corrections that follow say what that changes."""
+
+        def apply(self, arrangement: Arrangement) -> None:
+            arrangement.receipts.pop(self.key, None)
+            super().apply(arrangement)
+
     def __init__(
         self,
         debtor_afm: str,
@@ -304,13 +320,8 @@ class Arrangement(Aggregate):
         )
 
     def _schedule(self, plan: Plan, business_date: date) -> None:
-        self.trigger_event(
-            self.Scheduled,
-            instalments=[i.as_dict() for i in plan.instalments],
-            starts_on=plan.starts_on,
-            needs_first_payment=plan.needs_first_payment,
-            business_date=business_date,
-        )
+        self.trigger_event(self.Scheduled, instalments=[i.as_dict() for i in plan.instalments], starts_on=plan.starts_on,
+                           needs_first_payment=plan.needs_first_payment, business_date=business_date)
 
     def settle(
         self,
@@ -319,12 +330,14 @@ class Arrangement(Aggregate):
         surcharges: SurchargeRules,
         current_items: Sequence[OpenItem] = (),
         new_receipts: Sequence[Receipt] = (),
+        recalled: Collection[str] = (),
     ) -> None:
         """E1/E2: record every fact of the timeline up to ``as_of`` not yet
         recorded, and correct recorded facts the timeline no longer gives.
 
         A new payment is allocated as of its value date (E2, P4) even when that
-        is after ``as_of``; the other facts wait for the business date.
+        is after ``as_of``; the other facts wait for the business date. The
+        payments ``recalled`` (O3, by tx id) no longer count, from their value dates.
         """
         if self.status == Status.REJECTED:
             raise RejectedTakesNoPayments()
@@ -332,11 +345,13 @@ class Arrangement(Aggregate):
         as_of, horizon = facts.settle_dates(self, as_of, receipts)
         if self.status == Status.SUSPENDED and self.suspended_until is not None and horizon > self.suspended_until:
             self._fix_suspended_plan(scheme, self.suspended_until)
-        course = self.course(scheme, horizon, surcharges, current_items, receipts)
+        gone = {facts.fact_key(("paid", tx_id)) for tx_id in recalled}
+        course = facts.course_of(self, scheme, horizon, surcharges, current_items, receipts, gone)
         if course is None:
             # ND3: while suspended a payment is held as credit until the plan is fixed.
             for receipt in receipts:
                 facts.record_as_credit(self, receipt)
+            facts.recall_held(self, gone, as_of)
             return
         facts.record_course(self, course, as_of)
 
@@ -348,14 +363,9 @@ class Arrangement(Aggregate):
 
     # -- queries ---------------------------------------------------------------
 
-    def may_change(self, scheme: Scheme, settled_on: date, day: date) -> bool:
-        """E1: whether settling on ``day`` can record anything since ``settled_on``
-        (the close of day's skip test, ``close_day_skip.may_change``)."""
-        return close_day_skip.may_change(self, scheme, settled_on, day)
-
-    def _paid_by_instalment(self) -> dict[int, list[tuple[date, Decimal]]]:
-        """What the recorded allocations (P3) paid on each instalment, by value date."""
-        return close_day_skip.paid_by_instalment(self.facts)
+    def paid_receipt(self, tx_id: str) -> dict[str, Any] | None:
+        """The payment ``tx_id`` as this arrangement recorded it (None: not paid here)."""
+        return self.receipts.get(facts.fact_key(("paid", tx_id)))
 
     def form(self) -> ApplicationForm:
         return ApplicationForm(self.debtor_afm, self.applied_on, self.requested_instalments, dict(self.options))
@@ -372,11 +382,7 @@ class Arrangement(Aggregate):
         if not self.instalments:
             return None
         assert self.starts_on is not None
-        return Plan(
-            tuple(Instalment.from_dict(i) for i in self.instalments),
-            self.starts_on,
-            self.needs_first_payment,
-        )
+        return Plan(tuple(Instalment.from_dict(i) for i in self.instalments), self.starts_on, self.needs_first_payment)
 
     @property
     def capital(self) -> Decimal:
@@ -385,14 +391,3 @@ class Arrangement(Aggregate):
     @property
     def item_ids(self) -> list[str]:
         return [line["item_id"] for line in self.capital_lines] + list(self.suspended_item_ids)
-
-    def course(
-        self,
-        scheme: Scheme,
-        as_of: date,
-        surcharges: SurchargeRules,
-        current_items: Sequence[OpenItem] = (),
-        new_receipts: Sequence[Receipt] = (),
-    ) -> Course | None:
-        """The timeline as of ``as_of`` from what this arrangement recorded (V3)."""
-        return facts.course_of(self, scheme, as_of, surcharges, current_items, new_receipts)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from aggregates import facts
 from aggregates.arrangement import Arrangement
 from aggregates.course import Course
 from aggregates.debtor import Debtor
@@ -63,7 +64,7 @@ def arrangement_as_of(
     if arrangement.status == Status.REJECTED:
         return ArrangementAsOf(arrangement, Status.REJECTED.value, None)
     current = debtor.open_items(as_of, rules, set(arrangement.item_ids))
-    course = arrangement.course(scheme, as_of, rules, current)
+    course = facts.course_of(arrangement, scheme, as_of, rules, current)
     if course is None:
         waiting = Status.SUSPENDED if arrangement.suspended_until else Status.APPLIED
         return ArrangementAsOf(arrangement, waiting.value, None)

@@ -7,59 +7,35 @@ is the arrangements' own record; the debtor only lists its arrangements.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping
 from datetime import date
-from decimal import Decimal, getcontext
+from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from types import MappingProxyType
+from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from aggregates.errors import NotAllowed
 from aggregates.events import PinnedTopic
-from aggregates.money import ZERO, money
+from aggregates.item_balance import ADJUSTMENT, ItemBalance, item_balance
+from aggregates.money import ZERO
 from aggregates.schemes.base import OpenItem
 from aggregates.surcharges import SurchargeRules
 
 DEBTOR_NAMESPACE = uuid5(NAMESPACE_URL, "https://keao.gov.gr/ledger/debtor")
 
 FUNDS = ("IKA", "OAEE", "OGA", "ETAA")
+CREDIT = "credit"  # the ``tx_id`` of the parts the debtor's credit paid (O5)
 KINDS = ("contribution", "surcharge", "fee", "clearing_instalment", "insurance_time_recognition")
-
-
-@dataclass(frozen=True)
-class ItemBalance:
-    """One debt item as of a date: what it owes and what was paid on it."""
-
-    item: dict[str, Any]
-    surcharge: Decimal
-    paid_surcharge: Decimal
-    paid_principal: Decimal
-    settled_on: date | None
-
-    @property
-    def unpaid_principal(self) -> Decimal:
-        return self.item["amount"] - self.paid_principal
-
-    @property
-    def unpaid_surcharge(self) -> Decimal:
-        return self.surcharge - self.paid_surcharge
-
-    @property
-    def outstanding(self) -> Decimal:
-        return self.unpaid_principal + self.unpaid_surcharge
-
-    def open_item(self) -> OpenItem:
-        i = self.item
-        return OpenItem(
-            i["item_id"], i["fund"], i["period"], i["kind"], i["amount"], i["due_date"],
-            self.unpaid_principal, self.settled_on,
-        )
 
 
 class Debtor(Aggregate):
     TOPIC = "keao:Debtor"
+    # O4, by correction id: a read-only class default (not a field), as a debtor snapshotted
+    # before corrections existed has none; the events that record them replace it.
+    corrections: ClassVar[Mapping[str, dict[str, Any]]] = MappingProxyType({})
 
     class Event(PinnedTopic, Aggregate.Event):
         business_date: date
@@ -97,7 +73,21 @@ class Debtor(Aggregate):
         def apply(self, debtor: Debtor) -> None:
             debtor.arrangement_ids = [*debtor.arrangement_ids, self.arrangement_id]
 
-    class DebtPaid(Event):
+    class PartsRecorded(Event):
+        """An event that adds parts to the payments of the debtor's items and moves its
+        credit (``recorded``); the read model records the same (``projections.debt_table``)."""
+
+        def recorded(self) -> tuple[str, date, list[dict[str, Any]], Decimal]:
+            """The parts' tx id and value date, the parts, and the credit it adds."""
+            raise NotImplementedError
+
+        def apply(self, debtor: Debtor) -> None:
+            tx_id, value_date, parts, credit = self.recorded()
+            for part in parts:
+                debtor.item_payments.append({**part, "value_date": value_date, "tx_id": tx_id})
+            debtor.credit += credit
+
+    class DebtPaid(PartsRecorded):
         """P2: a payment with the debtor identity code, oldest debts first."""
 
         tx_id: str
@@ -106,10 +96,84 @@ class Debtor(Aggregate):
         allocation: list[dict[str, Any]]
         credit: Decimal
 
+        def recorded(self) -> tuple[str, date, list[dict[str, Any]], Decimal]:
+            return self.tx_id, self.value_date, self.allocation, self.credit
+
+    class DebtPaymentRecalled(PartsRecorded):
+        """O3: a bank recalled a payment: its credit is taken back and each part it
+        paid is unpaid again as of its value date (the parts, negated, in ``allocation``)."""
+
+        tx_id: str
+        value_date: date
+        allocation: list[dict[str, Any]]
+        credit: Decimal
+
+        def recorded(self) -> tuple[str, date, list[dict[str, Any]], Decimal]:
+            return self.tx_id, self.value_date, self.allocation, -self.credit
+
+    class CreditApplied(PartsRecorded):
+        """O5/P2: the debtor's credit pays its items, oldest first, as they arrive."""
+
+        allocation: list[dict[str, Any]]
+        amount: Decimal
+
+        def recorded(self) -> tuple[str, date, list[dict[str, Any]], Decimal]:
+            return CREDIT, self.business_date, self.allocation, -self.amount
+
+    class CreditRefunded(PartsRecorded):
+        """O5: credit paid back to the debtor (a refund order for the paying bank, O2)."""
+
+        refund_id: str
+        amount: Decimal
+        iban: str
+        reason: str
+
+        def recorded(self) -> tuple[str, date, list[dict[str, Any]], Decimal]:
+            return self.refund_id, self.business_date, [], -self.amount
+
+    class ItemCorrected(PartsRecorded):
+        """O4: a fund cancelled or amended an item outside any arrangement, from this
+        business date: the principal changes by ``change``; what was paid beyond the
+        new amount (``credit``) becomes the debtor's credit."""
+
+        correction_id: str
+        item_id: str
+        action: str
+        change: Decimal
+        credit: Decimal
+        content: dict[str, Any]
+
+        def recorded(self) -> tuple[str, date, list[dict[str, Any]], Decimal]:
+            parts = [{"item_id": self.item_id, "part": ADJUSTMENT, "amount": self.change}]
+            if self.credit:
+                parts.append({"item_id": self.item_id, "part": "principal", "amount": -self.credit})
+            return self.correction_id, self.business_date, parts, self.credit
+
         def apply(self, debtor: Debtor) -> None:
-            for part in self.allocation:
-                debtor.item_payments.append({**part, "value_date": self.value_date})
-            debtor.credit += self.credit
+            super().apply(debtor)
+            debtor.corrections = {**debtor.corrections, self.correction_id: {**self.content, "status": "applied"}}
+
+    class CorrectionHeld(Event):
+        """O4: a correction of an item inside an arrangement waits for an operator."""
+
+        correction_id: str
+        arrangement_id: str
+        content: dict[str, Any]
+
+        def apply(self, debtor: Debtor) -> None:
+            held = {**self.content, "status": "waiting", "arrangement": self.arrangement_id,
+                    "received_on": self.business_date}
+            debtor.corrections = {**debtor.corrections, self.correction_id: held}
+
+    class CorrectionResolved(Event):
+        """O4: an operator resolved a correction that waited, with the reason."""
+
+        correction_id: str
+        reason: str
+
+        def apply(self, debtor: Debtor) -> None:
+            resolved = {**debtor.corrections[self.correction_id], "status": "resolved", "reason": self.reason}
+            debtor.corrections = {**debtor.corrections, self.correction_id: resolved}
 
     def __init__(
         self,
@@ -185,7 +249,7 @@ class Debtor(Aggregate):
         arrangement, or suspended) accrue none here (C4, ND3)."""
         item_id = item["item_id"]
         payments = [p for p in self.item_payments if p["item_id"] == item_id and p["value_date"] <= as_of]
-        return _balance(item, payments, as_of, rules, frozen)
+        return item_balance(item, payments, as_of, rules, frozen)
 
     def balances(
         self, as_of: date, rules: SurchargeRules, held: Collection[str] = ()
@@ -193,7 +257,7 @@ class Debtor(Aggregate):
         """Every item known on ``as_of``, oldest due first."""
         paid = self._payments_by_item(as_of)
         return [
-            _balance(item, paid.get(item["item_id"], ()), as_of, rules, item["item_id"] in held)
+            item_balance(item, paid.get(item["item_id"], ()), as_of, rules, item["item_id"] in held)
             for item in sorted(self.items.values(), key=_due_order)
             if item["received_on"] <= as_of
         ]
@@ -202,7 +266,7 @@ class Debtor(Aggregate):
         """``balances`` of the items outside ``held`` only (what ``pay`` pays, P2), in the same order."""
         paid = self._payments_by_item(as_of)
         return [
-            _balance(item, paid.get(item["item_id"], ()), as_of, rules, False)
+            item_balance(item, paid.get(item["item_id"], ()), as_of, rules, False)
             for item in sorted(self.items.values(), key=_due_order)
             if item["received_on"] <= as_of and item["item_id"] not in held
         ]
@@ -232,14 +296,8 @@ class Debtor(Aggregate):
         what is left stays as the debtor's credit (P3). ``owed`` is
         ``owed_balances(value_date, rules, held)`` when the caller has just
         computed it (to decide whether anything is owed), not recomputed."""
-        remaining = amount
-        allocation = []
-        for balance in self.owed_balances(value_date, rules, held) if owed is None else owed:
-            for part, owes in (("surcharge", balance.unpaid_surcharge), ("principal", balance.unpaid_principal)):
-                paid = min(owes, remaining)
-                if paid > ZERO:
-                    allocation.append({"item_id": balance.item["item_id"], "part": part, "amount": paid})
-                    remaining -= paid
+        balances = self.owed_balances(value_date, rules, held) if owed is None else owed
+        allocation, remaining = _oldest_first(balances, amount)
         self.trigger_event(
             self.DebtPaid,
             tx_id=tx_id,
@@ -250,89 +308,77 @@ class Debtor(Aggregate):
             business_date=value_date,
         )
 
+    # -- corrections (§14) ----------------------------------------------------------
+
+    def recall_payment(self, tx_id: str, value_date: date, amount: Decimal, business_date: date) -> None:
+        """O3: the identity-code payment ``tx_id`` (P2) is undone as of its value date:
+        what it left as credit is taken back, and every part it paid is unpaid again."""
+        parts = [p for p in self.item_payments if p.get("tx_id") == tx_id]
+        undone = [{"item_id": p["item_id"], "part": p["part"], "amount": -p["amount"]} for p in parts]
+        credit = amount - sum((p["amount"] for p in parts), ZERO)
+        self.trigger_event(self.DebtPaymentRecalled, tx_id=tx_id, value_date=value_date, allocation=undone,
+                           credit=credit, business_date=business_date)
+
+    def apply_credit(self, available: Decimal, rules: SurchargeRules, held: Collection[str], on: date) -> None:
+        """O5/P2: ``available`` credit pays the items owed on ``on``, oldest first."""
+        if available <= ZERO:
+            return
+        allocation, remaining = _oldest_first(self.owed_balances(on, rules, held), available)
+        if allocation:
+            self.trigger_event(self.CreditApplied, allocation=allocation, amount=available - remaining,
+                               business_date=on)
+
+    def refund_credit(self, refund_id: str, amount: Decimal, iban: str, reason: str, available: Decimal,
+                      on: date) -> None:
+        """O5: pay back ``amount`` of the ``available`` credit (O2's refund order)."""
+        if amount > available:
+            raise NotAllowed("--amount", f"{amount} is more than the credit of debtor {self.afm}, {available} (O5)")
+        self.trigger_event(self.CreditRefunded, refund_id=refund_id, amount=amount, iban=iban, reason=reason,
+                           business_date=on)
+
+    def item_of(self, fund: str, transfer_id: str, period: str, kind: str) -> dict[str, Any]:
+        """The item a fund's transfer sent (O4: what its correction names)."""
+        for item in self.items.values():
+            if (item["fund"], item["item_id"].split(":")[1], item["period"], item["kind"]) == (
+                    fund, transfer_id, period, kind):
+                return item
+        raise NotAllowed("--transfer-id", f"fund {fund} sent debtor {self.afm} no {kind} of {period} "
+                         f"under transfer {transfer_id} (O4)")
+
+    def correct_item(self, correction_id: str, content: dict[str, Any], item: dict[str, Any],
+                     new_amount: Decimal, rules: SurchargeRules, on: date) -> None:
+        """O4: from ``on``, the item's principal is ``new_amount`` (0: cancelled); what
+        was paid on it beyond that becomes the debtor's credit."""
+        balance = self.balance(item, on, rules)
+        credit = max(balance.paid_principal - new_amount, ZERO)
+        self.trigger_event(self.ItemCorrected, correction_id=correction_id, item_id=item["item_id"],
+                           action=content["action"], change=new_amount - balance.amount, credit=credit,
+                           content=dict(content), business_date=on)
+
+    def hold_correction(self, correction_id: str, content: dict[str, Any], arrangement_id: str, on: date) -> None:
+        """O4: an item inside an arrangement is not changed; its correction waits."""
+        self.trigger_event(self.CorrectionHeld, correction_id=correction_id, arrangement_id=arrangement_id,
+                           content=dict(content), business_date=on)
+
+    def resolve_correction(self, correction_id: str, reason: str, on: date) -> None:
+        waiting = self.corrections.get(correction_id)
+        if waiting is None or waiting["status"] != "waiting":
+            raise NotAllowed("CORRECTION_ID", f"no correction {correction_id} waits for debtor {self.afm} (O4)")
+        self.trigger_event(self.CorrectionResolved, correction_id=correction_id, reason=reason, business_date=on)
+
+
+def _oldest_first(balances: Iterable[ItemBalance], amount: Decimal) -> tuple[list[dict[str, Any]], Decimal]:
+    """P2: ``amount`` over the items in order, each one's surcharges before its principal."""
+    remaining = amount
+    allocation = []
+    for balance in balances:
+        for part, owes in (("surcharge", balance.unpaid_surcharge), ("principal", balance.unpaid_principal)):
+            paid = min(owes, remaining)
+            if paid > ZERO:
+                allocation.append({"item_id": balance.item["item_id"], "part": part, "amount": paid})
+                remaining -= paid
+    return allocation, remaining
+
 
 def _due_order(item: dict[str, Any]) -> tuple[date, str]:
     return item["due_date"], item["item_id"]
-
-
-def _balance(
-    item: dict[str, Any], payments: Sequence[dict[str, Any]], as_of: date, rules: SurchargeRules, frozen: bool
-) -> ItemBalance:
-    """``Debtor.balance`` of ``item`` given its payments valued on or before ``as_of``.
-
-    The arithmetic is the original's, step for step (the same Decimal
-    operations in the same order), so the result is the same to the last
-    digit; the payments are grouped by item once for all items
-    (``_payments_by_item``), and the surcharge, a function of the item's
-    amount, due date, the date and the principal paid, is remembered
-    (``_surcharge``)."""
-    paid_principal = ZERO
-    paid_surcharge = ZERO
-    principal: list[tuple[date, Decimal]] = []
-    for p in payments:
-        if p["part"] == "principal":
-            paid_principal += p["amount"]
-            principal.append((p["value_date"], p["amount"]))
-        elif p["part"] == "surcharge":
-            paid_surcharge += p["amount"]
-    surcharge = ZERO
-    if not frozen:
-        surcharge = _surcharge(rules, item["amount"], item["due_date"], as_of, tuple(principal))
-    surcharge = max(surcharge, paid_surcharge)
-    settled_on = None
-    if paid_principal >= item["amount"] and payments:
-        settled_on = max(day for day, _ in principal)
-    return ItemBalance(item, surcharge, paid_surcharge, paid_principal, settled_on)
-
-
-def _surcharge(
-    rules: SurchargeRules, amount: Decimal, due_date: date, as_of: date, principal: tuple[tuple[date, Decimal], ...]
-) -> Decimal:
-    """L1: the surcharge on an item of ``amount`` due on ``due_date``, as of ``as_of``,
-    given the principal paid on it (value date, amount): each started month of delay
-    charges its fraction of the principal unpaid when it started; rounded once.
-    Remembered (``_remembered``): the same item is paid again and again between two
-    principal payments, and many items share an amount and a due date."""
-    return _remembered(rules, ("surcharge", amount, due_date, as_of, principal),
-                       lambda: _compute_surcharge(rules, amount, due_date, as_of, principal))
-
-
-def _compute_surcharge(
-    rules: SurchargeRules, amount: Decimal, due_date: date, as_of: date, principal: tuple[tuple[date, Decimal], ...]
-) -> Decimal:
-    fraction_sum = ZERO
-    for start, fraction in _remembered(rules, ("fractions", due_date, as_of),
-                                       lambda: tuple(rules.fractions(due_date, as_of))):
-        unpaid = amount - sum((a for day, a in principal if day < start), ZERO)
-        fraction_sum += unpaid * fraction
-    return money(fraction_sum)
-
-
-# Values computed from a rules object (the configuration's ``SurchargeRules``, frozen) and
-# plain values only, remembered per rules object: keyed by its id, with the object itself
-# kept so that the id cannot be reused while remembered. The Decimal context's precision
-# and rounding are part of every key, as the arithmetic depends on them. A few rules
-# objects, a bounded number of values each (cleared when full).
-_REMEMBERED: dict[int, tuple[SurchargeRules, dict[tuple[Any, ...], Any]]] = {}
-_REMEMBERED_RULES = 16
-_REMEMBERED_VALUES = 65_536
-
-
-def _remembered(rules: SurchargeRules, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-    entry = _REMEMBERED.get(id(rules))
-    if entry is None or entry[0] is not rules:
-        if len(_REMEMBERED) >= _REMEMBERED_RULES:
-            _REMEMBERED.clear()
-        entry = _REMEMBERED[id(rules)] = (rules, {})
-    known = entry[1]
-    context = getcontext()
-    key = (context.prec, context.rounding, *key)
-    found = known.get(key, _MISSING)
-    if found is _MISSING:
-        if len(known) >= _REMEMBERED_VALUES:
-            known.clear()
-        found = known[key] = compute()
-    return found
-
-
-_MISSING = object()

@@ -37,19 +37,3 @@ class RejectedTakesNoPayments(NotAllowed, AssertionError):
 
     def __init__(self) -> None:
         super().__init__("status", "a rejected application takes no payments")
-
-
-class InvariantViolation(AssertionError):
-    """A programming invariant of an aggregate does not hold: a bug, never an
-    operator's input; not a ``DomainError``, so nothing reports it as bad input."""
-
-
-class FactNotReversible(InvariantViolation):
-    """E2: a recorded fact that the timeline no longer gives, of a kind no
-    correction event takes back (``Activated``, ``PaidOff``, ``Completed``): some
-    backdated payments reach it (``bench/history.py`` avoids them)."""
-
-    def __init__(self, key: str, kind: str):
-        super().__init__(f"fact {key} ({kind}) cannot be taken back")
-        self.key = key
-        self.kind = kind

@@ -12,12 +12,11 @@ with which event, and the recording of a course over what is already recorded.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from aggregates.course import Course, Fact
-from aggregates.errors import FactNotReversible
 from aggregates.status import Status
 from aggregates.timeline import Receipt, Terms, run
 
@@ -38,6 +37,11 @@ REVERSAL = {
     "SurchargeAccrued": "SurchargeReversed",
     "Lapsed": "LapseReversed",
     "Lost": "LossReversed",
+    # O3: only a recalled payment takes these back (a backdated one adds facts, never removes them)
+    "Paid": "PaymentRecalled",
+    "Activated": "ActivationReversed",
+    "PaidOff": "PayoffReversed",
+    "Completed": "CompletionReversed",
 }
 # Facts that stay as recorded when a backdated payment ends the arrangement
 # before them: an instalment that fell due and is now paid needs no correction.
@@ -72,8 +76,10 @@ def course_of(
     surcharges: SurchargeRules,
     current_items: Sequence[OpenItem] = (),
     new_receipts: Sequence[Receipt] = (),
+    recalled: Collection[str] = (),
 ) -> Course | None:
-    """The timeline as of ``as_of`` from what this arrangement recorded (V3)."""
+    """The timeline as of ``as_of`` from what this arrangement recorded (V3), but
+    for the payments ``recalled`` (O3: their fact keys)."""
     plan = arrangement.plan()
     if plan is None:
         if arrangement.suspended_until is None or as_of <= arrangement.suspended_until:
@@ -82,8 +88,8 @@ def course_of(
     terms = Terms(plan.instalments, plan.starts_on, plan.needs_first_payment, scheme.loss_rule())
     receipts = [
         Receipt(r["tx_id"], r["value_date"], r["amount"])
-        for r in arrangement.receipts.values()
-        if r["value_date"] <= as_of
+        for key, r in arrangement.receipts.items()
+        if r["value_date"] <= as_of and key not in recalled
     ]
     receipts += [r for r in new_receipts if r.value_date <= as_of]
     return run(terms, receipts, as_of, surcharges, scheme.breaches(plan, current_items))
@@ -130,6 +136,14 @@ def record_as_credit(arrangement: Arrangement, receipt: Receipt) -> None:
     )
 
 
+def recall_held(arrangement: Arrangement, recalled: Collection[str], as_of: date) -> None:
+    """O3 while suspended (ND3): a recalled payment held as credit is simply taken back."""
+    for key in recalled:
+        receipt = arrangement.receipts[key]
+        arrangement.trigger_event(arrangement.PaymentRecalled, key=key, effective_on=receipt["value_date"],
+                                  business_date=as_of)
+
+
 def status_from_facts(arrangement: Arrangement) -> str:
     """The status the arrangement's recorded facts give (after a correction, E2)."""
     kinds = {fact["kind"] for fact in arrangement.facts.values()}
@@ -149,8 +163,6 @@ def _record(arrangement: Arrangement, key: str, fact: Fact) -> None:
 
 def _reverse(arrangement: Arrangement, key: str, recorded: dict[str, Any], as_of: date) -> None:
     kind = recorded["kind"]
-    if kind not in REVERSAL:
-        raise FactNotReversible(key, kind)
     extra = {"amount": recorded["amount"]} if kind == "SurchargeAccrued" else {}
     arrangement.trigger_event(
         getattr(arrangement, REVERSAL[kind]),

@@ -15,6 +15,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from aggregates.errors import NotAllowed
 from aggregates.events import PinnedTopic
 
 PAYMENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://keao.gov.gr/ledger/bank-payment")
@@ -70,6 +71,53 @@ class BankPayment(Aggregate):
             payment.status = "suspense"
             payment.reason = self.reason
 
+    class RecallUnmatched(Event, Aggregate.Created):
+        """O3: a bank's recall of a payment the ledger does not hold, or holds already
+        recalled: kept in suspense with the reason (``reason``), the bank's in ``recall_reason``."""
+
+        tx_id: str
+        bank: str
+        value_date: date
+        reason: str
+        recall_reason: str
+
+    class Assigned(Event):
+        """O2: an operator sent a payment in suspense to an arrangement or a debtor
+        (``reference``: as the operator named it); applied as of its value date."""
+
+        target: str
+        target_id: str
+        reference: str
+        reason: str
+
+        def apply(self, payment: BankPayment) -> None:
+            payment.status = "applied"
+            payment.target = self.target
+            payment.target_id = self.target_id
+            payment.resolution = {"resolution": "assigned", "target": self.reference, "resolved_on": self.business_date}
+
+    class RefundOrdered(Event):
+        """O2: an operator ordered a payment in suspense paid back to the payer."""
+
+        refund_id: str
+        iban: str
+        amount: Decimal
+        reason: str
+
+        def apply(self, payment: BankPayment) -> None:
+            payment.status = "refunded"
+            payment.resolution = {"resolution": "refunded", "target": None, "resolved_on": self.business_date}
+
+    class Recalled(Event):
+        """O3: the bank took the payment back; what it paid is undone, as of its value date."""
+
+        reason: str
+
+        def apply(self, payment: BankPayment) -> None:
+            if payment.status == "suspense":  # nothing was applied: the recall resolves it
+                payment.resolution = {"resolution": "recalled", "target": None, "resolved_on": self.business_date}
+            payment.status = "recalled"
+
     class ConflictingDuplicate(Event):
         """The same transaction id came again with different content."""
 
@@ -94,6 +142,7 @@ class BankPayment(Aggregate):
         reason: str | None = None,
         target: str | None = None,
         target_id: str | None = None,
+        recall_reason: str | None = None,
     ):
         self.fields = {
             "tx_id": tx_id, "bank": bank, "amount": amount, "currency": currency,
@@ -102,8 +151,11 @@ class BankPayment(Aggregate):
         self.source = source
         self.raw = raw
         self.received_on = business_date
-        self.status = "suspense" if raw is not None else "applied" if target is not None else "received"
+        kept = raw is not None or recall_reason is not None  # unreadable, or a recall of nothing (O3)
+        self.status = "suspense" if kept else "applied" if target is not None else "received"
         self.reason = reason
+        self.recall_reason = recall_reason
+        self.resolution: dict[str, Any] | None = None  # O2: how an operator resolved it
         self.target: str | None = target
         self.target_id: str | None = target_id
         self.conflicts: list[dict[str, Any]] = []
@@ -157,6 +209,40 @@ class BankPayment(Aggregate):
             reason=reason,
             business_date=business_date,
         )
+
+    @staticmethod
+    def unmatched_recall_id(bank: str, tx_id: str) -> UUID:
+        return uuid5(PAYMENT_NAMESPACE, f"recall/{bank}/{tx_id}")
+
+    @classmethod
+    def receive_unmatched_recall(cls, tx_id: str, bank: str, value_date: date, reason: str, recall_reason: str,
+                                 business_date: date) -> BankPayment:
+        return cls._create(cls.RecallUnmatched, id=cls.unmatched_recall_id(bank, tx_id), tx_id=tx_id, bank=bank,
+                           value_date=value_date, reason=reason, recall_reason=recall_reason,
+                           business_date=business_date)
+
+    def assign(self, target: str, target_id: str, reference: str, reason: str, business_date: date) -> None:
+        self.must_wait_in_suspense()
+        self.trigger_event(self.Assigned, target=target, target_id=target_id, reference=reference, reason=reason,
+                           business_date=business_date)
+
+    def order_refund(self, refund_id: str, iban: str, reason: str, business_date: date) -> None:
+        self.must_wait_in_suspense()
+        self.trigger_event(self.RefundOrdered, refund_id=refund_id, iban=iban, amount=self.fields["amount"],
+                           reason=reason, business_date=business_date)
+
+    def recall(self, reason: str, business_date: date) -> None:
+        self.trigger_event(self.Recalled, reason=reason, business_date=business_date)
+
+    def must_wait_in_suspense(self) -> None:
+        """O2: only a payment in suspense, with an amount in EUR, is resolved by an operator."""
+        if self.status != "suspense":
+            raise NotAllowed("TX_ID", f"payment {self.fields['tx_id']} is not in suspense: it is {self.status} (O2)")
+        if self.raw is not None or self.recall_reason is not None:
+            raise NotAllowed("TX_ID", f"{self.reason}: no payment to assign or refund (O2)")
+        amount = self.fields["amount"]
+        if self.fields["currency"] != "EUR" or amount is None or amount <= 0:
+            raise NotAllowed("TX_ID", f"payment {self.fields['tx_id']} is not an amount in EUR over zero (P5, O2)")
 
     def route(self, target: str, target_id: str, business_date: date) -> None:
         self.trigger_event(self.Routed, target=target, target_id=target_id, business_date=business_date)

@@ -1,10 +1,11 @@
-"""Identifiers: ΑΦΜ, ΑΜΚΑ and ISO 11649 payment references (Κωδικός Πληρωμής).
+"""Identifiers: ΑΦΜ, ΑΜΚΑ, ISO 11649 payment references (Κωδικός Πληρωμής) and IBANs.
 
 Validation is python-stdnum's; this module only words the errors for operators.
 """
 
 from __future__ import annotations
 
+from stdnum import iban as _iban
 from stdnum import iso11649
 from stdnum.exceptions import ValidationError
 from stdnum.gr import amka as _amka
@@ -39,6 +40,14 @@ def valid_amka(value: str, field: str = "amka") -> str:
         return _amka.validate(value)
     except ValidationError as error:
         raise InvalidIdentifier(field, f"not a valid ΑΜΚΑ ({error})") from None
+
+
+def valid_iban(value: str, field: str = "iban") -> str:
+    """O2: a refund goes to an ISO 13616 IBAN (its country's length, its check digits)."""
+    try:
+        return _iban.validate(value)
+    except ValidationError as error:
+        raise InvalidIdentifier(field, f"not a valid IBAN ({error})") from None
 
 
 def creditor_reference(body: str) -> str:

@@ -43,8 +43,39 @@ class PaymentInput:
 
 
 @dataclass(frozen=True)
+class RecallInput:
+    """O3: a bank's recall of a payment it sent (interfaces §1.2, §2.1)."""
+
+    tx_id: str
+    reason: str
+    bank: str = "UNKNOWN"
+    business_date: date | None = None
+
+
+@dataclass(frozen=True)
+class CorrectionItem:
+    period: str
+    kind: str
+    amount: Decimal | None = None  # the new amount (amend); none for a cancellation
+
+
+@dataclass(frozen=True)
+class CorrectionInput:
+    """O4: a fund's cancellation or amendment of items it transferred (interfaces §1.2, §2.2)."""
+
+    action: str  # "cancel" or "amend"
+    correction_id: str
+    fund: str
+    afm: str
+    transfer_id: str
+    items: tuple[CorrectionItem, ...]
+    business_date: date | None = None
+
+
+@dataclass(frozen=True)
 class Outcome:
-    """What a command did: ``recorded``, ``duplicate``, ``applied`` or ``suspense``."""
+    """What a command did: ``recorded``, ``duplicate``, ``applied``, ``suspense``,
+    ``refunded``, ``recalled`` or ``waiting`` (a correction for an operator, O4)."""
 
     status: str
     target: str | None = None

@@ -33,7 +33,9 @@ SUSPENSE_TOPICS = (
     BankPayment.Suspended.TOPIC,
     BankPayment.ConflictingDuplicate.TOPIC,
     BankPayment.ReceivedUnreadable.TOPIC,
+    BankPayment.RecallUnmatched.TOPIC,
 )
+RESOLUTION_TOPICS = (BankPayment.Assigned.TOPIC, BankPayment.RefundOrdered.TOPIC, BankPayment.Recalled.TOPIC)
 def as_of_date(lookups: Lookups, as_of: date | None) -> date:
     day = as_of or lookups.current_date()
     if day is None:
@@ -132,7 +134,7 @@ def debt_table(lookups: Lookups, afm: str, as_of: date | None = None) -> dict[st
             total += balance.outstanding
         items.append({
             "item_id": item["item_id"], "fund": item["fund"], "period": item["period"], "kind": item["kind"],
-            "due_date": item["due_date"], "amount": item["amount"], "surcharges": balance.surcharge,
+            "due_date": item["due_date"], "amount": balance.amount, "surcharges": balance.surcharge,
             "paid": balance.paid_principal + balance.paid_surcharge, "outstanding": balance.outstanding,
             "status": status,
         })
@@ -152,7 +154,8 @@ def debt_table(lookups: Lookups, afm: str, as_of: date | None = None) -> dict[st
         "total_outstanding": total,
         "items": items,
         "arrangements": summaries,
-        "credit": debtor.credit,
+        # O5: the debtor's own credit, as it stands, and its arrangements' as of the day
+        "credit": debtor.credit + sum((s.course.credit for s in arrangements if s.course is not None), ZERO),
         "enforcement": "suspended" if any(s.kept for s in arrangements) else "allowed",
     }
 
@@ -180,25 +183,48 @@ def clearance_json(answer: Clearance) -> dict[str, Any]:
             "overdue_outside_arrangements": answer.overdue_outside_arrangements}
 
 
-def suspense(log: EventLog) -> list[dict[str, Any]]:
-    """P5: every payment kept in suspense, with its reason."""
+def suspense(log: EventLog, resolved: bool = False) -> list[dict[str, Any]]:
+    """P5: every payment kept in suspense, with its reason; with ``resolved``, also
+    those an operator resolved (O2) or the bank recalled while there (O3): how, to
+    what, by whom (O1) and on which business date."""
     seen: dict[UUID, None] = {}
     for notification in log.notifications(SUSPENSE_TOPICS):
         seen.setdefault(notification.originator_id, None)  # type: ignore[arg-type]
+    actors = {n.originator_id: getattr(log.mapper.to_domain_event(n), "actor", None)
+              for n in log.notifications(RESOLUTION_TOPICS)} if resolved else {}
+    open_fields = dict.fromkeys(("resolution", "target", "actor", "resolved_on")) if resolved else {}
     entries = []
     for payment_id in seen:
         payment: BankPayment = log.repository.get(payment_id)
         fields = payment.fields
+        entry = {"tx_id": fields["tx_id"], "bank": fields["bank"], "reference": fields["reference"],
+                 "amount": fields["amount"], "value_date": fields["value_date"], "reason": payment.reason,
+                 "source": payment.source}
         if payment.status == "suspense":
-            entries.append({
-                "tx_id": fields["tx_id"], "bank": fields["bank"], "reference": fields["reference"],
-                "amount": fields["amount"], "value_date": fields["value_date"], "reason": payment.reason,
-                "source": payment.source,
-            })
+            entries.append(entry | open_fields)
+        elif resolved and payment.resolution is not None:
+            entries.append(entry | payment.resolution | {"actor": actors.get(payment_id)})
         for conflict in payment.conflicts:
             entries.append({k: conflict.get(k) for k in ("tx_id", "bank", "reference", "amount", "value_date", "reason")}
-                           | {"source": None})
+                           | {"source": None} | open_fields)
     return entries
+
+
+def waiting_corrections(log: EventLog) -> list[dict[str, Any]]:
+    """O4: the fund corrections of items inside an arrangement that wait for an
+    operator, one row per item, in the order received."""
+    debtor_ids = dict.fromkeys(n.originator_id for n in log.notifications([Debtor.CorrectionHeld.TOPIC]))
+    rows = []
+    for debtor_id in debtor_ids:
+        debtor: Debtor = log.repository.get(debtor_id)
+        for correction_id, c in debtor.corrections.items():
+            if c["status"] != "waiting":
+                continue
+            rows += [{"correction_id": correction_id, "fund": c["fund"], "afm": c["afm"],
+                      "transfer_id": c["transfer_id"], "period": item["period"], "kind": item["kind"],
+                      "action": c["action"], "amount": item["amount"], "arrangement": c["arrangement"],
+                      "received_on": c["received_on"]} for item in c["items"]]
+    return rows
 
 
 def audit(log: EventLog, ref: str) -> list[dict[str, Any]]:

@@ -14,15 +14,26 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, delete, insert, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    insert,
+    select,
+)
 
+from aggregates.debtor import Debtor
 from projections.base import Decoded, Projection, bulk_insert, update_rows
 from projections.db import Day, Money
 
 
 class DebtTableProjection(Projection):
     name = "debt_table"
-    version = 1
+    version = 2  # 2: recalls (O3), corrections (O4) and credit (O5) as parts of items' payments
     prefixes = ("keao:Debtor.", "keao:BusinessDay.")
     cost = 1.0
 
@@ -119,11 +130,12 @@ class DebtTableProjection(Projection):
                                   item["received_on"].isoformat()))
             elif kind == "ArrangementJoined":
                 joined.append((d.position, debtor_id, e.arrangement_id, e.scheme, e.business_date.isoformat()))
-            elif kind == "DebtPaid":
-                for seq, part in enumerate(e.allocation):
-                    payments.append((d.position, seq, debtor_id, part["item_id"], e.tx_id, part["part"],
-                                     str(part["amount"]), e.value_date.isoformat()))
-                credit[debtor_id] = credit.get(debtor_id, Decimal("0.00")) + e.credit
+            elif isinstance(e, Debtor.PartsRecorded):  # P2, O3–O5: parts of items' payments, and credit
+                tx_id, value_date, parts, moved = e.recorded()
+                for seq, part in enumerate(parts):
+                    payments.append((d.position, seq, debtor_id, part["item_id"], tx_id, part["part"],
+                                     str(part["amount"]), value_date.isoformat()))
+                credit[debtor_id] = credit.get(debtor_id, Decimal("0.00")) + moved
         for debtor_id, row in debtors.items():
             row["version"] = versions.pop(debtor_id)
             if debtor_id in credit:

@@ -76,7 +76,8 @@ class ProjectionReader:
         joined = [r.arrangement_id for r in self.conn.execute(
             select(joined_t.c.arrangement_id).where(joined_t.c.debtor_id == row.id).order_by(joined_t.c.position))]
         pay_t = t["debt_table.payments"]
-        payments = [{"item_id": r.item_id, "part": r.part, "amount": r.amount, "value_date": r.value_date}
+        payments = [{"item_id": r.item_id, "part": r.part, "amount": r.amount, "value_date": r.value_date,
+                     "tx_id": r.tx_id}
                     for r in self.conn.execute(select(pay_t).where(pay_t.c.debtor_id == row.id)
                                                .order_by(pay_t.c.position, pay_t.c.seq))]
         return from_state(Debtor, {
@@ -104,21 +105,28 @@ class ProjectionReader:
 
     # -- plain queries ----------------------------------------------------------------
 
-    def suspense(self) -> list[dict[str, Any]]:
+    def suspense(self, resolved: bool = False) -> list[dict[str, Any]]:
+        """P5: the payments in suspense; with ``resolved``, also those an operator
+        resolved (O2) or the bank recalled while there (O3), with how, by whom and when."""
         pay = self.t["suspense.payments"]
         conflicts = self.t["suspense.conflicts"]
         by_payment: dict[str, list[Any]] = {}
         for r in self.conn.execute(select(conflicts).order_by(conflicts.c.position)):
             by_payment.setdefault(r.payment_id, []).append(r)
         entries = []
+        open_fields = dict.fromkeys(("resolution", "target", "actor", "resolved_on")) if resolved else {}
         for r in self.conn.execute(select(pay).where(pay.c.suspense_position.is_not(None))
                                    .order_by(pay.c.suspense_position)):
+            entry = {"tx_id": r.tx_id, "bank": r.bank, "reference": r.reference, "amount": r.amount,
+                     "value_date": r.value_date, "reason": r.reason, "source": r.source}
             if r.status == "suspense":
-                entries.append({"tx_id": r.tx_id, "bank": r.bank, "reference": r.reference, "amount": r.amount,
-                                "value_date": r.value_date, "reason": r.reason, "source": r.source})
+                entries.append(entry | open_fields)
+            elif resolved and r.resolution is not None:
+                entries.append(entry | {"resolution": r.resolution, "target": r.resolution_target,
+                                        "actor": r.resolved_by, "resolved_on": r.resolved_on})
             for c in by_payment.get(r.id, []):
                 entries.append({"tx_id": c.tx_id, "bank": c.bank, "reference": c.reference, "amount": c.amount,
-                                "value_date": c.value_date, "reason": c.reason, "source": None})
+                                "value_date": c.value_date, "reason": c.reason, "source": None} | open_fields)
         return entries
 
     def audit(self, ref: str, as_of: date | None = None) -> list[dict[str, Any]]:
@@ -167,9 +175,9 @@ def clearance(runner: Runner, afm: str) -> dict[str, Any]:
         return views.clearance(reader, afm)
 
 
-def suspense(runner: Runner) -> list[dict[str, Any]]:
+def suspense(runner: Runner, resolved: bool = False) -> list[dict[str, Any]]:
     with reading(runner) as reader:
-        return reader.suspense()
+        return reader.suspense(resolved)
 
 
 def audit(runner: Runner, ref: str, as_of: date | None = None) -> list[dict[str, Any]]:

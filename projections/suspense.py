@@ -21,13 +21,13 @@ from sqlalchemy import Column, Connection, Integer, MetaData, String, Table
 from projections.base import Decoded, Projection, bulk_insert, chunks
 from projections.db import Day, Money
 
-SUSPENSE_EVENTS = ("Suspended", "ConflictingDuplicate", "ReceivedUnreadable")
+SUSPENSE_EVENTS = ("Suspended", "ConflictingDuplicate", "ReceivedUnreadable", "RecallUnmatched")
 CONFLICT_FIELDS = ("tx_id", "bank", "reference", "amount", "value_date")
 
 
 class SuspenseProjection(Projection):
     name = "suspense"
-    version = 2
+    version = 3  # 3: resolutions by an operator (O2) and recalls (O3)
     prefixes = ("keao:BankPayment.",)
     cost = 1.5
 
@@ -47,6 +47,10 @@ class SuspenseProjection(Projection):
                 Column("target", String(12)),
                 Column("target_id", String(36)),
                 Column("suspense_position", Integer, index=True),
+                Column("resolution", String(10)),  # O2: assigned, refunded (or recalled, O3)
+                Column("resolution_target", String),
+                Column("resolved_by", String),
+                Column("resolved_on", Day),
             ),
             "conflicts": Table(
                 f"{prefix}conflicts", metadata,
@@ -73,11 +77,24 @@ class SuspenseProjection(Projection):
                 rows[key] = {"id": key, "tx_id": f["tx_id"], "bank": f["bank"], "reference": f["reference"],
                              "amount": str(f["amount"]), "value_date": f["value_date"].isoformat(),
                              "status": "received" if target is None else "applied", "reason": None, "source": None,
-                             "target": target, "target_id": f.get("target_id"), "suspense_position": None}
+                             "target": target, "target_id": f.get("target_id"), **UNRESOLVED}
             elif name == "ReceivedUnreadable":  # §2.4: kept with its bytes, in suspense
                 rows[key] = {"id": key, **dict.fromkeys(CONFLICT_FIELDS), "status": "suspense",
                              "reason": f["reason"], "source": f["source"], "target": None, "target_id": None,
-                             "suspense_position": None}
+                             **UNRESOLVED}
+            elif name == "RecallUnmatched":  # O3: a recall of nothing, kept with the reason
+                rows[key] = {"id": key, **dict.fromkeys(CONFLICT_FIELDS), "tx_id": f["tx_id"], "bank": f["bank"],
+                             "value_date": f["value_date"].isoformat(), "status": "suspense", "reason": f["reason"],
+                             "source": None, "target": None, "target_id": None, **UNRESOLVED}
+            elif name == "Assigned":  # O2
+                rows[key].update(status="applied", target=f["target"], target_id=f["target_id"],
+                                 **_resolution("assigned", f["reference"], d))
+            elif name == "RefundOrdered":  # O2
+                rows[key].update(status="refunded", **_resolution("refunded", None, d))
+            elif name == "Recalled":  # O3: one in suspense is resolved by it
+                if rows[key]["status"] == "suspense":
+                    rows[key].update(_resolution("recalled", None, d))
+                rows[key]["status"] = "recalled"
             elif name == "Routed":  # P2, as recorded before Received carried the target
                 rows[key].update(status="applied", target=f["target"], target_id=f["target_id"])
             elif name == "Suspended":  # P5
@@ -106,8 +123,20 @@ class SuspenseProjection(Projection):
         rows: dict[str, dict[str, Any]] = {}
         for chunk in chunks(wanted, 900):
             for row in conn.execute(table.select().where(table.c.id.in_(chunk))):
-                rows[row.id] = {**row._mapping, "amount": _stored(row.amount), "value_date": _stored(row.value_date)}
+                rows[row.id] = {**row._mapping, "amount": _stored(row.amount), "value_date": _stored(row.value_date),
+                                "resolved_on": _stored(row.resolved_on)}
         return rows
+
+
+UNRESOLVED = {"suspense_position": None, "resolution": None, "resolution_target": None, "resolved_by": None,
+              "resolved_on": None}
+
+
+def _resolution(how: str, target: str | None, d: Decoded) -> dict[str, Any]:
+    """O2: how, to what, by whom (O1) and on which business date a payment was resolved."""
+    f = d.fields
+    return {"resolution": how, "resolution_target": target, "resolved_by": f.get("actor"),
+            "resolved_on": f["business_date"].isoformat()}
 
 
 def _stored(value: Any) -> str | None:

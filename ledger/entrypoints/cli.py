@@ -26,7 +26,7 @@ from consumers.messages import (
 from ledger import inputs, views
 from ledger.actors import act_as, default_actor
 from ledger.commands import PaymentInput, TransferInput, TransferItem
-from ledger.entrypoints import kafka_cli
+from ledger.entrypoints import kafka_cli, operators_cli
 from ledger.entrypoints.bootstrap import services
 from ledger.entrypoints.output import (
     console,
@@ -273,13 +273,19 @@ def show_clearance(afm: str, as_of: AsOf = None, as_json: JsonFlag = False) -> N
 
 
 @show_cli.command("suspense")
-def show_suspense(as_json: JsonFlag = False) -> None:
+def show_suspense(
+    resolved: Annotated[bool, typer.Option("--all", help="Also the payments an operator resolved (O2), "
+                                                         "with how, by whom and when")] = False,
+    as_json: JsonFlag = False,
+) -> None:
     """Payments that could not be applied, with the reasons (P5)."""
-    entries = projected.suspense(services.runner())
+    entries = projected.suspense(services.runner(), resolved)
     if as_json:
         print_json(entries)
         return
-    console.print(table("Suspense account", entries, ["tx_id", "bank", "reference", "amount", "value_date", "reason"]))
+    columns = ["tx_id", "bank", "reference", "amount", "value_date", "reason"]
+    extra = ["resolution", "target", "actor", "resolved_on"] if resolved else []
+    console.print(table("Suspense account", entries, columns + extra))
 
 
 @cli.command("audit")
@@ -363,6 +369,7 @@ def demo(
 
 
 kafka_cli.register(cli)  # `ledger consume`
+operators_cli.register(cli, payment_cli, debt_cli, show_cli)  # §1.2
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from aggregates.arrangement import Arrangement
 from aggregates.business_day import BUSINESS_DAY_ID, BusinessDay
+from aggregates.close_day_skip import may_change
 from aggregates.debtor import Debtor
 from aggregates.routing import held_items
 from aggregates.status import ENDED
@@ -119,7 +120,7 @@ def close_page(uow: UnitOfWork, page: list[UUID], day: date, previous: date | No
     for arrangement in live:
         if progress:
             progress()
-        if previous is None or arrangement.may_change(uow.settings.scheme(arrangement.scheme), previous, day):
+        if previous is None or may_change(arrangement, uow.settings.scheme(arrangement.scheme), previous, day):
             due.append(arrangement)
     # Settled and saved SETTLE_CHUNK at a time: the events they record (a catch-up
     # over years records dozens each) are held until saved.

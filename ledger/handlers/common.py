@@ -16,7 +16,10 @@ from eventsourcing.persistence import IntegrityError, RecordConflictError, Track
 
 from aggregates.arrangement import Arrangement
 from aggregates.debtor import Debtor
+from aggregates.routing import held_items
+from aggregates.status import ENDED
 from aggregates.timeline import Receipt
+from ledger import inputs
 from ledger.application import Ledger
 from ledger.errors import BadInput
 from ledger.unit_of_work import UnitOfWork
@@ -85,12 +88,27 @@ def arrangements_of(uow: UnitOfWork, debtor: Debtor) -> list[Arrangement]:
 
 
 def settle(uow: UnitOfWork, arrangement: Arrangement, debtor: Debtor, as_of: date, held: set[str],
-           receipts: Sequence[Receipt] = ()) -> None:
+           receipts: Sequence[Receipt] = (), recalled: Sequence[str] = ()) -> None:
     """E1/E2: the arrangement records its timeline to ``as_of`` (ND10 a: with the
-    debtor's current items outside arrangements)."""
+    debtor's current items outside arrangements), but for the payments ``recalled`` (O3)."""
     settings = uow.settings
     current = debtor.open_items(as_of, settings.surcharges, held)
-    arrangement.settle(settings.scheme(arrangement.scheme), as_of, settings.surcharges, current, receipts)
+    arrangement.settle(settings.scheme(arrangement.scheme), as_of, settings.surcharges, current, receipts, recalled)
+
+
+def settle_live(uow: UnitOfWork, debtor: Debtor, as_of: date) -> None:
+    """What a change to the debtor's own items changes in its live arrangements
+    (ND10 a: a current contribution now unpaid, or paid after all)."""
+    arrangements = arrangements_of(uow, debtor)
+    held = held_items(arrangements)
+    for arrangement in arrangements:
+        if arrangement.status not in ENDED:
+            settle(uow, arrangement, debtor, as_of, held)
+
+
+def reason_of(uow: UnitOfWork, reason: str | None) -> str:
+    """O1: an operator's action says why: required, not blank."""
+    return inputs.text(reason, "--reason", "reason", uow.settings.limits)
 
 
 def prefetch_with_arrangements(uow: UnitOfWork, ids: Iterable[UUID]) -> None:

@@ -66,7 +66,8 @@ def payment_into(uow: UnitOfWork, payment: PaymentInput) -> Outcome:
             return Outcome("duplicate", existing.target_id, existing.reason)
         existing.note_conflict(content, business_date)
         return Outcome("suspense", None, existing.conflicts[-1]["reason"])
-    route, held = (implausible, set()) if implausible else _route(uow, content["amount"], payment)
+    route, held = (implausible, set()) if implausible else route_payment(
+        uow, payment.reference, content["amount"], payment.currency, payment.value_date)
     if isinstance(route, Suspense):
         received = BankPayment.receive(business_date=business_date, **content)
         uow.add(received)
@@ -74,9 +75,14 @@ def payment_into(uow: UnitOfWork, payment: PaymentInput) -> Outcome:
         return Outcome("suspense", None, route.reason)
     # Received and routed in one event (``Received`` with its target), then applied.
     uow.add(BankPayment.receive(business_date=business_date, **content, target=route.kind, target_id=route.target_id))
-    receipt = Receipt(f"{bank}/{payment.tx_id}", payment.value_date, content["amount"])
-    _apply(uow, route, receipt, held, business_date)
+    receipt = Receipt(receipt_id(bank, payment.tx_id), payment.value_date, content["amount"])
+    apply_routed(uow, route, receipt, held, business_date)
     return Outcome("applied", route.target_id)
+
+
+def receipt_id(bank: str, tx_id: str) -> str:
+    """How an arrangement or a debtor names a bank payment it was paid (P5: unique per bank)."""
+    return f"{bank}/{tx_id}"
 
 
 def checked_payment(payment: PaymentInput, limits: Limits) -> PaymentInput:
@@ -104,22 +110,23 @@ def implausibility(payment: PaymentInput, limits: Limits) -> Suspense | None:
     return None
 
 
-def _route(uow: UnitOfWork, amount: Decimal, payment: PaymentInput) -> tuple[Routed | Suspense, set[str]]:
-    """P2/P5: where the payment goes, the aggregates its reference names loaded; and
-    the items the debtor's arrangements hold (what ``_apply`` pays around)."""
-    code = screen(payment.reference, amount, payment.currency)
+def route_payment(uow: UnitOfWork, reference: str, amount: Decimal, currency: str,
+                  value_date: date) -> tuple[Routed | Suspense, set[str]]:
+    """P2/P5: where a payment with ``reference`` goes, the aggregates it names loaded;
+    and the items the debtor's arrangements hold (what ``apply_routed`` pays around)."""
+    code = screen(reference, amount, currency)
     if isinstance(code, Suspense):
         return code, set()
     if code.kind == DEBTOR:
         debtor = uow.get(Debtor, Debtor.create_id(code.afm or ""))
         held = held_items(arrangements_of(uow, debtor)) if debtor else set()
-        return to_debtor(code, debtor, payment.value_date, uow.settings.surcharges, held), held
+        return to_debtor(code, debtor, value_date, uow.settings.surcharges, held), held
     arrangement = uow.get(Arrangement, Arrangement.create_id(code.reference))
-    held = held_items(arrangements_of(uow, _debtor_of(uow, arrangement))) if arrangement else set()
-    return to_arrangement(code, arrangement, payment.value_date, held), held
+    held = held_items(arrangements_of(uow, debtor_of(uow, arrangement))) if arrangement else set()
+    return to_arrangement(code, arrangement, value_date, held), held
 
 
-def _apply(uow: UnitOfWork, route: Routed, receipt: Receipt, held: set[str], business_date: date) -> None:
+def apply_routed(uow: UnitOfWork, route: Routed, receipt: Receipt, held: set[str], business_date: date) -> None:
     """The routed payment paid: P2 to the debtor's items, P3/P4 to the arrangement."""
     if route.kind == DEBTOR:
         debtor = uow.get(Debtor, Debtor.create_id(route.target_id))
@@ -128,10 +135,10 @@ def _apply(uow: UnitOfWork, route: Routed, receipt: Receipt, held: set[str], bus
         return
     arrangement = uow.get(Arrangement, UUID(route.target_id))
     assert arrangement is not None  # routed to it
-    settle(uow, arrangement, _debtor_of(uow, arrangement), business_date, held, [receipt])
+    settle(uow, arrangement, debtor_of(uow, arrangement), business_date, held, [receipt])
 
 
-def _debtor_of(uow: UnitOfWork, arrangement: Arrangement) -> Debtor:
+def debtor_of(uow: UnitOfWork, arrangement: Arrangement) -> Debtor:
     debtor = uow.get(Debtor, Debtor.create_id(arrangement.debtor_afm))
     assert debtor is not None  # an arrangement is applied for by a registered debtor
     return debtor

@@ -25,6 +25,7 @@ from ledger.handlers.common import (
     effective_date,
     prefetch_with_arrangements,
 )
+from ledger.handlers.credit import apply_credit
 from ledger.settings import Limits
 from ledger.unit_of_work import UnitOfWork
 
@@ -64,6 +65,7 @@ def transfer_into(uow: UnitOfWork, transfer: TransferInput) -> Outcome:
     before = set(debtor.items)
     debtor.transfer(transfer.fund, transfer_id, items, day)
     suspend_new_items(uow, debtor, [debtor.items[i] for i in debtor.items if i not in before], day)
+    apply_credit(uow, debtor, day)  # O5
     return Outcome("recorded", afm)
 
 

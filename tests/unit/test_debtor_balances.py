@@ -13,7 +13,8 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aggregates.debtor import Debtor, ItemBalance
+from aggregates.debtor import Debtor
+from aggregates.item_balance import ItemBalance
 from aggregates.money import ZERO, money
 from tests.unit.builders import AFM, RULES
 

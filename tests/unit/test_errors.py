@@ -5,8 +5,6 @@ import pytest
 
 from aggregates.errors import (
     DomainError,
-    FactNotReversible,
-    InvariantViolation,
     NotAllowed,
     RejectedTakesNoPayments,
 )
@@ -36,10 +34,3 @@ def test_A1_P5_settling_a_rejected_application_is_not_allowed():
     assert type(error.value) is RejectedTakesNoPayments
     assert str(error.value) == "status: a rejected application takes no payments"
     assert isinstance(error.value, AssertionError)  # a caller's bug: the service layer sends such payments to suspense
-
-
-def test_E2_a_fact_no_correction_takes_back_is_an_invariant_not_bad_input():
-    error = FactNotReversible("activated", "Activated")
-    assert isinstance(error, InvariantViolation) and isinstance(error, AssertionError)
-    assert not isinstance(error, ValueError)
-    assert str(error) == "fact activated (Activated) cannot be taken back"

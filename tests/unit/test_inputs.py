@@ -32,7 +32,8 @@ def test_the_limits_are_the_configured_ones():
     assert (LIMITS.max_amount, LIMITS.max_integer_digits, LIMITS.earliest_date, LIMITS.latest_date) == (
         Decimal("10000000000.00"), 15, date(1990, 1, 1), date(2099, 12, 31))
     assert LIMITS.max_length == {"name": 200, "service": 120, "reference": 35, "tx_id": 64, "bank": 35,
-                                 "transfer_id": 64, "currency": 8, "payer_afm": 16, "option": 200}
+                                 "transfer_id": 64, "currency": 8, "payer_afm": 16, "option": 200,
+                                 "actor": 120, "reason": 500, "iban": 42, "correction_id": 64}
 
 
 def test_a_config_folder_without_limits_uses_the_shipped_ones(tmp_path: Path):

@@ -44,4 +44,6 @@ def mismatches(app: Ledger, runner: Runner) -> list[str]:
                     found.append(f"arrangement {arrangement_id}")
         if views.suspense(app) != r.suspense():
             found.append("suspense")
+        if views.suspense(app, True) != r.suspense(True):
+            found.append("suspense --all")
     return found

@@ -1,0 +1,145 @@
+"""A debt item's balance (υπόλοιπο οφειλής) as of a date: D3, L1, P2, O4.
+
+What an item owes and what was paid on it, from its recorded parts (payments,
+their recalls, a fund's corrections of its principal), with the legal surcharges
+run on the unpaid principal month by month (L1). Pure functions of the item and
+its parts; ``Debtor.balances`` gives them the debtor's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, getcontext
+from typing import Any
+
+from aggregates.money import ZERO, money
+from aggregates.schemes.base import OpenItem
+from aggregates.surcharges import SurchargeRules
+
+ADJUSTMENT = "adjustment"  # an item's part: a change of its principal by a fund's correction (O4)
+
+
+@dataclass(frozen=True)
+class ItemBalance:
+    """One debt item as of a date: what it owes and what was paid on it."""
+
+    item: dict[str, Any]
+    surcharge: Decimal
+    paid_surcharge: Decimal
+    paid_principal: Decimal
+    settled_on: date | None
+    change: Decimal = ZERO  # O4: what the fund's corrections changed its principal by
+
+    @property
+    def amount(self) -> Decimal:
+        """The item's principal, as corrected (O4)."""
+        return self.item["amount"] + self.change
+
+    @property
+    def unpaid_principal(self) -> Decimal:
+        return self.item["amount"] + self.change - self.paid_principal
+
+    @property
+    def unpaid_surcharge(self) -> Decimal:
+        return self.surcharge - self.paid_surcharge
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.unpaid_principal + self.unpaid_surcharge
+
+    def open_item(self) -> OpenItem:
+        i = self.item
+        return OpenItem(
+            i["item_id"], i["fund"], i["period"], i["kind"], self.amount, i["due_date"],
+            self.unpaid_principal, self.settled_on,
+        )
+
+
+def item_balance(
+    item: dict[str, Any], payments: Sequence[dict[str, Any]], as_of: date, rules: SurchargeRules, frozen: bool
+) -> ItemBalance:
+    """``Debtor.balance`` of ``item`` given its payments valued on or before ``as_of``.
+
+    The arithmetic is the original's, step for step (the same Decimal
+    operations in the same order), so the result is the same to the last
+    digit; the payments are grouped by item once for all items
+    (``_payments_by_item``), and the surcharge, a function of the item's
+    amount, due date, the date and the principal paid, is remembered
+    (``_surcharge``)."""
+    paid_principal = ZERO
+    paid_surcharge = ZERO
+    change = ZERO
+    principal: list[tuple[date, Decimal]] = []  # what reduced the unpaid principal, and when
+    for p in payments:
+        part = p["part"]
+        if part == "principal":
+            paid_principal += p["amount"]
+            principal.append((p["value_date"], p["amount"]))
+        elif part == "surcharge":
+            paid_surcharge += p["amount"]
+        elif part == ADJUSTMENT:  # O4: from its date the surcharges run on the corrected principal
+            change += p["amount"]
+            principal.append((p["value_date"], -p["amount"]))
+    surcharge = ZERO
+    if not frozen:
+        surcharge = _surcharge(rules, item["amount"], item["due_date"], as_of, tuple(principal))
+    surcharge = max(surcharge, paid_surcharge)
+    settled_on = None
+    if paid_principal >= item["amount"] + change and principal:
+        settled_on = max(day for day, _ in principal)
+    return ItemBalance(item, surcharge, paid_surcharge, paid_principal, settled_on, change)
+
+
+def _surcharge(
+    rules: SurchargeRules, amount: Decimal, due_date: date, as_of: date, principal: tuple[tuple[date, Decimal], ...]
+) -> Decimal:
+    """L1: the surcharge on an item of ``amount`` due on ``due_date``, as of ``as_of``,
+    given the principal paid on it (value date, amount): each started month of delay
+    charges its fraction of the principal unpaid when it started; rounded once.
+    Remembered (``_remembered``): the same item is paid again and again between two
+    principal payments, and many items share an amount and a due date."""
+    return _remembered(rules, ("surcharge", amount, due_date, as_of, principal),
+                       lambda: _compute_surcharge(rules, amount, due_date, as_of, principal))
+
+
+def _compute_surcharge(
+    rules: SurchargeRules, amount: Decimal, due_date: date, as_of: date, principal: tuple[tuple[date, Decimal], ...]
+) -> Decimal:
+    fraction_sum = ZERO
+    for start, fraction in _remembered(rules, ("fractions", due_date, as_of),
+                                       lambda: tuple(rules.fractions(due_date, as_of))):
+        unpaid = amount - sum((a for day, a in principal if day < start), ZERO)
+        fraction_sum += unpaid * fraction
+    return money(fraction_sum)
+
+
+# Values computed from a rules object (the configuration's ``SurchargeRules``, frozen) and
+# plain values only, remembered per rules object: keyed by its id, with the object itself
+# kept so that the id cannot be reused while remembered. The Decimal context's precision
+# and rounding are part of every key, as the arithmetic depends on them. A few rules
+# objects, a bounded number of values each (cleared when full).
+_REMEMBERED: dict[int, tuple[SurchargeRules, dict[tuple[Any, ...], Any]]] = {}
+_REMEMBERED_RULES = 16
+_REMEMBERED_VALUES = 65_536
+
+
+def _remembered(rules: SurchargeRules, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    entry = _REMEMBERED.get(id(rules))
+    if entry is None or entry[0] is not rules:
+        if len(_REMEMBERED) >= _REMEMBERED_RULES:
+            _REMEMBERED.clear()
+        entry = _REMEMBERED[id(rules)] = (rules, {})
+    known = entry[1]
+    context = getcontext()
+    key = (context.prec, context.rounding, *key)
+    found = known.get(key, _MISSING)
+    if found is _MISSING:
+        if len(known) >= _REMEMBERED_VALUES:
+            known.clear()
+        found = known[key] = compute()
+    return found
+
+
+_MISSING = object()
