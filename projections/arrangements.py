@@ -12,16 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import (
-    Boolean,
-    Column,
-    Connection,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-)
+from sqlalchemy import Boolean, Column, Connection, Integer, MetaData, String, Table, Text
 
 from aggregates.arrangement import Arrangement
 from projections.base import Decoded, Projection
