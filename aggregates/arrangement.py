@@ -16,7 +16,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from aggregates import facts
+from aggregates import facts, resume
 from aggregates.errors import RejectedTakesNoPayments
 from aggregates.events import PinnedTopic, event_name
 from aggregates.facts import fact_content
@@ -103,7 +103,7 @@ class Arrangement(Aggregate):
         key: str
 
         def apply(self, arrangement: Arrangement) -> None:
-            arrangement.facts[self.key] = fact_content(self)
+            resume.record_fact(arrangement, self.key, fact_content(self))  # O6: the accounts follow
             self.follow(arrangement)
 
         @classmethod
@@ -189,7 +189,7 @@ class Arrangement(Aggregate):
         effective_on: date
 
         def apply(self, arrangement: Arrangement) -> None:
-            arrangement.facts.pop(self.key, None)
+            resume.take_back(arrangement, self.key, self.business_date)
             arrangement.status = facts.status_from_facts(arrangement)
 
     class MissCorrected(Correction):
@@ -342,6 +342,8 @@ class Arrangement(Aggregate):
         if self.status == Status.REJECTED:
             raise RejectedTakesNoPayments()
         receipts = [r for r in new_receipts if facts.fact_key(("paid", r.tx_id)) not in self.receipts]
+        if not recalled and resume.settled(self, scheme, as_of, surcharges, receipts):  # O6: the walk resumed
+            return
         as_of, horizon = facts.settle_dates(self, as_of, receipts)
         if self.status == Status.SUSPENDED and self.suspended_until is not None and horizon > self.suspended_until:
             self._fix_suspended_plan(scheme, self.suspended_until)

@@ -7,7 +7,7 @@ is the arrangements' own record; the debtor only lists its arrangements.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -33,6 +33,9 @@ KINDS = ("contribution", "surcharge", "fee", "clearing_instalment", "insurance_t
 
 class Debtor(Aggregate):
     TOPIC = "keao:Debtor"
+    # O6: a payment computes the balances of the items it reaches only
+    # (``owed_in_due_order``); off, of all of them (``owed_balances``, its reference).
+    INCREMENTAL = True
     # O4, by correction id: a read-only class default (not a field), as a debtor snapshotted
     # before corrections existed has none; the events that record them replace it.
     corrections: ClassVar[Mapping[str, dict[str, Any]]] = MappingProxyType({})
@@ -77,14 +80,14 @@ class Debtor(Aggregate):
         """An event that adds parts to the payments of the debtor's items and moves its
         credit (``recorded``); the read model records the same (``projections.debt_table``)."""
 
-        def recorded(self) -> tuple[str, date, list[dict[str, Any]], Decimal]:
-            """The parts' tx id and value date, the parts, and the credit it adds."""
+        def recorded(self) -> tuple[str, list[dict[str, Any]], Decimal]:
+            """The parts' tx id, the parts (each with its value date), and the credit it adds."""
             raise NotImplementedError
 
         def apply(self, debtor: Debtor) -> None:
-            tx_id, value_date, parts, credit = self.recorded()
+            tx_id, parts, credit = self.recorded()
             for part in parts:
-                debtor.item_payments.append({**part, "value_date": value_date, "tx_id": tx_id})
+                debtor.item_payments.append({**part, "tx_id": tx_id})
             debtor.credit += credit
 
     class DebtPaid(PartsRecorded):
@@ -96,8 +99,8 @@ class Debtor(Aggregate):
         allocation: list[dict[str, Any]]
         credit: Decimal
 
-        def recorded(self) -> tuple[str, date, list[dict[str, Any]], Decimal]:
-            return self.tx_id, self.value_date, self.allocation, self.credit
+        def recorded(self) -> tuple[str, list[dict[str, Any]], Decimal]:
+            return self.tx_id, _dated(self.allocation, self.value_date), self.credit
 
     class DebtPaymentRecalled(PartsRecorded):
         """O3: a bank recalled a payment: its credit is taken back and each part it
@@ -108,8 +111,8 @@ class Debtor(Aggregate):
         allocation: list[dict[str, Any]]
         credit: Decimal
 
-        def recorded(self) -> tuple[str, date, list[dict[str, Any]], Decimal]:
-            return self.tx_id, self.value_date, self.allocation, -self.credit
+        def recorded(self) -> tuple[str, list[dict[str, Any]], Decimal]:
+            return self.tx_id, _dated(self.allocation, self.value_date), -self.credit
 
     class CreditApplied(PartsRecorded):
         """O5/P2: the debtor's credit pays its items, oldest first, as they arrive."""
@@ -117,8 +120,8 @@ class Debtor(Aggregate):
         allocation: list[dict[str, Any]]
         amount: Decimal
 
-        def recorded(self) -> tuple[str, date, list[dict[str, Any]], Decimal]:
-            return CREDIT, self.business_date, self.allocation, -self.amount
+        def recorded(self) -> tuple[str, list[dict[str, Any]], Decimal]:
+            return CREDIT, _dated(self.allocation, self.business_date), -self.amount
 
     class CreditRefunded(PartsRecorded):
         """O5: credit paid back to the debtor (a refund order for the paying bank, O2)."""
@@ -128,26 +131,30 @@ class Debtor(Aggregate):
         iban: str
         reason: str
 
-        def recorded(self) -> tuple[str, date, list[dict[str, Any]], Decimal]:
-            return self.refund_id, self.business_date, [], -self.amount
+        def recorded(self) -> tuple[str, list[dict[str, Any]], Decimal]:
+            return self.refund_id, [], -self.amount
 
     class ItemCorrected(PartsRecorded):
         """O4: a fund cancelled or amended an item outside any arrangement, from this
         business date: the principal changes by ``change``; what was paid beyond the
-        new amount (``credit``) becomes the debtor's credit."""
+        new amount (``credit``) becomes the debtor's credit, as of ``credit_on`` (the
+        last payment on the item, when it is valued later than the correction)."""
 
         correction_id: str
         item_id: str
         action: str
         change: Decimal
         credit: Decimal
+        credit_on: date
         content: dict[str, Any]
 
-        def recorded(self) -> tuple[str, date, list[dict[str, Any]], Decimal]:
-            parts = [{"item_id": self.item_id, "part": ADJUSTMENT, "amount": self.change}]
+        def recorded(self) -> tuple[str, list[dict[str, Any]], Decimal]:
+            parts = [{"item_id": self.item_id, "part": ADJUSTMENT, "amount": self.change,
+                      "value_date": self.business_date}]
             if self.credit:
-                parts.append({"item_id": self.item_id, "part": "principal", "amount": -self.credit})
-            return self.correction_id, self.business_date, parts, self.credit
+                parts.append({"item_id": self.item_id, "part": "principal", "amount": -self.credit,
+                              "value_date": self.credit_on})
+            return self.correction_id, parts, self.credit
 
         def apply(self, debtor: Debtor) -> None:
             super().apply(debtor)
@@ -271,6 +278,14 @@ class Debtor(Aggregate):
             if item["received_on"] <= as_of and item["item_id"] not in held
         ]
 
+    def owed_in_due_order(self, as_of: date, rules: SurchargeRules, held: Collection[str]) -> Iterator[ItemBalance]:
+        """``owed_balances``, one item at a time: a payment of the oldest items of a
+        debtor with thousands stops at the last it reaches (O6)."""
+        paid = self._payments_by_item(as_of)
+        for item in sorted(self.items.values(), key=_due_order):
+            if item["received_on"] <= as_of and item["item_id"] not in held:
+                yield item_balance(item, paid.get(item["item_id"], ()), as_of, rules, False)
+
     def _payments_by_item(self, as_of: date) -> dict[str, list[dict[str, Any]]]:
         """The payments on each item valued on or before ``as_of``, in the order recorded."""
         paid: dict[str, list[dict[str, Any]]] = {}
@@ -290,14 +305,15 @@ class Debtor(Aggregate):
         amount: Decimal,
         rules: SurchargeRules,
         held: Collection[str],
-        owed: list[ItemBalance] | None = None,
+        owed: Sequence[ItemBalance] | None = None,
     ) -> None:
         """P2: oldest debt first, each item's surcharges before its principal;
         what is left stays as the debtor's credit (P3). ``owed`` is
         ``owed_balances(value_date, rules, held)`` when the caller has just
         computed it (to decide whether anything is owed), not recomputed."""
-        balances = self.owed_balances(value_date, rules, held) if owed is None else owed
-        allocation, remaining = _oldest_first(balances, amount)
+        if owed is None:
+            owed = (self.owed_in_due_order if self.INCREMENTAL else self.owed_balances)(value_date, rules, held)
+        allocation, remaining = _oldest_first(owed, amount)
         self.trigger_event(
             self.DebtPaid,
             tx_id=tx_id,
@@ -346,14 +362,18 @@ class Debtor(Aggregate):
                          f"under transfer {transfer_id} (O4)")
 
     def correct_item(self, correction_id: str, content: dict[str, Any], item: dict[str, Any],
-                     new_amount: Decimal, rules: SurchargeRules, on: date) -> None:
+                     new_amount: Decimal, on: date) -> None:
         """O4: from ``on``, the item's principal is ``new_amount`` (0: cancelled); what
         was paid on it beyond that becomes the debtor's credit."""
-        balance = self.balance(item, on, rules)
-        credit = max(balance.paid_principal - new_amount, ZERO)
+        # What is recorded as paid on it, whatever its value date: all of it is "already allocated".
+        parts = [p for p in self.item_payments if p["item_id"] == item["item_id"]]
+        paid = sum((p["amount"] for p in parts if p["part"] == "principal"), ZERO)
+        amount = item["amount"] + sum((p["amount"] for p in parts if p["part"] == ADJUSTMENT), ZERO)
+        credit_on = max([on, *(p["value_date"] for p in parts if p["part"] == "principal")])
         self.trigger_event(self.ItemCorrected, correction_id=correction_id, item_id=item["item_id"],
-                           action=content["action"], change=new_amount - balance.amount, credit=credit,
-                           content=dict(content), business_date=on)
+                           action=content["action"], change=new_amount - amount,
+                           credit=max(paid - new_amount, ZERO), credit_on=credit_on, content=dict(content),
+                           business_date=on)
 
     def hold_correction(self, correction_id: str, content: dict[str, Any], arrangement_id: str, on: date) -> None:
         """O4: an item inside an arrangement is not changed; its correction waits."""
@@ -367,11 +387,17 @@ class Debtor(Aggregate):
         self.trigger_event(self.CorrectionResolved, correction_id=correction_id, reason=reason, business_date=on)
 
 
+def _dated(parts: list[dict[str, Any]], value_date: date) -> list[dict[str, Any]]:
+    return [{**part, "value_date": value_date} for part in parts]
+
+
 def _oldest_first(balances: Iterable[ItemBalance], amount: Decimal) -> tuple[list[dict[str, Any]], Decimal]:
     """P2: ``amount`` over the items in order, each one's surcharges before its principal."""
     remaining = amount
     allocation = []
     for balance in balances:
+        if remaining <= ZERO:
+            break  # nothing left for the items after (O6: their balances not computed)
         for part, owes in (("surcharge", balance.unpaid_surcharge), ("principal", balance.unpaid_principal)):
             paid = min(owes, remaining)
             if paid > ZERO:

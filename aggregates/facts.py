@@ -122,6 +122,12 @@ def record_course(arrangement: Arrangement, course: Course, as_of: date) -> None
             _amend(arrangement, key, recorded, fact, as_of)
 
 
+def record_new(arrangement: Arrangement, new: Sequence[Fact]) -> None:
+    """E1: facts of a course that nothing recorded can hold (``resume.settled``), each recorded."""
+    for fact in new:
+        _record(arrangement, fact_key(fact.key), fact)
+
+
 def record_as_credit(arrangement: Arrangement, receipt: Receipt) -> None:
     """ND3: a payment recorded with nothing allocated, all of it held as credit."""
     arrangement.trigger_event(

@@ -47,7 +47,7 @@ class Routed:
 
     kind: str
     target_id: str
-    owed: tuple[Any, ...] = ()  # P2: the debtor's balances it pays, computed once
+    owed: tuple[Any, ...] | None = None  # P2: the debtor's balances it pays, when computed (once)
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,10 @@ def to_debtor(code: PaymentCode, debtor: Debtor | None, value_date: date, rules:
         return Suspense(f"debtor identity code {code.reference} names no debtor (P2)")
     # An item with principal unpaid has outstanding > 0 (its unpaid surcharge is never
     # negative), so this is "principal owed, or else any surcharge owed" in one pass.
+    if debtor.INCREMENTAL:  # O6: up to the first item owed only; ``pay`` goes on from the oldest
+        if not any(b.outstanding > ZERO for b in debtor.owed_in_due_order(value_date, rules, held)):
+            return Suspense(f"debtor {debtor.afm} owes nothing outside arrangements (P2)")
+        return Routed(DEBTOR, debtor.afm)
     owed = debtor.owed_balances(value_date, rules, held)
     if not any(b.outstanding > ZERO for b in owed):
         return Suspense(f"debtor {debtor.afm} owes nothing outside arrangements (P2)")

@@ -42,7 +42,8 @@ class Ledger(Application):
     """The KEAO arrangement ledger: its event store and lookups."""
 
     name = "keao_ledger"  # pinned: its tables are named after it (a plain SQL identifier)
-    snapshotting_intervals = {Arrangement: 200, Debtor: 200}
+    # BusinessDay too: every command reads it, and it grows by a close of day each day (O6).
+    snapshotting_intervals = {Arrangement: 200, Debtor: 200, BusinessDay: 100}
 
     def __init__(self, db_url: str, settings: Settings | None = None, env: dict[str, str] | None = None):
         """The ledger on the store at ``db_url``; ``StoreUnavailable`` (one line, the URL

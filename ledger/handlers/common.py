@@ -92,8 +92,10 @@ def settle(uow: UnitOfWork, arrangement: Arrangement, debtor: Debtor, as_of: dat
     """E1/E2: the arrangement records its timeline to ``as_of`` (ND10 a: with the
     debtor's current items outside arrangements), but for the payments ``recalled`` (O3)."""
     settings = uow.settings
-    current = debtor.open_items(as_of, settings.surcharges, held)
-    arrangement.settle(settings.scheme(arrangement.scheme), as_of, settings.surcharges, current, receipts, recalled)
+    scheme = settings.scheme(arrangement.scheme)
+    # O6: only a scheme that watches them reads the debtor's other items (all of them, each a balance).
+    current = debtor.open_items(as_of, settings.surcharges, held) if scheme.watches_current_items else []
+    arrangement.settle(scheme, as_of, settings.surcharges, current, receipts, recalled)
 
 
 def settle_live(uow: UnitOfWork, debtor: Debtor, as_of: date) -> None:

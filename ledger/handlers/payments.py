@@ -131,7 +131,7 @@ def apply_routed(uow: UnitOfWork, route: Routed, receipt: Receipt, held: set[str
     if route.kind == DEBTOR:
         debtor = uow.get(Debtor, Debtor.create_id(route.target_id))
         assert debtor is not None  # routed to it
-        debtor.pay(receipt.tx_id, receipt.value_date, receipt.amount, uow.settings.surcharges, held, list(route.owed))
+        debtor.pay(receipt.tx_id, receipt.value_date, receipt.amount, uow.settings.surcharges, held, route.owed)
         return
     arrangement = uow.get(Arrangement, UUID(route.target_id))
     assert arrangement is not None  # routed to it

@@ -105,6 +105,7 @@ def test_balances_and_payments_are_the_original_computation(debts, paid, data):
                     assert digits([debtor.balance(item, as_of, RULES, frozen)]) == digits(
                         [original_balance(debtor, item, as_of, RULES, frozen)])
         owed = debtor.owed_balances(value_date, RULES, held)
+        assert digits(list(debtor.owed_in_due_order(value_date, RULES, held))) == digits(owed)  # O6: its fast path
         assert digits(owed) == digits([b for b in original_balances(debtor, value_date, RULES, held)
                                        if b.item["item_id"] not in held])
         # ``_route``'s test (P2) in one pass: the same as "principal owed, or else any surcharge".
