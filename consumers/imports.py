@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
-from consumers.messages import BankPaymentMessage, FundTransferMessage
-from ledger.commands import PaymentInput, TransferInput, TransferItem
+from consumers.messages import (
+    BankPaymentMessage,
+    BankRecallMessage,
+    FundCorrectionMessage,
+    FundTransferMessage,
+    KafkaMessageModel,
+)
+from ledger.commands import (
+    CorrectionInput,
+    CorrectionItem,
+    PaymentInput,
+    RecallInput,
+    TransferInput,
+    TransferItem,
+)
 
 
 def payment_input(message: BankPaymentMessage) -> PaymentInput:
@@ -18,6 +31,10 @@ def payment_input(message: BankPaymentMessage) -> PaymentInput:
     )
 
 
+def recall_input(message: BankRecallMessage) -> RecallInput:
+    return RecallInput(message.tx_id, message.reason, message.bank, message.value_date)
+
+
 def transfer_input(message: FundTransferMessage) -> TransferInput:
     return TransferInput(
         fund=message.fund,
@@ -27,3 +44,18 @@ def transfer_input(message: FundTransferMessage) -> TransferInput:
         transfer_id=message.transfer_id,
         items=tuple(TransferItem(i.period, i.kind, i.amount, i.due_date) for i in message.items),
     )
+
+
+def correction_input(message: FundCorrectionMessage) -> CorrectionInput:
+    items = tuple(CorrectionItem(i.period, i.kind, i.amount) for i in message.items)
+    return CorrectionInput(message.action, message.correction_id, message.fund, message.debtor.afm,
+                           message.transfer_id, items)
+
+
+_INPUTS = {BankPaymentMessage: payment_input, BankRecallMessage: recall_input,
+           FundTransferMessage: transfer_input, FundCorrectionMessage: correction_input}
+
+
+def command_of(message: KafkaMessageModel) -> PaymentInput | RecallInput | TransferInput | CorrectionInput:
+    """The ledger's command for a message of either inbound topic."""
+    return _INPUTS[type(message)](message)  # type: ignore[operator]

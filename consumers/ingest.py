@@ -56,21 +56,13 @@ from eventsourcing.persistence import IntegrityError, RecordConflictError, Track
 from aggregates.errors import DomainError
 from consumers.cache import AggregateCache
 from consumers.dlq import DeadLetter, SourceRecord, dead_letter_from_record
-from consumers.imports import payment_input, transfer_input
-from consumers.messages import (
-    BankPaymentMessage,
-    FundTransferMessage,
-    MessageFormatError,
-)
+from consumers.imports import command_of
+from consumers.messages import BANK_PAYMENTS_TOPIC, FUND_TRANSFERS_TOPIC, MessageFormatError
 from ledger.actors import kafka
 from ledger.application import Ledger
 from ledger.commands import Outcome
-from ledger.handlers.payments import (
-    payment_into,
-    prefetch_payments,
-    unreadable_payment_into,
-)
-from ledger.handlers.transfers import prefetch_transfers, transfer_into
+from ledger.handlers.imports import command_into, prefetch_payments_of, prefetch_transfers_of
+from ledger.handlers.payments import unreadable_payment_into
 from ledger.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -221,7 +213,7 @@ class Ingestor:
                 return work, letters
 
     def _parse(self, record: SourceRecord) -> Any:
-        model = BankPaymentMessage if self.kind == PAYMENTS else FundTransferMessage
+        model = BANK_PAYMENTS_TOPIC if self.kind == PAYMENTS else FUND_TRANSFERS_TOPIC
         if record.value is None:
             return MessageFormatError(model.__name__, ["<message>: no value (tombstone)"])
         try:
@@ -232,7 +224,7 @@ class Ingestor:
     def _command(self, message: Any) -> Any:
         """The ledger's input for a parsed message (or the error, raised when applied)."""
         try:
-            return payment_input(message) if self.kind == PAYMENTS else transfer_input(message)
+            return command_of(message)
         except MESSAGE_ERRORS as error:
             return _Unconvertible(error)
 
@@ -240,16 +232,14 @@ class Ingestor:
         """Everything the batch's commands read, loaded in a few queries (not one per command)."""
         commands = [c for c in commands if not isinstance(c, _Unconvertible)]
         if self.kind == PAYMENTS:
-            prefetch_payments(work, commands)
+            prefetch_payments_of(work, commands)
         else:
-            prefetch_transfers(work, commands)
+            prefetch_transfers_of(work, commands)
 
     def _apply_one(self, work: UnitOfWork, command: Any) -> Outcome:
         if isinstance(command, _Unconvertible):
             raise command.error
-        if self.kind == PAYMENTS:
-            return payment_into(work, command)
-        return transfer_into(work, command)
+        return command_into(work, command)
 
 
 @dataclass(frozen=True)

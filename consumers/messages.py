@@ -34,6 +34,7 @@ be added") without breaking the consumer.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -124,6 +125,7 @@ def _text(kind: str, required: bool = True) -> Any:
 
 
 TxId, BankCode, Currency, Name, TransferId = (_text(k) for k in ("tx_id", "bank", "currency", "name", "transfer_id"))
+Reason, CorrectionId = _text("reason"), _text("correction_id")
 Reference, PayerAfm = _text("reference", required=False), _text("payer_afm", required=False)
 
 Fund = Literal["IKA", "OAEE", "OGA", "ETAA"]
@@ -179,6 +181,20 @@ class BankPaymentMessage(KafkaMessageModel):
         return self.reference.encode("utf-8")
 
 
+class BankRecallMessage(KafkaMessageModel):
+    """A bank's recall of a payment it sent (O3), on ``keao.bank-payments``; key: the
+    reference of the payment recalled."""
+
+    type: Literal["reversal"]
+    tx_id: TxId
+    bank: BankCode
+    reason: Reason
+    value_date: PlausibleDate  # the day the bank took it back: the recall's business date
+
+    def kafka_key(self) -> bytes:
+        return self.tx_id.encode("utf-8")
+
+
 class Debtor(KafkaMessageModel):
     afm: Afm
     name: Name
@@ -207,6 +223,63 @@ class FundTransferMessage(KafkaMessageModel):
         return self.debtor.afm.encode("utf-8")
 
 
+class DebtorRef(KafkaMessageModel):
+    afm: Afm
+
+
+class CorrectedItem(KafkaMessageModel):
+    period: Period
+    kind: DebtKind
+    amount: BoundedAmount | None = None  # the new amount (amend); none to cancel
+
+
+class FundCorrectionMessage(KafkaMessageModel):
+    """A fund's cancellation or amendment of items it transferred (O4), on
+    ``keao.fund-transfers``; key: the debtor's ΑΦΜ."""
+
+    action: Literal["cancel", "amend"]
+    correction_id: CorrectionId
+    transfer_id: TransferId
+    fund: Fund
+    debtor: DebtorRef
+    items: Annotated[list[CorrectedItem], Field(min_length=1)]
+    sent_at: Annotated[datetime, Field(strict=True), AfterValidator(_assume_utc_if_naive)]
+
+    def kafka_key(self) -> bytes:
+        return self.debtor.afm.encode("utf-8")
+
+
+class _Topic:
+    """The messages of one inbound topic: read as the kind its ``marker`` field names
+    (``kinds``), else as its plain kind (a payment, a transfer: without the field)."""
+
+    def __init__(self, name: str, marker: bytes, plain: type[KafkaMessageModel],
+                 kinds: type[KafkaMessageModel]):
+        self.__name__ = name
+        self.marker = marker
+        self.plain = plain
+        self.kinds = kinds
+
+    def from_bytes(self, raw: bytes | bytearray | str) -> KafkaMessageModel:
+        data = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
+        # The marker's name in the bytes first (a plain message never has it): most
+        # messages are plain, and parsing them twice would cost a third of a batch's parse.
+        if self.marker in data:
+            try:
+                parsed = json.loads(data)
+            except ValueError:
+                parsed = None  # not JSON: the plain kind's parse says so
+            if isinstance(parsed, dict) and self.marker.strip(b'"').decode() in parsed:
+                return self.kinds.from_bytes(data)
+        return self.plain.from_bytes(data)
+
+
+# §2.1: a payment, or with ``"type": "reversal"`` a recall (O3); §2.2: a transfer, or
+# with ``"action"`` a correction (O4).
+BANK_PAYMENTS_TOPIC = _Topic("BankPaymentMessage", b'"type"', BankPaymentMessage, BankRecallMessage)
+FUND_TRANSFERS_TOPIC = _Topic("FundTransferMessage", b'"action"', FundTransferMessage, FundCorrectionMessage)
+
+
 class LedgerEventMessage(KafkaMessageModel):
     """``keao.ledger-events`` (interfaces §2.3), key: the aggregate id.
 
@@ -229,6 +302,26 @@ class LedgerEventMessage(KafkaMessageModel):
     def to_bytes(self) -> bytes:
         # Keep nulls here: a payload field that is None is information.
         return self.model_dump_json().encode("utf-8")
+
+
+class RefundOrderMessage(KafkaMessageModel):
+    """``keao.refunds`` (interfaces §2.6), key: the ΑΦΜ (of the payer, when the bank gave
+    it, or of the debtor), else the bank's transaction id. ``refund_id`` is the same on
+    every re-send: the bank drops repeats by it."""
+
+    refund_id: NonEmptyStr
+    source: Literal["suspense", "credit"]  # O2: a payment in suspense; O5: a debtor's credit
+    afm: str | None = None
+    tx_id: str | None = None  # the payment refunded (suspense)
+    bank: str | None = None
+    amount: DecimalString
+    iban: NonEmptyStr
+    reason: NonEmptyStr
+    ordered_on: IsoDate
+    actor: str | None = None  # O1
+
+    def kafka_key(self) -> bytes:
+        return (self.afm or self.tx_id or self.refund_id).encode("utf-8")
 
 
 def describe_validation_error(exc: ValidationError) -> list[str]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timezone
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import psycopg
@@ -30,7 +31,7 @@ from psycopg.rows import tuple_row
 
 from aggregates.events import event_name, payload_of
 from consumers.kafka_io import send_all
-from consumers.messages import LedgerEventMessage
+from consumers.messages import KafkaMessageModel, LedgerEventMessage
 from consumers.topics import LEDGER_EVENTS
 from ledger.application import Ledger
 from ledger.store.recorder import advisory_lock_key, own_connection
@@ -118,11 +119,19 @@ class PublisherLease:
 
 
 class EventPublisher:
-    def __init__(self, ledger: Ledger, producer: Any, topic: str = LEDGER_EVENTS, page: int = 500):
+    """Publishes the ledger's events to ``topic``, as ``message`` words each; with
+    ``event_topics``, only the events of those topics (``keao.refunds``: the refund
+    orders, ``consumers.refunds``)."""
+
+    def __init__(self, ledger: Ledger, producer: Any, topic: str = LEDGER_EVENTS, page: int = 500,
+                 event_topics: Sequence[str] = (),
+                 message: Callable[[Ledger, Notification], KafkaMessageModel] = event_message):
         self.ledger = ledger
         self.producer = producer
         self.topic = topic
         self.page = page
+        self.event_topics = event_topics
+        self.message = message
         self.name = publisher_tracking_name(topic)
         self.lease = PublisherLease(ledger, topic)
 
@@ -135,10 +144,10 @@ class EventPublisher:
         if not self.lease.held():
             return 0
         start = self.position() + 1
-        notifications = self.ledger.recorder.select_notifications(start, self.page)
+        notifications = self.ledger.recorder.select_notifications(start, self.page, topics=self.event_topics)
         if not notifications:
             return 0
-        messages = [event_message(self.ledger, n) for n in notifications]
+        messages = [self.message(self.ledger, n) for n in notifications]
         send_all(self.producer, ((self.topic, m.kafka_key(), m.to_bytes(), None) for m in messages))
         try:
             self.ledger.recorder.insert_tracking(Tracking(self.name, notifications[-1].id))

@@ -38,10 +38,12 @@ from faststream.kafka.annotations import KafkaMessage
 from consumers.ingest import PAYMENTS, TRANSFERS, Ingestor
 from consumers.kafka_io import KafkaDeadLetters, make_producer
 from consumers.publisher import EventPublisher
+from consumers.refunds import REFUND_EVENTS, refund_message
 from consumers.topics import (
     BANK_PAYMENTS,
     FUND_TRANSFERS,
     LEDGER_EVENTS,
+    REFUNDS,
     dlq_topic,
     ensure_topics,
 )
@@ -58,6 +60,7 @@ class ConsumeConfig:
     payments_topic: str = BANK_PAYMENTS
     transfers_topic: str = FUND_TRANSFERS
     events_topic: str = LEDGER_EVENTS
+    refunds_topic: str = REFUNDS
     group_id: str = DEFAULT_GROUP
     max_records: int = 500
     batch_timeout_ms: int = 200
@@ -79,6 +82,7 @@ class ConsumeConfig:
             "payments_topic": env.get("LEDGER_KAFKA_PAYMENTS_TOPIC", BANK_PAYMENTS),
             "transfers_topic": env.get("LEDGER_KAFKA_TRANSFERS_TOPIC", FUND_TRANSFERS),
             "events_topic": env.get("LEDGER_KAFKA_EVENTS_TOPIC", LEDGER_EVENTS),
+            "refunds_topic": env.get("LEDGER_KAFKA_REFUNDS_TOPIC", REFUNDS),
             "group_id": env.get("LEDGER_KAFKA_GROUP", DEFAULT_GROUP),
             "max_records": int(env.get("LEDGER_KAFKA_MAX_RECORDS", "500")),
             "session_timeout_ms": int(env.get("LEDGER_KAFKA_SESSION_TIMEOUT_MS", "10000")),
@@ -133,7 +137,8 @@ class Stats:
 
 
 class LedgerConsumers:
-    """The broker, its two subscribers and the publisher, for one ledger."""
+    """The broker, its two subscribers and the publishers (the events, §2.3; the
+    refund orders, §2.6), for one ledger."""
 
     def __init__(self, ledger: Ledger, config: ConsumeConfig, producer: Any = None):
         self.ledger = ledger
@@ -142,7 +147,11 @@ class LedgerConsumers:
         self.dead_letters = KafkaDeadLetters(self.producer)
         self.stats = Stats()
         self.broker = KafkaBroker(config.bootstrap, graceful_timeout=config.graceful_timeout_s, logger=log)
-        self.publisher = EventPublisher(ledger, self.producer, config.events_topic)
+        self.publishers = [
+            EventPublisher(ledger, self.producer, config.events_topic),
+            EventPublisher(ledger, self.producer, config.refunds_topic, event_topics=REFUND_EVENTS,
+                           message=refund_message),
+        ]
         self.ingestors = {
             config.payments_topic: Ingestor(ledger, PAYMENTS, self.dead_letters, cache_size=config.cache_aggregates),
             config.transfers_topic: Ingestor(ledger, TRANSFERS, self.dead_letters, cache_size=config.cache_aggregates),
@@ -204,7 +213,7 @@ class LedgerConsumers:
         config = self.config
         await asyncio.to_thread(
             ensure_topics, config.bootstrap,
-            topics=[config.payments_topic, config.transfers_topic, config.events_topic,
+            topics=[config.payments_topic, config.transfers_topic, config.events_topic, config.refunds_topic,
                     dlq_topic(config.payments_topic), dlq_topic(config.transfers_topic)],
         )
         await self.broker.start()
@@ -213,7 +222,7 @@ class LedgerConsumers:
         backoff = Backoff(self.config.backoff_initial_s, self.config.backoff_max_s)
         while not self._stopping.is_set():
             try:
-                sent = await asyncio.to_thread(self.publisher.publish_once)
+                sent = await asyncio.to_thread(self.publish_once)
                 self.stats.published += sent
                 backoff.reset()
             except Exception:
@@ -223,6 +232,12 @@ class LedgerConsumers:
                 await self._wait(delay)
             if not sent:
                 await self._wait(self.config.publish_interval_s)
+
+    def publish_once(self) -> int:
+        return sum(publisher.publish_once() for publisher in self.publishers)
+
+    def catch_up(self) -> int:
+        return sum(publisher.catch_up() for publisher in self.publishers)
 
     async def _wait(self, seconds: float) -> None:
         try:
@@ -238,11 +253,12 @@ class LedgerConsumers:
         await self.broker.stop()  # waits for the batch in flight (graceful timeout)
         if self.config.publish:
             try:
-                self.stats.published += await asyncio.to_thread(self.publisher.catch_up)
+                self.stats.published += await asyncio.to_thread(self.catch_up)
             except Exception:
                 log.exception("final publish failed; the next start resumes from the stored position")
             finally:
-                await asyncio.to_thread(self.publisher.close)  # hands the lease on at once
+                for publisher in self.publishers:  # hands the leases on at once
+                    await asyncio.to_thread(publisher.close)
         await asyncio.to_thread(self.producer.close, 10)
 
     async def run_until_stopped(self, stop_requested: threading.Event | None = None) -> None:

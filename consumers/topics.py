@@ -11,6 +11,7 @@ from kafka.errors import TopicAlreadyExistsError
 BANK_PAYMENTS = "keao.bank-payments"
 FUND_TRANSFERS = "keao.fund-transfers"
 LEDGER_EVENTS = "keao.ledger-events"
+REFUNDS = "keao.refunds"  # out (§2.6): refund orders for the paying banks (O2, O5)
 
 DLQ_SUFFIX = ".dlq"
 
@@ -29,6 +30,7 @@ ALL_TOPICS = (
     BANK_PAYMENTS,
     FUND_TRANSFERS,
     LEDGER_EVENTS,
+    REFUNDS,
     BANK_PAYMENTS_DLQ,
     FUND_TRANSFERS_DLQ,
 )

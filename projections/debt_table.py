@@ -131,10 +131,10 @@ class DebtTableProjection(Projection):
             elif kind == "ArrangementJoined":
                 joined.append((d.position, debtor_id, e.arrangement_id, e.scheme, e.business_date.isoformat()))
             elif isinstance(e, Debtor.PartsRecorded):  # P2, O3–O5: parts of items' payments, and credit
-                tx_id, value_date, parts, moved = e.recorded()
+                tx_id, parts, moved = e.recorded()
                 for seq, part in enumerate(parts):
                     payments.append((d.position, seq, debtor_id, part["item_id"], tx_id, part["part"],
-                                     str(part["amount"]), value_date.isoformat()))
+                                     str(part["amount"]), part["value_date"].isoformat()))
                 credit[debtor_id] = credit.get(debtor_id, Decimal("0.00")) + moved
         for debtor_id, row in debtors.items():
             row["version"] = versions.pop(debtor_id)

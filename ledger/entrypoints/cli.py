@@ -17,12 +17,8 @@ from rich.console import Console
 
 from aggregates.errors import DomainError
 from consumers.files import read_lines
-from consumers.imports import payment_input, transfer_input
-from consumers.messages import (
-    BankPaymentMessage,
-    FundTransferMessage,
-    MessageFormatError,
-)
+from consumers.imports import command_of
+from consumers.messages import BANK_PAYMENTS_TOPIC, FUND_TRANSFERS_TOPIC, MessageFormatError
 from ledger import inputs, views
 from ledger.actors import act_as, default_actor
 from ledger.commands import PaymentInput, TransferInput, TransferItem
@@ -144,7 +140,7 @@ def debt_import(file: str) -> None:
     """Record fund transfers from a JSON Lines file (interfaces §2.2).
 
     All or nothing: a line refused, for its form or by a rule (D2, D4), records none."""
-    import_file(readable_file(file), FundTransferMessage, transfer_input, import_transfers)
+    import_file(readable_file(file), FUND_TRANSFERS_TOPIC, command_of, import_transfers)
 
 
 @arrangement_cli.command("apply")
@@ -211,7 +207,7 @@ def payment_import(
         sent = kafka_cli.import_to_kafka(path, bootstrap)
         console.print(f"{sent} payments sent to Kafka")
         return
-    import_file(path, BankPaymentMessage, payment_input, import_payments)
+    import_file(path, BANK_PAYMENTS_TOPIC, command_of, import_payments)
 
 
 @day_cli.command("close")

@@ -58,7 +58,7 @@ def correct_into(uow: UnitOfWork, correction: CorrectionInput) -> Outcome:
     for item, change in items:
         if item["item_id"] not in held:
             new_amount = ZERO if content["action"] == "cancel" else change["amount"]
-            debtor.correct_item(content["correction_id"], content, item, new_amount, uow.settings.surcharges, day)
+            debtor.correct_item(content["correction_id"], content, item, new_amount, day)
     waiting = [holding[item["item_id"]] for item, _ in items if item["item_id"] in held]
     if waiting:
         debtor.hold_correction(content["correction_id"], content, waiting[0], day)

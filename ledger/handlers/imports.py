@@ -11,14 +11,16 @@ payment is never refused (P5: suspense); its file is all or nothing too.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aggregates.errors import DomainError
 from ledger.application import Ledger
-from ledger.commands import Outcome, PaymentInput, TransferInput
+from ledger.commands import CorrectionInput, Outcome, PaymentInput, RecallInput, TransferInput
 from ledger.errors import BadInput
 from ledger.handlers.common import committed
+from ledger.handlers.fund_corrections import correct_into
 from ledger.handlers.payments import payment_into, prefetch_payments
+from ledger.handlers.recalls import recall_into
 from ledger.handlers.transfers import prefetch_transfers, transfer_into
 from ledger.unit_of_work import UnitOfWork
 
@@ -28,14 +30,33 @@ Lines = Sequence[tuple[int, C]]
 Progress = Callable[[], None]
 
 
-def import_transfers(ledger: Ledger, lines: Lines[TransferInput], progress: Progress | None = None) -> dict[str, int]:
-    """D2/D4: every transfer of a fund's file, or none; how many had each outcome."""
-    return import_all(ledger, lines, prefetch_transfers, transfer_into, progress)
+# The use case of each inbound command (a file's line, a Kafka message: interfaces §2.1, §2.2).
+STEPS: dict[type, Callable[[UnitOfWork, Any], Outcome]] = {
+    PaymentInput: payment_into, RecallInput: recall_into, TransferInput: transfer_into, CorrectionInput: correct_into,
+}
 
 
-def import_payments(ledger: Ledger, lines: Lines[PaymentInput], progress: Progress | None = None) -> dict[str, int]:
-    """P1–P5: every payment of a bank's file, or none; how many had each outcome."""
-    return import_all(ledger, lines, prefetch_payments, payment_into, progress)
+def command_into(uow: UnitOfWork, command: Any) -> Outcome:
+    """A payment or its recall (O3), a transfer or its correction (O4), applied."""
+    return STEPS[type(command)](uow, command)
+
+
+def prefetch_payments_of(uow: UnitOfWork, commands: Sequence[Any]) -> None:
+    prefetch_payments(uow, [c for c in commands if isinstance(c, PaymentInput)])
+
+
+def prefetch_transfers_of(uow: UnitOfWork, commands: Sequence[Any]) -> None:
+    prefetch_transfers(uow, [c for c in commands if isinstance(c, TransferInput)])
+
+
+def import_transfers(ledger: Ledger, lines: Lines[Any], progress: Progress | None = None) -> dict[str, int]:
+    """D2/D4, O4: every transfer or correction of a fund's file, or none; how many had each outcome."""
+    return import_all(ledger, lines, prefetch_transfers_of, command_into, progress)
+
+
+def import_payments(ledger: Ledger, lines: Lines[Any], progress: Progress | None = None) -> dict[str, int]:
+    """P1–P5, O3: every payment or recall of a bank's file, or none; how many had each outcome."""
+    return import_all(ledger, lines, prefetch_payments_of, command_into, progress)
 
 
 def import_all(
