@@ -38,3 +38,98 @@ def test_O1_as_names_the_actor_and_a_blank_one_is_refused(cli, monkeypatch):
     assert stored_events(cli.url) == before
     out, _ = cli("audit", AFM)
     assert "maria.p" in out and "kostas" in out
+
+
+CODE_AFM = "100000003"
+IBAN = "GR1601101250000000012300695"
+
+
+@pytest.fixture
+def ledger_with_suspense(cli):
+    """A debtor with an arrangement (12 × 113.33), a payment to it (TX-1), one in
+    suspense (TX-S, a mistyped code) and a second debtor owing 300.00 (OAEE-9)."""
+    cli("day", "close", "2021-12-01")
+    cli("debtor", "add", CODE_AFM, "--name", "Παπαδόπουλος Α.Ε.")
+    cli("debtor", "add", AFM, "--name", "Γεωργίου Ι.")
+    cli("debt", "transfer", CODE_AFM, "--fund", "OAEE", "--period", "2020-03", "--kind", "contribution",
+        "--amount", "1200.00", "--due", "2020-04-30", "--transfer-id", "OAEE-1")
+    cli("debt", "transfer", AFM, "--fund", "OAEE", "--period", "2021-10", "--kind", "contribution",
+        "--amount", "300.00", "--due", "2021-12-31", "--transfer-id", "OAEE-9")
+    code = cli("arrangement", "apply", CODE_AFM, "--scheme", "covid-650", "--date", "2021-12-01",
+               "--instalments", "12", "--json")["payment_code"]
+    cli("payment", "record", "--reference", code, "--amount", "113.33", "--value-date", "2021-12-20",
+        "--tx-id", "TX-1", "--bank", "ETE")
+    wrong = f"RF{(int(code[2:4]) + 1) % 97:02d}{code[4:]}"
+    cli("payment", "record", "--reference", wrong, "--amount", "50.00", "--value-date", "2021-12-20",
+        "--tx-id", "TX-S", "--bank", "ETE")
+    return code
+
+
+def test_the_operators_commands_end_to_end(cli, ledger_with_suspense):
+    code = ledger_with_suspense
+    assert [e["tx_id"] for e in cli("show", "suspense", "--json")] == ["TX-S"]
+    done = cli("--as", "eleni", "suspense", "assign", "TX-S", "--bank", "ETE", "--to", AFM,
+               "--reason", "the payer's ΑΦΜ on the slip", "--json")
+    assert (done["status"], done["target"]) == ("applied", AFM)
+    assert cli("show", "suspense", "--json") == []
+    (resolved,) = cli("show", "suspense", "--all", "--json")
+    assert (resolved["resolution"], resolved["target"], resolved["actor"], resolved["resolved_on"]) == (
+        "assigned", AFM, "eleni", "2021-12-01")
+    assert cli("show", "debt-table", AFM, "--as-of", "2021-12-20", "--json")["total_outstanding"] == "250.00"
+
+    assert cli("payment", "reverse", "TX-1", "--bank", "ETE", "--reason", "returned transfer",
+               "--json")["status"] == "recalled"
+    cli("day", "close", "2022-01-05")
+    view = cli("show", "arrangement", code, "--json")
+    assert (view["status"], view["instalments"][0]["paid"]) == ("lapsed", "0.00")  # C6 as of 2022-01-01
+
+    out, _ = cli("debt", "correct", AFM, "--fund", "OAEE", "--transfer-id", "OAEE-9", "--period", "2021-10",
+                 "--kind", "contribution", "--amount", "20.00", "--correction-id", "C-1")
+    assert out.startswith("recorded: C-1")
+    table = cli("show", "debt-table", AFM, "--json")
+    assert (table["items"][0]["amount"], table["credit"]) == ("20.00", "30.00")  # 50.00 paid on it
+    assert cli("credit", "refund", AFM, "--amount", "30.00", "--iban", IBAN, "--reason", "overpaid",
+               "--json")["status"] == "refunded"
+    trail = {e["type"]: e for e in cli("audit", AFM, "--json")}
+    assert trail["CreditRefunded"]["payload"]["reason"] == "overpaid"
+    assert cli("show", "corrections", "--json") == []
+
+
+@pytest.mark.parametrize("args, line", [
+    (["suspense", "assign", "TX-S", "--bank", "ETE", "--to", AFM], "Missing option '--reason'."),
+    (["suspense", "assign", "TX-S", "--bank", "ETE", "--to", AFM, "--reason", " "],
+     "--reason: required and not blank"),
+    (["suspense", "assign", "TX-X", "--bank", "ETE", "--to", AFM, "--reason", "r"],
+     "TX_ID: no payment TX-X from bank ETE"),
+    (["suspense", "assign", "TX-1", "--bank", "ETE", "--to", AFM, "--reason", "r"],
+     "TX_ID: payment TX-1 is not in suspense: it is applied (O2)"),
+    (["suspense", "assign", "TX-S", "--bank", "ETE", "--to", "100000004", "--reason", "r"],
+     "--to: not a valid ΑΦΜ (The number's checksum or check digit is invalid.)"),
+    (["suspense", "assign", "TX-S", "--bank", "ETE", "--to", CODE_AFM, "--reason", "r"],
+     f"--to: debtor {CODE_AFM} owes nothing outside arrangements (P2)"),
+    (["suspense", "refund", "TX-S", "--bank", "ETE", "--iban", "GR00", "--reason", "r"],
+     "--iban: not a valid IBAN (The number's checksum or check digit is invalid.)"),
+    (["payment", "reverse", "TX-1", "--bank", "ETE", "--reason", ""], "--reason: required and not blank"),
+    (["payment", "reverse", "TX-1", "--bank", "ETE", "--reason", "r", "--date", "2021-13-01"],
+     "--date: '2021-13-01' is not a valid date (month must be in 1..12)"),
+    (["debt", "correct", AFM, "--fund", "OAEE", "--transfer-id", "OAEE-9", "--period", "2021-10", "--kind",
+      "contribution", "--correction-id", "C-9"], "--cancel: give either --cancel or --amount A (O4)"),
+    (["debt", "correct", AFM, "--fund", "OAEE", "--transfer-id", "OAEE-8", "--period", "2021-10", "--kind",
+      "contribution", "--cancel", "--correction-id", "C-9"],
+     f"--transfer-id: fund OAEE sent debtor {AFM} no contribution of 2021-10 under transfer OAEE-8 (O4)"),
+    (["debt", "correct", AFM, "--fund", "OAEE", "--transfer-id", "OAEE-9", "--period", "2021-10", "--kind",
+      "contribution", "--amount", "0", "--correction-id", "C-9"],
+     "items[1].amount: must be more than zero (cancel the item instead)"),
+    (["debt", "correct", AFM, "--fund", "XYZ", "--transfer-id", "OAEE-9", "--period", "2021-10", "--kind",
+      "contribution", "--cancel", "--correction-id", "C-9"], "fund: 'XYZ' is not one of IKA, OAEE, OGA, ETAA"),
+    (["correction", "resolve", AFM, "C-9", "--reason", "r"], f"CORRECTION_ID: no correction C-9 waits for debtor {AFM} (O4)"),
+    (["credit", "refund", AFM, "--amount", "1.00", "--iban", IBAN, "--reason", "r"],
+     f"--amount: 1.00 is more than the credit of debtor {AFM}, 0.00 (O5)"),
+    (["credit", "refund", AFM, "--amount", "-1", "--iban", IBAN, "--reason", "r"], "--amount: must be more than zero"),
+])
+def test_O1_O5_bad_input_to_every_new_command_exits_2_naming_the_field_and_changes_nothing(
+        cli, ledger_with_suspense, args, line):
+    before = stored_events(cli.url)
+    _, err = cli(*args, expect=2)
+    assert err == f"error: {line}\n"
+    assert stored_events(cli.url) == before
