@@ -21,17 +21,30 @@ from stdnum.gr import vat
 
 from aggregates.calendar import add_months, last_working_day
 from aggregates.references import creditor_reference, debtor_identity_code
+from ledger.actors import acting_as
 from ledger.application import Ledger
-from ledger.commands import PaymentInput, TransferInput, TransferItem
+from ledger.commands import (
+    CorrectionInput,
+    CorrectionItem,
+    PaymentInput,
+    RecallInput,
+    TransferInput,
+    TransferItem,
+)
 from ledger.handlers.arrangements import apply_for_arrangement
 from ledger.handlers.close_day import close_day
 from ledger.handlers.debtors import register_debtor
+from ledger.handlers.fund_corrections import correct_debt
 from ledger.handlers.payments import record_payment
+from ledger.handlers.recalls import recall_payment
+from ledger.handlers.suspense import assign_payment, refund_payment
 from ledger.handlers.transfers import record_transfer
 
 FUNDS = ("IKA", "OAEE", "OGA", "ETAA")
 SERVICES = ("Α΄ Τοπικό Κέντρο Αθηνών", "Τοπικό Κέντρο Θεσσαλονίκης", "Τοπικό Κέντρο Ρόδου", "Τοπικό Κέντρο Πάτρας")
 BANKS = ("ETE", "ALPHA", "PIRAEUS", "EUROBANK")
+DEMO_OPERATOR = "m.papadaki@keao.gr"  # O1: who the demo's corrections are recorded as done by
+DEMO_IBAN = "GR1601101250000000012300695"
 SURNAMES = ("Παπαδόπουλος", "Γεωργίου", "Νικολάου", "Ιωάννου", "Κωνσταντίνου", "Δημητρίου", "Βασιλείου",
             "Αθανασίου", "Χριστοδούλου", "Μιχαηλίδης", "Οικονόμου", "Καραγιάννης")
 
@@ -99,6 +112,7 @@ class Scenario:
         for index, plan in enumerate(self.plans):
             self.debtor_steps(index, plan)
         self.suspense_steps()
+        self.operator_steps()
         return self.steps
 
     def add(self, on: date, label: str, run: Callable[[Ledger], object], closes_day: bool = False) -> None:
@@ -229,6 +243,41 @@ class Scenario:
         for on, reference, amount, currency in cases:
             self.add(on, "unroutable payment", lambda l, o=on, ref=reference, a=amount, c=currency: record_payment(l, 
                 PaymentInput(self.next_tx(), a, o, ref, "PIRAEUS", c)))
+
+
+    def operator_steps(self) -> None:
+        """§14: an operator refunds a payment no one owes (O2), assigns a mistyped one to
+        its debtor (O2), a bank recalls a payment (O3) and a fund amends an item (O4)."""
+        clear = next(p.afm for p in self.plans if p.behaviour == "clear")
+        debt_index, debt = next((i, p) for i, p in enumerate(self.plans) if p.behaviour == "debt")
+        code = debtor_identity_code(debt.afm)
+        mistyped = f"RF{(int(code[2:4]) + 1) % 97:02d}{code[4:]}"
+        fund = FUNDS[debt_index % 4]
+        steps: list[tuple[date, str, Callable[[Ledger], object]]] = [
+            (date(2022, 5, 9), "payment of no debt", lambda l: record_payment(l, PaymentInput(
+                "OPS-1", Decimal("50.00"), date(2022, 5, 9), debtor_identity_code(clear), "EUROBANK"))),
+            (date(2022, 5, 20), "refund", lambda l: refund_payment(
+                l, "OPS-1", "EUROBANK", DEMO_IBAN, "no debt with KEAO: returned to the payer", date(2022, 5, 20))),
+            (date(2022, 9, 5), "mistyped payment", lambda l: record_payment(l, PaymentInput(
+                "OPS-2", Decimal("80.00"), date(2022, 9, 5), mistyped, "ALPHA"))),
+            (date(2022, 9, 12), "assignment", lambda l: assign_payment(
+                l, "OPS-2", "ALPHA", debt.afm, "identity code mistyped; the payer's ΑΦΜ is on the slip",
+                date(2022, 9, 12))),
+            (date(2022, 9, 1), "payment later recalled", lambda l: record_payment(l, PaymentInput(
+                "OPS-3", Decimal("100.00"), date(2022, 9, 1), code, "ETE"))),
+            (date(2022, 9, 8), "recall", lambda l: recall_payment(
+                l, RecallInput("OPS-3", "returned: the payer's account is closed", "ETE", date(2022, 9, 8)))),
+            (date(2022, 10, 3), "fund correction", lambda l: correct_debt(l, CorrectionInput(
+                "amend", "CORR-1", fund, debt.afm, f"{fund}-{debt.afm}-1",
+                (CorrectionItem("2021-05", "contribution", Decimal("150.00")),), date(2022, 10, 3)))),
+        ]
+        for on, label, run in steps:
+            self.add(on, label, lambda l, act=run: _as_operator(act, l))
+
+
+def _as_operator(run: Callable[[Ledger], object], ledger: Ledger) -> object:
+    with acting_as(DEMO_OPERATOR):
+        return run(ledger)
 
 
 def closing_days(first: date, last: date) -> Iterator[date]:

@@ -26,6 +26,7 @@ from ledger.handlers.common import (
     reason_of,
     settle_live,
 )
+from ledger.handlers.credit import apply_credit
 from ledger.unit_of_work import UnitOfWork
 
 ACTIONS = ("cancel", "amend")
@@ -59,6 +60,7 @@ def correct_into(uow: UnitOfWork, correction: CorrectionInput) -> Outcome:
         if item["item_id"] not in held:
             new_amount = ZERO if content["action"] == "cancel" else change["amount"]
             debtor.correct_item(content["correction_id"], content, item, new_amount, day)
+    apply_credit(uow, debtor, day)  # O5: what became credit pays what the debtor still owes (P2)
     waiting = [holding[item["item_id"]] for item, _ in items if item["item_id"] in held]
     if waiting:
         debtor.hold_correction(content["correction_id"], content, waiting[0], day)

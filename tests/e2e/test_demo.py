@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from ledger import views
@@ -45,3 +46,13 @@ def test_demo_builds_the_ledger_and_prints_the_report(tmp_path):
                    "is not more than zero", "'USD' is not EUR"):
         assert reason in reasons
     assert views.clearance(ledger, afm[(None, "clear")])["basis"] == "no_debt"
+    # §14: a refund and an assignment by the operator (O1, O2), a recall (O3), a correction (O4)
+    resolved = {e["tx_id"]: e for e in views.suspense(ledger, resolved=True) if e["resolution"]}
+    assert {tx: (e["resolution"], e["target"], e["actor"], e["resolved_on"]) for tx, e in resolved.items()} == {
+        "OPS-1": ("refunded", None, "m.papadaki@keao.gr", date(2022, 5, 20)),
+        "OPS-2": ("assigned", afm[(None, "debt")], "m.papadaki@keao.gr", date(2022, 9, 12))}
+    debt = afm[(None, "debt")]
+    assert [e["type"] for e in views.audit(ledger, debt)].count("DebtPaymentRecalled") == 1
+    first = views.debt_table(ledger, debt)["items"][0]
+    assert (first["period"], first["amount"], first["outstanding"], first["status"]) == (
+        "2021-05", Decimal("150.00"), Decimal("0.00"), "paid")
