@@ -1,6 +1,8 @@
 """Generated ledger histories: debtors, fund transfers, arrangements, payments
-(good, unroutable and conflicting duplicates) and closes of day, through the
-ledger's own commands. Used by the projection tests and the benchmark."""
+(good, backdated, unroutable and conflicting duplicates), the operators'
+corrections (suspense assigned or refunded, bank recalls, fund amendments and
+cancellations, §14) and closes of day, through the ledger's own commands. Used by
+the projection tests and the benchmark."""
 
 from __future__ import annotations
 
@@ -11,20 +13,61 @@ from decimal import Decimal
 from stdnum.gr import vat
 
 from aggregates.calendar import add_months
+from aggregates.errors import DomainError
 from aggregates.references import arrangement_payment_code, debtor_identity_code
 from ledger.application import Ledger
-from ledger.commands import PaymentInput, TransferInput, TransferItem
+from ledger.commands import (
+    CorrectionInput,
+    CorrectionItem,
+    PaymentInput,
+    RecallInput,
+    TransferInput,
+    TransferItem,
+)
 from ledger.errors import BadInput
 from ledger.handlers.arrangements import apply_for_arrangement
 from ledger.handlers.close_day import close_day
 from ledger.handlers.debtors import register_debtor
+from ledger.handlers.fund_corrections import correct_debt
 from ledger.handlers.payments import record_payment
+from ledger.handlers.recalls import recall_payment
+from ledger.handlers.suspense import assign_payment, refund_payment
 from ledger.handlers.transfers import record_transfer
 
 
 def afm(number: int) -> str:
     body = f"{number:08d}"
     return body + vat.calc_check_digit(body)
+
+
+def operators_act(app: Ledger, rng: random.Random, payment: PaymentInput, status: str, number: str,
+                  month: int) -> None:
+    """§14, now and then: a payment in suspense assigned to the debtor or refunded (O2),
+    one applied recalled by its bank (O3), an item of the debtor's amended or cancelled
+    by its fund (O4). A refusal (the target owes nothing; the item is gone) is a
+    possible outcome, as for an operator."""
+    roll = rng.random()
+    try:
+        if status == "suspense" and roll < 0.3:
+            assign_payment(app, payment.tx_id, payment.bank, number, "payer's ΑΦΜ on the slip")
+        elif status == "suspense" and roll < 0.5:
+            refund_payment(app, payment.tx_id, payment.bank, IBAN, "no debt")
+        elif status == "applied" and roll < 0.06:
+            recall_payment(app, RecallInput(payment.tx_id, "returned transfer", payment.bank))
+        elif roll > 0.92:
+            debtor = app.debtor(number)
+            if debtor.items:
+                item = rng.choice(sorted(debtor.items.values(), key=lambda i: i["item_id"]))
+                fund, transfer_id = item["item_id"].split(":")[:2]
+                amount = None if rng.random() < 0.4 else (item["amount"] / 2).quantize(Decimal("0.01"))
+                correct_debt(app, CorrectionInput("cancel" if amount is None else "amend", f"C{number}-{month}-{roll}",
+                                                  fund, number, transfer_id,
+                                                  (CorrectionItem(item["period"], item["kind"], amount),)))
+    except DomainError:
+        pass
+
+
+IBAN = "GR1601101250000000012300695"
 
 
 def generate(app: Ledger, seed: int = 1, debtors: int = 8, months: int = 8, start: date = date(2021, 1, 4),
@@ -71,14 +114,12 @@ def generate(app: Ledger, seed: int = 1, debtors: int = 8, months: int = 8, star
                 else:
                     reference = "RF00BAD"
                 amount = Decimal(rng.randrange(10_00, 900_00)) / 100
-                # Arrangement payments are not backdated: the core refuses some
-                # backdated reallocations (AssertionError in Arrangement._reverse).
-                back = 0 if reference in codes[number] else rng.randrange(0, 20)
-                payment = PaymentInput(f"TX{seed}-{tx}", amount, day - timedelta(days=back),
+                payment = PaymentInput(f"TX{seed}-{tx}", amount, day - timedelta(days=rng.randrange(0, 20)),
                                        reference, rng.choice(("ALPHA", "NBG", "PIRAEUS")))
-                record_payment(app, payment)
+                outcome = record_payment(app, payment)
                 if rng.random() < 0.05:  # the same transaction id again, other content: a conflict
                     record_payment(app, PaymentInput(payment.tx_id, amount + 1, payment.value_date, reference,
                                                     payment.bank))
+                operators_act(app, rng, payment, outcome.status, number, month)
         day = add_months(start, month + 1)
         close_day(app, day)
