@@ -173,7 +173,8 @@ def _reverse(arrangement: Arrangement, key: str, recorded: dict[str, Any], as_of
     arrangement.trigger_event(
         getattr(arrangement, REVERSAL[kind]),
         key=key,
-        effective_on=recorded["business_date"],
+        # a payment's is its value date (a reallocation, E2, dated the fact anew)
+        effective_on=recorded["value_date"] if kind == "Paid" else recorded["business_date"],
         business_date=as_of,
         **extra,
     )

@@ -113,6 +113,28 @@ def test_O3_a_recall_that_unpays_instalment_1_makes_the_arrangement_lapsed_on_th
     assert [t for t in types(ledger, a.payment_code)][-3:] == ["PaymentRecalled", "ActivationReversed", "Lapsed"]
 
 
+def test_O3_recalls_that_unpay_two_instalments_make_it_lost_retroactively_on_the_day_C8_says(ledger):
+    a = covid_case(ledger)
+    for tx, day in (("TX-1", "2021-12-20"), ("TX-2", "2022-01-20"), ("TX-3", "2022-02-20")):
+        pay(ledger, a.payment_code, "113.33", day, tx)
+    close_day(ledger, d("2022-04-10"))
+    assert views.arrangement_view(ledger, a.payment_code)["status"] == "active"
+    recall_payment(ledger, RecallInput("TX-2", "bank error", "ETE"))
+    recall_payment(ledger, RecallInput("TX-3", "bank error", "ETE"))
+    view = views.arrangement_view(ledger, a.payment_code)
+    assert view["status"] == "lost"
+    # The first recall: TX-3 pays instalment 2 instead, so 3 and 4 are unpaid: lost on 2022-04-01 (C8).
+    # The second: 2 (due 2022-01-31) and 3 (due 2022-02-28) unpaid: lost the day after the second
+    # deadline; the first loss is taken back (LossReversed) and the recall dated by TX-3's value date.
+    assert [e["business_date"] for e in events_of(ledger, a.payment_code, "Lost")] == [d("2022-04-01"), d("2022-03-01")]
+    assert len(events_of(ledger, a.payment_code, "LossReversed")) == 1
+    recalled = [e["payload"]["effective_on"] for e in events_of(ledger, a.payment_code, "PaymentRecalled")]
+    assert recalled == [d("2022-01-20"), d("2022-02-20")]
+    # L1 again from instalment 2's due date: a month of delay from 2022-02-01, 113.33 at 8%/12 = 0.76
+    surcharges = [e["payload"] for e in events_of(ledger, a.payment_code, "SurchargeAccrued")]
+    assert any((s["number"], s["month_starts_on"], s["amount"]) == (2, d("2022-02-01"), m("0.76")) for s in surcharges)
+
+
 def test_O3_a_recall_of_a_payment_the_ledger_does_not_know_or_recalled_already_waits_in_suspense(ledger):
     a = covid_case(ledger)
     pay(ledger, a.payment_code, "113.33", "2021-12-20", "TX-1")
