@@ -16,7 +16,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from aggregates import facts, resume
+from aggregates import facts, history, resume
 from aggregates.errors import RejectedTakesNoPayments
 from aggregates.events import PinnedTopic, event_name
 from aggregates.facts import fact_content
@@ -103,7 +103,8 @@ class Arrangement(Aggregate):
         key: str
 
         def apply(self, arrangement: Arrangement) -> None:
-            resume.record_fact(arrangement, self.key, fact_content(self))  # O6: the accounts follow
+            # O6: the accounts follow; only a reallocation (E2) finds its payment among the archived
+            resume.record_fact(arrangement, self.key, fact_content(self), type(self) is arrangement.Reallocated)
             self.follow(arrangement)
 
         @classmethod
@@ -136,12 +137,8 @@ class Arrangement(Aggregate):
         credit: Decimal
 
         def follow(self, arrangement: Arrangement) -> None:
-            if self.key not in arrangement.receipts:
-                arrangement.receipts[self.key] = {
-                    "tx_id": self.tx_id,
-                    "value_date": self.value_date,
-                    "amount": self.amount,
-                }
+            entry = {"tx_id": self.tx_id, "value_date": self.value_date, "amount": self.amount}
+            history.add_receipt(arrangement, self.key, entry)
 
     class Activated(FactEvent):
         def follow(self, arrangement: Arrangement) -> None:
@@ -218,7 +215,7 @@ class Arrangement(Aggregate):
         value date (``effective_on``); the corrections that follow say what that changes."""
 
         def apply(self, arrangement: Arrangement) -> None:
-            arrangement.receipts.pop(self.key, None)
+            history.pop_receipt(arrangement, self.key)
             super().apply(arrangement)
 
     def __init__(
@@ -247,6 +244,7 @@ class Arrangement(Aggregate):
         self.instalments: list[dict[str, Any]] = []
         self.starts_on: date | None = None
         self.needs_first_payment = True
+        # O6: the latest payments' receipts and Paid facts, the older ones packed (``aggregates.history``)
         self.receipts: dict[str, dict[str, Any]] = {}
         self.facts: dict[str, dict[str, Any]] = {}
 
@@ -341,7 +339,7 @@ class Arrangement(Aggregate):
         """
         if self.status == Status.REJECTED:
             raise RejectedTakesNoPayments()
-        receipts = [r for r in new_receipts if facts.fact_key(("paid", r.tx_id)) not in self.receipts]
+        receipts = [r for r in new_receipts if not history.has_receipt(self, facts.fact_key(("paid", r.tx_id)))]
         if not recalled and resume.settled(self, scheme, as_of, surcharges, receipts):  # O6: the walk resumed
             return
         as_of, horizon = facts.settle_dates(self, as_of, receipts)
@@ -367,7 +365,7 @@ class Arrangement(Aggregate):
 
     def paid_receipt(self, tx_id: str) -> dict[str, Any] | None:
         """The payment ``tx_id`` as this arrangement recorded it (None: not paid here)."""
-        return self.receipts.get(facts.fact_key(("paid", tx_id)))
+        return history.receipt(self, facts.fact_key(("paid", tx_id)))
 
     def form(self) -> ApplicationForm:
         return ApplicationForm(self.debtor_afm, self.applied_on, self.requested_instalments, dict(self.options))

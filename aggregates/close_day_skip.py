@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from aggregates import history
 from aggregates.calendar import add_months, months_between
 from aggregates.money import ZERO
 from aggregates.status import ENDED, Status
@@ -52,10 +53,11 @@ def may_change(arrangement: Arrangement, scheme: Scheme, settled_on: date, day: 
     passing = _deadlines_passing(instalments, starts_on, scheme.loss_rule().checkpoints, settled_on, day)
     if passing is None:
         return True
-    if passing and _unpaid_when_passing(instalments, paid_by_instalment(arrangement.facts), passing):
+    if passing and _unpaid_when_passing(instalments, paid_by_instalment(history.facts(arrangement)), passing):
         return True
-    if any(settled_on < receipt["value_date"] <= day for receipt in arrangement.receipts.values()):
+    if any(receipt["value_date"] <= day for receipt in history.valued_after(arrangement, settled_on)):
         return True
+    # Missed and lost are never packed with the payments (``aggregates.history``): ``facts`` has them.
     return _delay_month_starts(instalments, arrangement.facts, settled_on, day)
 
 

@@ -12,18 +12,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
+from aggregates import history
 from aggregates.arrangement import Arrangement
 from aggregates.debtor import Debtor
 from aggregates.money import ZERO
 from aggregates.status import Status
 
 
+CREDITED = (Status.COMPLETED, Status.LOST)  # what an arrangement with credit can be
+
+
 def arrangement_credit(arrangement: Arrangement) -> Decimal:
     """What the arrangement's payments left over, as its facts record it (P3): only
     one paid off (completed) or whose lost balance is paid has any."""
-    if arrangement.status not in (Status.COMPLETED, Status.LOST):
+    if arrangement.status not in CREDITED:
         return ZERO
-    return sum((f["credit"] for f in arrangement.facts.values() if f["kind"] == "Paid"), ZERO)
+    return sum((f["credit"] for f in history.facts(arrangement).values() if f["kind"] == "Paid"), ZERO)
 
 
 def credit_of(debtor: Debtor, arrangements: Iterable[Arrangement]) -> Decimal:

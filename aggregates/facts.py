@@ -16,6 +16,7 @@ from collections.abc import Collection, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from aggregates import history
 from aggregates.course import Course, Fact
 from aggregates.status import Status
 from aggregates.timeline import Receipt, Terms, run
@@ -88,7 +89,7 @@ def course_of(
     terms = Terms(plan.instalments, plan.starts_on, plan.needs_first_payment, scheme.loss_rule())
     receipts = [
         Receipt(r["tx_id"], r["value_date"], r["amount"])
-        for key, r in arrangement.receipts.items()
+        for key, r in history.receipts(arrangement).items()
         if r["value_date"] <= as_of and key not in recalled
     ]
     receipts += [r for r in new_receipts if r.value_date <= as_of]
@@ -99,11 +100,10 @@ def settle_dates(arrangement: Arrangement, as_of: date, receipts: Sequence[Recei
     """The date a settle records the facts up to, and the horizon its course
     runs to: the latest value date of a payment, new (``receipts``) or recorded."""
     # Never settle behind what is already recorded: the business date of a
-    # payment may lag the date an application was dated.
+    # payment may lag the date an application was dated. (Every fact but Paid is in ``facts``.)
     as_of = max([as_of, *(f["business_date"] for f in arrangement.facts.values() if f["kind"] != "Paid")])
-    horizon = max(
-        [as_of, *(r.value_date for r in receipts), *(r["value_date"] for r in arrangement.receipts.values())]
-    )
+    paid_to = history.latest_value_date(arrangement)
+    horizon = max([as_of, *(r.value_date for r in receipts), *([paid_to] if paid_to else [])])
     return as_of, horizon
 
 
@@ -111,11 +111,13 @@ def record_course(arrangement: Arrangement, course: Course, as_of: date) -> None
     """E1/E2: record every fact of ``course`` up to ``as_of`` (and every payment)
     not yet recorded, and correct recorded facts the course no longer gives."""
     truth = {fact_key(f.key): f for f in course.facts if f.on <= as_of or f.kind == "Paid"}
-    for key, recorded in list(arrangement.facts.items()):
+    # Read once: what each event below changes is the fact of its own key only.
+    before = history.facts(arrangement)
+    for key, recorded in before.items():
         if key not in truth and recorded["kind"] not in KEPT_WHEN_GONE:
             _reverse(arrangement, key, recorded, as_of)
     for key, fact in truth.items():
-        recorded = arrangement.facts.get(key)
+        recorded = before.get(key)
         if recorded is None:
             _record(arrangement, key, fact)
         elif fact.kind in CONTENT_TRACKED and _differs(recorded, fact):
@@ -145,14 +147,15 @@ def record_as_credit(arrangement: Arrangement, receipt: Receipt) -> None:
 def recall_held(arrangement: Arrangement, recalled: Collection[str], as_of: date) -> None:
     """O3 while suspended (ND3): a recalled payment held as credit is simply taken back."""
     for key in recalled:
-        receipt = arrangement.receipts[key]
+        receipt = history.receipt(arrangement, key)
+        assert receipt is not None  # recalled: a payment recorded here
         arrangement.trigger_event(arrangement.PaymentRecalled, key=key, effective_on=receipt["value_date"],
                                   business_date=as_of)
 
 
 def status_from_facts(arrangement: Arrangement) -> str:
     """The status the arrangement's recorded facts give (after a correction, E2)."""
-    kinds = {fact["kind"] for fact in arrangement.facts.values()}
+    kinds = {fact["kind"] for fact in arrangement.facts.values()}  # no Paid among them: the recent part is enough
     for kind, status in (("Lost", Status.LOST), ("Completed", Status.COMPLETED), ("Lapsed", Status.LAPSED)):
         if kind in kinds:
             return status.value

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from aggregates import facts
+from aggregates import facts, history
 from aggregates.calendar import add_months
 from aggregates.course import Course, Fact, InstalmentAccount
 from aggregates.money import ZERO
@@ -54,7 +54,7 @@ def walk_of(arrangement: Arrangement) -> dict[str, Any]:
     walk = arrangement.__dict__.get("walk")
     if walk is None:
         walk = arrangement.__dict__["walk"] = fresh()
-        for fact in arrangement.facts.values():
+        for fact in history.facts(arrangement).values():
             count_fact(walk, fact, 1)
     return walk
 
@@ -74,17 +74,20 @@ def count_fact(walk: dict[str, Any], fact: dict[str, Any], sign: int) -> None:
         walk["calendar_to"] = _later(walk["calendar_to"], fact["business_date"])
 
 
-def record_fact(arrangement: Arrangement, key: str, content: dict[str, Any]) -> None:
+def record_fact(arrangement: Arrangement, key: str, content: dict[str, Any], reallocated: bool = False) -> None:
     """``FactEvent.apply``: the fact recorded, the accounts following it. A payment
-    recorded again is reallocated (E2): its earlier allocation is taken off, and a
+    recorded again is ``reallocated`` (E2): its earlier allocation is taken off, and a
     settle that reallocates recorded every fact up to its date."""
     walk = walk_of(arrangement)  # before the fact is in: it may be rebuilt from the facts
-    earlier = arrangement.facts.get(key)
+    if reallocated:
+        earlier = history.amend_fact(arrangement, key, content)
+    else:
+        earlier = arrangement.facts.get(key)
+        arrangement.facts[key] = content
     if earlier is not None:
         count_fact(walk, earlier, -1)
         if content["kind"] == "Paid":
             walk["calendar_to"] = _later(walk["calendar_to"], content["business_date"])
-    arrangement.facts[key] = content
     count_fact(walk, content, 1)
 
 
@@ -93,7 +96,7 @@ def take_back(arrangement: Arrangement, key: str, business_date: date) -> None:
     recorded every fact up to its date. A payment taken back changes every later
     allocation: the full replay decides from then on (``stale``)."""
     walk = walk_of(arrangement)
-    removed = arrangement.facts.pop(key, None)
+    removed = history.pop_fact(arrangement, key)
     if removed is not None:
         count_fact(walk, removed, -1)
         if removed["kind"] == "Paid":

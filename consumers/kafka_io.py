@@ -15,7 +15,7 @@ from kafka import KafkaProducer
 
 from consumers.dlq import DeadLetter
 from consumers.files import read_lines
-from consumers.messages import BankPaymentMessage
+from consumers.messages import BANK_PAYMENTS_TOPIC
 
 DEFAULT_BOOTSTRAP = "localhost:9092"
 SEND_TIMEOUT_S = 30.0
@@ -62,9 +62,9 @@ def read_payment_file(path: Path) -> list[tuple[bytes, bytes]]:
     Checked whole first, like ``ledger payment import`` (``consumers.files.read_lines``:
     a leading BOM dropped): a malformed line raises :class:`MessageFormatError` naming
     it, and nothing is sent. The value is the line's bytes as the bank wrote them; the
-    key is the reference (§2.1).
+    key is the reference (§2.1), a recall's (O3) its tx id (it carries no reference).
     """
-    return [(message.kafka_key(), line) for _, line, message in read_lines(path, BankPaymentMessage)]
+    return [(message.kafka_key(), line) for _, line, message in read_lines(path, BANK_PAYMENTS_TOPIC)]
 
 
 def replay_payments(records: Sequence[tuple[bytes, bytes]], bootstrap: str, topic: str) -> int:

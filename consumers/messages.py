@@ -182,8 +182,9 @@ class BankPaymentMessage(KafkaMessageModel):
 
 
 class BankRecallMessage(KafkaMessageModel):
-    """A bank's recall of a payment it sent (O3), on ``keao.bank-payments``; key: the
-    reference of the payment recalled."""
+    """A bank's recall of a payment it sent (O3), on ``keao.bank-payments``; the bank
+    keys it by the reference of the payment recalled (§2.1), which the message does not
+    carry: replayed from a file (``--to-kafka``) it is keyed by its tx id."""
 
     type: Literal["reversal"]
     tx_id: TxId

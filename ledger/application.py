@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Mapper, Notification, Tracking
 from eventsourcing.postgres import PostgresFactory
 
+from aggregates import history
 from aggregates.arrangement import Arrangement
 from aggregates.business_day import BUSINESS_DAY_ID, BusinessDay
 from aggregates.debtor import Debtor
@@ -101,10 +102,18 @@ class Ledger(Application):
             event.__dict__["actor"] = stamped  # the events are frozen dataclasses: not through setattr
         self.recorder.insert_events([self.mapper.to_stored_event(e) for e in events], tracking=tracking)
         kinds = {aggregate.id: type(aggregate) for aggregate in aggregates}
+        own: dict[UUID, list[Aggregate.Event]] = {}
         for event in events:
+            own.setdefault(event.originator_id, []).append(event)
             interval = self.snapshotting_intervals.get(kinds[event.originator_id])
             if interval and event.originator_version % interval == 0:
                 self.take_snapshot(event.originator_id, version=event.originator_version)
+        # O6: an arrangement whose older payments its events packed is snapshotted packed,
+        # or every load until its next snapshot would pack them again.
+        for aggregate in aggregates:
+            if isinstance(aggregate, Arrangement) and aggregate.version % self.snapshotting_intervals[Arrangement] \
+                    and history.packed_by(aggregate, own.get(aggregate.id, ())):
+                self.take_snapshot(aggregate.id, version=aggregate.version)
 
     # -- lookups --------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from aggregates.debtor import Debtor
 from aggregates.events import event_name, payload_of
 from aggregates.money import ZERO
 from aggregates.payment import BankPayment
+from aggregates.references import debtor_identity_code
 from aggregates.status import RELEASED, Status
 from ledger.errors import BadInput, NotFound
 from ledger.lookups import EventLog, Lookups
@@ -148,6 +149,7 @@ def debt_table(lookups: Lookups, afm: str, as_of: date | None = None) -> dict[st
         )} | {"paid_instalments": sum(1 for i in view["instalments"] if i["status"] == "paid")})
     return {
         "afm": debtor.afm,
+        "identity_code": debtor_identity_code(debtor.afm),  # P2: pays its debts outside arrangements
         "name": debtor.name,
         "service": debtor.service,
         "as_of": day,

@@ -20,12 +20,17 @@ from uuid import UUID
 from sqlalchemy import Connection, func, select
 
 from aggregates.arrangement import Arrangement
+from aggregates.business_day import BusinessDay
 from aggregates.debtor import Debtor
 from aggregates.references import valid_afm
 from ledger import views
 from ledger.errors import NotFound
 from projections.base import from_state
 from projections.runner import Runner
+
+
+# The events that move the ledger's business date (M3, E1).
+CALENDAR_TOPICS = (BusinessDay.Started.TOPIC, BusinessDay.DayClosed.TOPIC)
 
 
 class ProjectionReader:
@@ -132,14 +137,20 @@ class ProjectionReader:
     def audit(self, ref: str, as_of: date | None = None) -> list[dict[str, Any]]:
         """The ordered history of an arrangement or a debtor (and its
         arrangements); with ``as_of``, the history as the ledger held it on
-        that business date: the events whose business date is on or before
-        it (an event without a business date is left out)."""
+        that business date (§14): the events that took effect on or before it and
+        were recorded before the close of day that moved the business date past
+        it (a correction recorded later of an earlier fact is not shown; an event
+        without a business date is left out)."""
         ids = [str(i) for i in views.audited_ids(self, ref)]
         t = self.t["audit.events"]
         decode = self._arrangements.decode
         query = select(t).where(t.c.aggregate_id.in_(ids))
         if as_of is not None:
             query = query.where(t.c.business_date <= as_of)
+            passed = self.conn.execute(select(func.min(t.c.position)).where(
+                t.c.topic.in_(CALENDAR_TOPICS), t.c.business_date > as_of)).scalar()
+            if passed is not None:
+                query = query.where(t.c.position < passed)
         return [views.audit_entry(r.position, r.type, r.aggregate_id, r.version, r.business_date,
                                   datetime.fromisoformat(r.recorded_at), decode(r.payload))
                 for r in self.conn.execute(query.order_by(t.c.position))]

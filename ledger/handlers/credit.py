@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from aggregates.credit import credit_of
+from aggregates.credit import CREDITED, credit_of
 from aggregates.debtor import Debtor
 from aggregates.money import ZERO, money
 from aggregates.references import valid_afm, valid_iban
@@ -19,9 +19,13 @@ from ledger.unit_of_work import UnitOfWork
 
 
 def apply_credit(uow: UnitOfWork, debtor: Debtor, day: date) -> None:
-    """O5/P2: the debtor's credit pays what it owes outside arrangements, oldest first."""
+    """O5/P2: the debtor's credit pays what it owes outside arrangements, oldest first,
+    as of ``day`` or, when a payment that made it is valued later, as of that payment."""
     arrangements = arrangements_of(uow, debtor)
-    debtor.apply_credit(credit_of(debtor, arrangements), uow.settings.surcharges, held_items(arrangements), day)
+    if debtor.credit <= ZERO and not any(a.status in CREDITED for a in arrangements):
+        return  # nothing to apply (the usual case), known without reading any history
+    on = max([day, *(p["value_date"] for p in debtor.item_payments)])
+    debtor.apply_credit(credit_of(debtor, arrangements), uow.settings.surcharges, held_items(arrangements), on)
 
 
 def refund_credit(ledger: Ledger, afm: str, amount: object, iban: str, reason: str,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from aggregates.references import arrangement_payment_code, creditor_reference
+from aggregates.references import arrangement_payment_code, creditor_reference, debtor_identity_code
 from ledger import views
 from ledger.application import Ledger
 from tests.cli_helpers import run_cli
@@ -29,7 +29,7 @@ CODE = arrangement_payment_code("650", AFM, 1)
 ARRANGEMENT = {"id", "debtor_afm", "scheme", "status", "joined_on", "capital", "interest_total", "payment_code",
                "instalments", "arrears", "rejection_reason"}
 INSTALMENT = {"number", "due_date", "capital", "interest", "amount", "paid", "status"}
-DEBT_TABLE = {"afm", "service", "total_outstanding", "items", "arrangements", "enforcement"}
+DEBT_TABLE = {"afm", "service", "identity_code", "total_outstanding", "items", "arrangements", "enforcement", "credit"}
 ITEM = {"fund", "period", "kind", "amount", "surcharges", "paid", "outstanding", "status"}
 CLEARANCE = {"afm", "as_of", "clear", "valid_until", "reasons", "basis"}
 SUSPENSE = {"tx_id", "bank", "reference", "amount", "value_date", "reason"}
@@ -159,6 +159,7 @@ def test_commands_print_the_json_shapes_of_1_1(sqlite_cli):
     assert DEBT_TABLE <= set(table) and all(ITEM <= set(i) for i in table["items"])
     assert (table["service"], table["total_outstanding"], table["enforcement"]) == ("ΠΥ ΚΕΑΟ Αθηνών", "1246.67", "suspended")
     assert table["arrangements"][0]["payment_code"] == CODE
+    assert table["identity_code"] == debtor_identity_code(AFM)
 
     clearance = cli.json("show", "clearance", AFM)
     assert CLEARANCE <= set(clearance)

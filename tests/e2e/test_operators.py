@@ -82,13 +82,22 @@ def test_the_operators_commands_end_to_end(cli, ledger_with_suspense):
     cli("day", "close", "2022-01-05")
     view = cli("show", "arrangement", code, "--json")
     assert (view["status"], view["instalments"][0]["paid"]) == ("lapsed", "0.00")  # C6 as of 2022-01-01
+    cli("payment", "record", "--reference", code, "--amount", "113.33", "--value-date", "2021-12-28",
+        "--tx-id", "TX-4", "--bank", "ETE")  # paid in time after all, received late (E2)
+    now = [e["type"] for e in cli("audit", code, "--json")]
+    then = [e["type"] for e in cli("audit", code, "--as-of", "2022-01-04", "--json")]
+    assert now[-4:] == ["Lapsed", "LapseReversed", "Paid", "Activated"]
+    assert then[-1] == "Lapsed" and "LapseReversed" not in then  # §14: what the ledger held on 2022-01-04
 
     out, _ = cli("debt", "correct", AFM, "--fund", "OAEE", "--transfer-id", "OAEE-9", "--period", "2021-10",
                  "--kind", "contribution", "--amount", "20.00", "--correction-id", "C-1")
     assert out.startswith("recorded: C-1")
+    # 50.00 paid on it: 30.00 beyond the new amount, and that credit pays the surcharge the item
+    # accrued before (a month of delay from 2022-01-01 on 250.00 at 8%/12 = 1.67, O5): 28.33 left
     table = cli("show", "debt-table", AFM, "--json")
-    assert (table["items"][0]["amount"], table["credit"]) == ("20.00", "30.00")  # 50.00 paid on it
-    assert cli("credit", "refund", AFM, "--amount", "30.00", "--iban", IBAN, "--reason", "overpaid",
+    assert (table["items"][0]["amount"], table["items"][0]["outstanding"], table["credit"]) == (
+        "20.00", "0.00", "28.33")
+    assert cli("credit", "refund", AFM, "--amount", "28.33", "--iban", IBAN, "--reason", "overpaid",
                "--json")["status"] == "refunded"
     trail = {e["type"]: e for e in cli("audit", AFM, "--json")}
     assert trail["CreditRefunded"]["payload"]["reason"] == "overpaid"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from aggregates import close_day_skip
+from aggregates import close_day_skip, history
 from aggregates.arrangement import Arrangement
 from aggregates.debtor import Debtor
 from aggregates.routing import held_items
@@ -64,7 +64,7 @@ def _may_change_reference(arrangement: Arrangement, scheme, settled_on: date, da
 
     if within(plan.starts_on):
         return True
-    paid = close_day_skip.paid_by_instalment(arrangement.facts)
+    paid = close_day_skip.paid_by_instalment(history.facts(arrangement))
 
     def all_paid_before(on: date) -> bool:
         return all(
@@ -79,10 +79,10 @@ def _may_change_reference(arrangement: Arrangement, scheme, settled_on: date, da
         for on in (instalment.due_date + ONE_DAY, *loss_rule.checkpoints(instalment)):
             if within(on) and not all_paid_before(on):
                 return True
-    if any(within(receipt["value_date"]) for receipt in arrangement.receipts.values()):
+    if any(within(receipt["value_date"]) for receipt in history.receipts(arrangement).values()):
         return True
     by_number = {i.number: i for i in plan.instalments}
-    for fact in arrangement.facts.values():
+    for fact in history.facts(arrangement).values():
         if fact["kind"] == "InstalmentMissed":
             first = by_number[fact["number"]].due_date + ONE_DAY
         elif fact["kind"] == "Lost":

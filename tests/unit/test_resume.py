@@ -1,9 +1,11 @@
 """O6: the incremental settle (``aggregates.resume``) records exactly what the
 full replay, its reference, records: property tests over random histories of
 payments (in order, on the same day, backdated and valued ahead), closes of day,
-reloads from the events and from a snapshot taken before ``walk`` was kept."""
+reloads from the events and from a snapshot taken before ``walk`` was kept; with
+the older payments packed (``aggregates.history``, a chunk of 2) or not."""
 
 import copy
+from unittest import mock
 from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
@@ -12,6 +14,7 @@ from functools import reduce
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aggregates import history as packing
 from aggregates import resume
 from aggregates.timeline import Receipt
 from tests.unit.builders import COVID, RULES, STANDING, apply, d, item, m
@@ -62,8 +65,14 @@ def settle_both(fast, reference, scheme, day, receipts):
 
 
 @settings(max_examples=150, deadline=None)
-@given(history=histories, scheme=st.sampled_from([COVID, STANDING]), requested=st.sampled_from([6, 12, 24]))
-def test_O6_the_incremental_settle_records_what_the_full_replay_records(history, scheme, requested):
+@given(history=histories, scheme=st.sampled_from([COVID, STANDING]), requested=st.sampled_from([6, 12, 24]),
+       chunk=st.sampled_from([2, packing.CHUNK]))
+def test_O6_the_incremental_settle_records_what_the_full_replay_records(history, scheme, requested, chunk):
+    with mock.patch.object(packing, "CHUNK", chunk):
+        _the_same_events(history, scheme, requested)
+
+
+def _the_same_events(history, scheme, requested):
     fast = apply(scheme, "2021-12-15", [item("i1", "3000.00", "2020-06-30")], requested=requested)
     events = fast.collect_events()
     reference = reduce(lambda a, e: e.mutate(a), events, None)
