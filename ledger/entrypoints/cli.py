@@ -244,7 +244,7 @@ def show_debt_table(afm: str, as_of: AsOf = None, as_json: JsonFlag = False) -> 
         print_json(view)
         return
     console.print(line("{afm} {name}  service {service}  as of {as_of}  total outstanding {total_outstanding}  "
-                       "credit {credit}  enforcement {enforcement}", view, afm=text(view["afm"], "bold"),
+                       "enforcement {enforcement}", view, afm=text(view["afm"], "bold"),
                        total_outstanding=text(view["total_outstanding"], "bold")))
     console.print(table("Debt items", view["items"],
                         ["fund", "period", "kind", "due_date", "amount", "surcharges", "paid", "outstanding", "status"]))
