@@ -7,7 +7,7 @@ is the arrangements' own record; the debtor only lists its arrangements.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -305,7 +305,7 @@ class Debtor(Aggregate):
         amount: Decimal,
         rules: SurchargeRules,
         held: Collection[str],
-        owed: Sequence[ItemBalance] | None = None,
+        owed: Iterable[ItemBalance] | None = None,
     ) -> None:
         """P2: oldest debt first, each item's surcharges before its principal;
         what is left stays as the debtor's credit (P3). ``owed`` is

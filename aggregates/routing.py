@@ -8,11 +8,12 @@ payment and of the aggregates its reference names, loaded by the caller.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 from aggregates.arrangement import Arrangement
@@ -47,7 +48,9 @@ class Routed:
 
     kind: str
     target_id: str
-    owed: tuple[Any, ...] | None = None  # P2: the debtor's balances it pays, when computed (once)
+    # P2: the debtor's balances it pays, computed once (with O6's fast path, as they are
+    # reached: the balances routing looked at, then the rest of the same pass)
+    owed: Iterable[Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -83,10 +86,14 @@ def to_debtor(code: PaymentCode, debtor: Debtor | None, value_date: date, rules:
         return Suspense(f"debtor identity code {code.reference} names no debtor (P2)")
     # An item with principal unpaid has outstanding > 0 (its unpaid surcharge is never
     # negative), so this is "principal owed, or else any surcharge owed" in one pass.
-    if debtor.INCREMENTAL:  # O6: up to the first item owed only; ``pay`` goes on from the oldest
-        if not any(b.outstanding > ZERO for b in debtor.owed_in_due_order(value_date, rules, held)):
-            return Suspense(f"debtor {debtor.afm} owes nothing outside arrangements (P2)")
-        return Routed(DEBTOR, debtor.afm)
+    if debtor.INCREMENTAL:  # O6: up to the first item owed only; ``pay`` goes on from there
+        balances = debtor.owed_in_due_order(value_date, rules, held)
+        looked_at = []
+        for balance in balances:
+            looked_at.append(balance)
+            if balance.outstanding > ZERO:
+                return Routed(DEBTOR, debtor.afm, chain(looked_at, balances))
+        return Suspense(f"debtor {debtor.afm} owes nothing outside arrangements (P2)")
     owed = debtor.owed_balances(value_date, rules, held)
     if not any(b.outstanding > ZERO for b in owed):
         return Suspense(f"debtor {debtor.afm} owes nothing outside arrangements (P2)")

@@ -63,6 +63,24 @@ def _payments(ledger: Ledger, reference: str, prefix: str, count: int, start: in
     return times
 
 
+def _costs(pay: Callable[[int], list[float]], payments: int, label: str, switch: Any, flag: str) -> dict[str, float]:
+    """The median cost (ms) of SAMPLE payments after EARLY, after ``payments``, and
+    after ``payments`` with the fast path ``switch.flag`` off (the plain reference)."""
+    pay(EARLY)
+    early = statistics.median(pay(SAMPLE))
+    paid = EARLY + SAMPLE
+    while paid < payments:
+        paid += len(pay(min(500, payments - paid)))
+        note(f"bench growth: {label}, {paid} payments")
+    late = statistics.median(pay(SAMPLE))
+    setattr(switch, flag, False)
+    try:
+        replay = statistics.median(pay(SAMPLE))
+    finally:
+        setattr(switch, flag, True)
+    return {"early": early, "late": late, "replay": replay}
+
+
 def arrangement_costs(ledger: Ledger, payments: int) -> dict[str, float]:
     """The arrangement's payment cost (ms) after EARLY and after ``payments``
     payments, and after ``payments`` with the full replay."""
@@ -91,18 +109,7 @@ def arrangement_costs(ledger: Ledger, payments: int) -> dict[str, float]:
         paid += count
         return times
 
-    pay(EARLY)
-    early = statistics.median(pay(SAMPLE))
-    while paid < payments:
-        pay(min(500, payments - paid))
-        note(f"bench growth: arrangement, {paid} payments")
-    late = statistics.median(pay(SAMPLE))
-    resume.INCREMENTAL = False
-    try:
-        replay = statistics.median(pay(SAMPLE))
-    finally:
-        resume.INCREMENTAL = True
-    return {"early": early, "late": late, "replay": replay}
+    return _costs(pay, payments, "arrangement", resume, "INCREMENTAL")
 
 
 def debtor_costs(ledger: Ledger, payments: int, items: int) -> dict[str, float]:
@@ -128,18 +135,7 @@ def debtor_costs(ledger: Ledger, payments: int, items: int) -> dict[str, float]:
         paid += count
         return times
 
-    pay(EARLY)
-    early = statistics.median(pay(SAMPLE))
-    while paid < payments:
-        pay(min(500, payments - paid))
-        note(f"bench growth: debtor, {paid} payments")
-    late = statistics.median(pay(SAMPLE))
-    Debtor.INCREMENTAL = False
-    try:
-        replay = statistics.median(pay(SAMPLE))
-    finally:
-        Debtor.INCREMENTAL = True
-    return {"early": early, "late": late, "replay": replay}
+    return _costs(pay, payments, "debtor", Debtor, "INCREMENTAL")
 
 
 def measure(payments: int, items: int) -> dict[str, Any]:
