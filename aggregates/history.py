@@ -41,19 +41,20 @@ _Entry = dict[str, Any]  # a receipt, or a recorded fact's content
 
 def receipts(arrangement: Arrangement) -> dict[str, _Entry]:
     """Every payment recorded (``Receipt`` fields, by fact key), in the order recorded."""
-    whole: dict[str, _Entry] = {}
-    for chunk in _archive(arrangement):
-        whole.update(_unpacked(chunk["packed"])[0])
-    whole.update(arrangement.receipts)
-    return whole
+    return _whole(arrangement, 0, arrangement.receipts)
 
 
 def facts(arrangement: Arrangement) -> dict[str, _Entry]:
     """Every recorded fact, by key: the archived Paid ones first, then ``facts``."""
+    return _whole(arrangement, 1, arrangement.facts)
+
+
+def _whole(arrangement: Arrangement, part: int, recent: dict[str, _Entry]) -> dict[str, _Entry]:
+    """The archived entries of one ``part`` of the chunks (0: receipts, 1: Paid facts), then ``recent``."""
     whole: dict[str, _Entry] = {}
     for chunk in _archive(arrangement):
-        whole.update(_unpacked(chunk["packed"])[1])
-    whole.update(arrangement.facts)
+        whole.update(_unpacked(chunk["packed"])[part])
+    whole.update(recent)
     return whole
 
 
