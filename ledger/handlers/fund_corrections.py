@@ -13,7 +13,6 @@ from eventsourcing.persistence import Tracking
 from aggregates.debtor import FUNDS, KINDS, Debtor
 from aggregates.money import ZERO, money
 from aggregates.references import valid_afm
-from aggregates.routing import held_items
 from aggregates.status import RELEASED
 from ledger import inputs
 from ledger.application import Ledger
@@ -53,15 +52,14 @@ def correct_into(uow: UnitOfWork, correction: CorrectionInput) -> Outcome:
     day = effective_date(uow, correction.business_date)
     items = [(debtor.item_of(content["fund"], content["transfer_id"], i["period"], i["kind"]), i)
              for i in content["items"]]
-    arrangements = arrangements_of(uow, debtor)
-    held = held_items(arrangements)
-    holding = {i: str(a.id) for a in arrangements if a.status not in RELEASED for i in a.item_ids}
+    # The arrangement holding each held item (``routing.held_items``: all but the released ones').
+    holding = {i: str(a.id) for a in arrangements_of(uow, debtor) if a.status not in RELEASED for i in a.item_ids}
     for item, change in items:
-        if item["item_id"] not in held:
+        if item["item_id"] not in holding:
             new_amount = ZERO if content["action"] == "cancel" else change["amount"]
             debtor.correct_item(content["correction_id"], content, item, new_amount, day)
     apply_credit(uow, debtor, day)  # O5: what became credit pays what the debtor still owes (P2)
-    waiting = [holding[item["item_id"]] for item, _ in items if item["item_id"] in held]
+    waiting = [holding[item["item_id"]] for item, _ in items if item["item_id"] in holding]
     if waiting:
         debtor.hold_correction(content["correction_id"], content, waiting[0], day)
         return Outcome("waiting", debtor.afm)
