@@ -25,7 +25,7 @@ from __future__ import annotations
 import base64
 import json
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -90,10 +90,10 @@ def valued_after(arrangement: Arrangement, day: date) -> Iterator[_Entry]:
     yield from (r for r in arrangement.receipts.values() if r["value_date"] > day)
 
 
-def packed_by(arrangement: Arrangement, events: Iterable[Any]) -> bool:
-    """Whether applying ``events`` (its latest) packed payments: a snapshot then spares
-    every later load replaying them the packing. (A recall among them may say so wrongly.)"""
-    paid = sum(1 for e in events if type(e) is arrangement.Paid)
+def packed_by(arrangement: Arrangement, paid: int) -> bool:
+    """Whether its latest events, with ``paid`` payments among them, packed payments: a
+    snapshot then spares every later load replaying them the packing. (A recall among
+    them may say so wrongly.)"""
     return paid > 0 and len(arrangement.receipts) <= paid and bool(_archive(arrangement))
 
 

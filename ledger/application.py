@@ -8,6 +8,7 @@ the rules are the aggregates'.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import date
 from uuid import UUID
@@ -102,17 +103,19 @@ class Ledger(Application):
             event.__dict__["actor"] = stamped  # the events are frozen dataclasses: not through setattr
         self.recorder.insert_events([self.mapper.to_stored_event(e) for e in events], tracking=tracking)
         kinds = {aggregate.id: type(aggregate) for aggregate in aggregates}
-        own: dict[UUID, list[Aggregate.Event]] = {}
+        paid: Counter[UUID] = Counter()
         for event in events:
-            own.setdefault(event.originator_id, []).append(event)
+            if type(event) is Arrangement.Paid:
+                paid[event.originator_id] += 1
             interval = self.snapshotting_intervals.get(kinds[event.originator_id])
             if interval and event.originator_version % interval == 0:
                 self.take_snapshot(event.originator_id, version=event.originator_version)
         # O6: an arrangement whose older payments its events packed is snapshotted packed,
         # or every load until its next snapshot would pack them again.
+        interval = self.snapshotting_intervals[Arrangement]
         for aggregate in aggregates:
-            if isinstance(aggregate, Arrangement) and aggregate.version % self.snapshotting_intervals[Arrangement] \
-                    and history.packed_by(aggregate, own.get(aggregate.id, ())):
+            packed = aggregate.id in paid and history.packed_by(aggregate, paid[aggregate.id])
+            if packed and aggregate.version % interval:
                 self.take_snapshot(aggregate.id, version=aggregate.version)
 
     # -- lookups --------------------------------------------------------------------------
