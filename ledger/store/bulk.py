@@ -218,12 +218,8 @@ def last_topics(app: Application, ids: Sequence[UUID]) -> dict[UUID, str] | None
 def latest_business_date(app: Application) -> date | None:
     """M3: the latest business date any stored event took effect on, read by the
     database from the stored JSON (one scan; asked only before the first close of
-    day). Events stored encrypted or compressed are decoded one by one instead."""
+    day). The events' state is plain JSON: the ledger configures no cipher."""
     recorder = app.recorder
-    if app.mapper.cipher is not None or app.mapper.compressor is not None:
-        dates = (getattr(app.mapper.to_domain_event(n), "business_date", None)
-                 for n in _notifications(recorder))
-        return max((d for d in dates if d is not None and d > date.min), default=None)
     if isinstance(recorder, PostgresAggregateRecorder):
         query = SQL(
             "SELECT max(convert_from(state, 'UTF8')::jsonb -> 'business_date' ->> '_data_') FROM {schema}.{table}"
