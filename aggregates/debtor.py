@@ -19,7 +19,7 @@ from eventsourcing.domain import Aggregate
 
 from aggregates.errors import NotAllowed
 from aggregates.events import PinnedTopic
-from aggregates.item_balance import ADJUSTMENT, ItemBalance, item_balance
+from aggregates.item_balance import ADJUSTMENT, ItemBalance, item_balance, oldest_first
 from aggregates.money import ZERO
 from aggregates.schemes.base import OpenItem
 from aggregates.surcharges import SurchargeRules
@@ -313,7 +313,7 @@ class Debtor(Aggregate):
         computed it (to decide whether anything is owed), not recomputed."""
         if owed is None:
             owed = (self.owed_in_due_order if self.INCREMENTAL else self.owed_balances)(value_date, rules, held)
-        allocation, remaining = _oldest_first(owed, amount)
+        allocation, remaining = oldest_first(owed, amount)
         self.trigger_event(
             self.DebtPaid,
             tx_id=tx_id,
@@ -339,7 +339,7 @@ class Debtor(Aggregate):
         """O5/P2: ``available`` credit pays the items owed on ``on``, oldest first."""
         if available <= ZERO:
             return
-        allocation, remaining = _oldest_first(self.owed_balances(on, rules, held), available)
+        allocation, remaining = oldest_first(self.owed_balances(on, rules, held), available)
         if allocation:
             self.trigger_event(self.CreditApplied, allocation=allocation, amount=available - remaining,
                                business_date=on)
@@ -389,21 +389,6 @@ class Debtor(Aggregate):
 
 def _dated(parts: list[dict[str, Any]], value_date: date) -> list[dict[str, Any]]:
     return [{**part, "value_date": value_date} for part in parts]
-
-
-def _oldest_first(balances: Iterable[ItemBalance], amount: Decimal) -> tuple[list[dict[str, Any]], Decimal]:
-    """P2: ``amount`` over the items in order, each one's surcharges before its principal."""
-    remaining = amount
-    allocation = []
-    for balance in balances:
-        if remaining <= ZERO:
-            break  # nothing left for the items after (O6: their balances not computed)
-        for part, owes in (("surcharge", balance.unpaid_surcharge), ("principal", balance.unpaid_principal)):
-            paid = min(owes, remaining)
-            if paid > ZERO:
-                allocation.append({"item_id": balance.item["item_id"], "part": part, "amount": paid})
-                remaining -= paid
-    return allocation, remaining
 
 
 def _due_order(item: dict[str, Any]) -> tuple[date, str]:

@@ -2,13 +2,14 @@
 
 What an item owes and what was paid on it, from its recorded parts (payments,
 their recalls, a fund's corrections of its principal), with the legal surcharges
-run on the unpaid principal month by month (L1). Pure functions of the item and
-its parts; ``Debtor.balances`` gives them the debtor's.
+run on the unpaid principal month by month (L1), and an amount spread over such
+balances oldest first (P2). Pure functions of the item and its parts;
+``Debtor.balances`` gives them the debtor's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, getcontext
@@ -90,6 +91,21 @@ def item_balance(
     if paid_principal >= item["amount"] + change and principal:
         settled_on = max(day for day, _ in principal)
     return ItemBalance(item, surcharge, paid_surcharge, paid_principal, settled_on, change)
+
+
+def oldest_first(balances: Iterable[ItemBalance], amount: Decimal) -> tuple[list[dict[str, Any]], Decimal]:
+    """P2: ``amount`` over the items in order, each one's surcharges before its principal."""
+    remaining = amount
+    allocation = []
+    for balance in balances:
+        if remaining <= ZERO:
+            break  # nothing left for the items after (O6: their balances not computed)
+        for part, owes in (("surcharge", balance.unpaid_surcharge), ("principal", balance.unpaid_principal)):
+            paid = min(owes, remaining)
+            if paid > ZERO:
+                allocation.append({"item_id": balance.item["item_id"], "part": part, "amount": paid})
+                remaining -= paid
+    return allocation, remaining
 
 
 def _surcharge(
