@@ -37,6 +37,7 @@ SUSPENSE_TOPICS = (
     BankPayment.RecallUnmatched.TOPIC,
 )
 RESOLUTION_TOPICS = (BankPayment.Assigned.TOPIC, BankPayment.RefundOrdered.TOPIC, BankPayment.Recalled.TOPIC)
+RESOLUTION_FIELDS = ("resolution", "target", "actor", "resolved_on")  # of ``show suspense --all`` (O2)
 def as_of_date(lookups: Lookups, as_of: date | None) -> date:
     day = as_of or lookups.current_date()
     if day is None:
@@ -194,7 +195,7 @@ def suspense(log: EventLog, resolved: bool = False) -> list[dict[str, Any]]:
         seen.setdefault(notification.originator_id, None)  # type: ignore[arg-type]
     actors = {n.originator_id: getattr(log.mapper.to_domain_event(n), "actor", None)
               for n in log.notifications(RESOLUTION_TOPICS)} if resolved else {}
-    open_fields = dict.fromkeys(("resolution", "target", "actor", "resolved_on")) if resolved else {}
+    open_fields = dict.fromkeys(RESOLUTION_FIELDS) if resolved else {}
     entries = []
     for payment_id in seen:
         payment: BankPayment = log.repository.get(payment_id)

@@ -119,7 +119,7 @@ class ProjectionReader:
         for r in self.conn.execute(select(conflicts).order_by(conflicts.c.position)):
             by_payment.setdefault(r.payment_id, []).append(r)
         entries = []
-        open_fields = dict.fromkeys(("resolution", "target", "actor", "resolved_on")) if resolved else {}
+        open_fields = dict.fromkeys(views.RESOLUTION_FIELDS) if resolved else {}
         for r in self.conn.execute(select(pay).where(pay.c.suspense_position.is_not(None))
                                    .order_by(pay.c.suspense_position)):
             entry = {"tx_id": r.tx_id, "bank": r.bank, "reference": r.reference, "amount": r.amount,

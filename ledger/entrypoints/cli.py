@@ -280,7 +280,7 @@ def show_suspense(
         print_json(entries)
         return
     columns = ["tx_id", "bank", "reference", "amount", "value_date", "reason"]
-    extra = ["resolution", "target", "actor", "resolved_on"] if resolved else []
+    extra = list(views.RESOLUTION_FIELDS) if resolved else []
     console.print(table("Suspense account", entries, columns + extra))
 
 
