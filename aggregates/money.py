@@ -25,3 +25,22 @@ def split_equal(total: Decimal, count: int) -> list[Decimal]:
     share = money(total / count)
     first = [share] * (count - 1)
     return [*first, money(total - sum(first, ZERO))]
+
+
+def spread(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
+    """``total`` in cents over ``weights`` in proportion, the cents left by rounding
+    down given to the largest remainders (first on a tie): the parts add up to
+    ``total`` exactly. With no weight at all, the first part takes it whole."""
+    if not weights:
+        return []
+    whole = sum(weights, ZERO)
+    if whole == ZERO:
+        return [total, *[ZERO] * (len(weights) - 1)]
+    cents = int(total / CENT)
+    exact = [Decimal(cents) * w / whole for w in weights]
+    floors = [int(x) for x in exact]  # toward zero: a negative total spreads like a positive one
+    step = 1 if cents >= 0 else -1
+    left = cents - sum(floors)
+    for index in sorted(range(len(weights)), key=lambda i: -abs(exact[i] - floors[i]))[: abs(left)]:
+        floors[index] += step
+    return [Decimal(part) * CENT for part in floors]

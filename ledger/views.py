@@ -15,18 +15,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from aggregates.arrangement import Arrangement
 from aggregates.arrangement_as_of import ArrangementAsOf, arrangement_as_of
 from aggregates.clearance import Clearance, clearance_of
+from aggregates.course import Course, InstalmentAccount
 from aggregates.debtor import Debtor
 from aggregates.events import event_name, payload_of
+from aggregates.item_balance import ItemBalance
+from aggregates.item_shares import ItemShare, item_shares, paid_on
 from aggregates.money import ZERO
 from aggregates.payment import BankPayment
 from aggregates.references import debtor_identity_code
-from aggregates.status import RELEASED, Status
+from aggregates.status import Status
 from ledger.errors import BadInput, NotFound
 from ledger.lookups import EventLog, Lookups
 
@@ -78,8 +82,8 @@ def arrangement_json(state: ArrangementAsOf, as_of: date) -> dict[str, Any]:
             instalments.append({
                 "number": i.number, "due_date": i.due_date, "capital": i.capital,
                 "interest": account.interest, "amount": account.interest + i.capital,
-                "surcharge": account.surcharge, "paid": account.paid,
-                "status": account.status_on(as_of),
+                "surcharge": account.surcharge, "total_due": account.interest + i.capital + account.surcharge,
+                "paid": account.paid, "status": instalment_status(course, account),
             })
     next_due = course.next_due if course else None
     view = {
@@ -107,6 +111,16 @@ def arrangement_json(state: ArrangementAsOf, as_of: date) -> dict[str, Any]:
     return view
 
 
+def instalment_status(course: Course, account: InstalmentAccount) -> str:
+    """pending, due, paid or missed (interfaces §1.1); after a loss, an instalment
+    not yet missed is part of the balance due at once (C11): ``due``."""
+    status = account.status_on(course.as_of)
+    lost_on = course.lost_on
+    if lost_on is not None and status != "paid" and account.instalment.due_date >= lost_on:
+        return "due"
+    return status
+
+
 def _arrangements_as_of(lookups: Lookups, debtor: Debtor, day: date) -> list[ArrangementAsOf]:
     return [
         state_as_of(lookups, a, day, debtor)
@@ -116,51 +130,74 @@ def _arrangements_as_of(lookups: Lookups, debtor: Debtor, day: date) -> list[Arr
 
 
 def debt_table(lookups: Lookups, afm: str, as_of: date | None = None) -> dict[str, Any]:
-    """V1: the debtor's items, arrangements, totals, service and enforcement."""
+    """V1: the debtor's items, arrangements, totals, service and enforcement.
+
+    An item an arrangement holds shows its share of the arrangement
+    (``aggregates.item_shares``), so every column adds up to ``totals`` and, over
+    an arrangement's items, to the arrangement's remaining balance and paid."""
     debtor = lookups.debtor(afm)
     day = as_of_date(lookups, as_of)
     arrangements = _arrangements_as_of(lookups, debtor, day)
     holder = {item: s for s in arrangements for item in s.held_items}
-    items = []
-    total = ZERO
-    for balance in debtor.balances(day, lookups.settings.surcharges, holder):
-        item = balance.item
-        holding = holder.get(item["item_id"])
-        if holding is not None:
-            suspended = holding.status == Status.SUSPENDED
-            status = "suspended" if suspended else f"in arrangement {holding.arrangement.payment_code}"
-        elif balance.outstanding == ZERO:
-            status = "paid"
-        else:
-            status = "overdue" if item["due_date"] < day else "current"
-            total += balance.outstanding
-        items.append({
-            "item_id": item["item_id"], "fund": item["fund"], "period": item["period"], "kind": item["kind"],
-            "due_date": item["due_date"], "amount": balance.amount, "surcharges": balance.surcharge,
-            "paid": balance.paid_principal + balance.paid_surcharge, "outstanding": balance.outstanding,
-            "status": status,
-        })
+    balances = {b.item["item_id"]: b for b in debtor.balances(day, lookups.settings.surcharges, holder)}
+    shares = {share.item_id: share for s in arrangements for share in item_shares(s, balances)}
+    items = [_item_row(balance, holder.get(item_id), shares.get(item_id), day) for item_id, balance in balances.items()]
     summaries = []
     for state in arrangements:
-        total += state.remaining_balance if state.status not in RELEASED else ZERO
         view = arrangement_json(state, day)
         summaries.append({k: view[k] for k in (
             "id", "scheme", "status", "payment_code", "capital", "interest_total", "instalment_count",
             "arrears", "next_due_date", "next_due_amount", "remaining_balance",
-        )} | {"paid_instalments": sum(1 for i in view["instalments"] if i["status"] == "paid")})
+        )} | {"paid_instalments": sum(1 for i in view["instalments"] if i["status"] == "paid"),
+              "paid": paid_on(state.course)})
+    totals = {column: sum((row[column] for row in items), ZERO) for column in TOTALLED}
     return {
         "afm": debtor.afm,
         "identity_code": debtor_identity_code(debtor.afm),  # P2: pays its debts outside arrangements
         "name": debtor.name,
         "service": debtor.service,
         "as_of": day,
-        "total_outstanding": total,
+        "total_outstanding": totals["outstanding"],
+        "totals": totals,
         "items": items,
         "arrangements": summaries,
         # O5: the debtor's own credit, as it stands, and its arrangements' as of the day
         "credit": debtor.credit + sum((s.course.credit for s in arrangements if s.course is not None), ZERO),
         "enforcement": "suspended" if any(s.kept for s in arrangements) else "allowed",
     }
+
+
+TOTALLED = ("amount", "surcharges", "interest", "paid", "outstanding")  # the debt table's columns with a total
+
+
+def _item_row(balance: ItemBalance, holding: ArrangementAsOf | None, share: ItemShare | None, day: date) -> dict[str, Any]:
+    """One item of the debt table: on its own (V1), or with its share of the
+    arrangement holding it, and then in which state the arrangement leaves it."""
+    item = balance.item
+    row = {"item_id": item["item_id"], "fund": item["fund"], "period": item["period"], "kind": item["kind"],
+           "due_date": item["due_date"], "amount": balance.amount}
+    if holding is None or share is None:
+        outstanding = balance.outstanding
+        status = "paid" if outstanding == ZERO else "overdue" if item["due_date"] < day else "current"
+        return row | {"surcharges": balance.surcharge, "interest": ZERO,
+                      "paid": balance.paid_principal + balance.paid_surcharge, "outstanding": outstanding,
+                      "status": status, "arrangement": None}
+    # What was paid on the item before it joined, then its share of the arrangement.
+    return row | {"surcharges": balance.paid_surcharge + share.surcharge, "interest": share.interest,
+                  "paid": balance.paid_principal + balance.paid_surcharge + share.paid,
+                  "outstanding": share.outstanding, "status": _held_status(holding.status, share.outstanding),
+                  "arrangement": holding.arrangement.payment_code}
+
+
+def _held_status(arrangement_status: str, outstanding: Decimal) -> str:
+    """An arranged item: ``suspended`` (ND3), ``in_arrangement`` while it runs,
+    ``due_at_once`` after its loss (C11), ``settled`` once nothing of it is owed
+    through a completed or lost arrangement."""
+    if arrangement_status == Status.SUSPENDED:
+        return "suspended"
+    if arrangement_status in (Status.COMPLETED, Status.LOST) and outstanding == ZERO:
+        return "settled"
+    return "due_at_once" if arrangement_status == Status.LOST else "in_arrangement"
 
 
 def clearance(lookups: Lookups, afm: str, as_of: date | None = None) -> dict[str, Any]:

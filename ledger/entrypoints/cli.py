@@ -41,6 +41,7 @@ from ledger.entrypoints.parsing import (
 )
 from ledger.entrypoints.projections_cli import projections_cli
 from ledger.errors import BadInput, StoreUnavailable
+from ledger.i18n import _
 from ledger.handlers.arrangements import apply_for_arrangement
 from ledger.handlers.close_day import close_day
 from ledger.handlers.debtors import register_debtor
@@ -246,8 +247,11 @@ def show_debt_table(afm: str, as_of: AsOf = None, as_json: JsonFlag = False) -> 
     console.print(line("{afm} {name}  service {service}  as of {as_of}  total outstanding {total_outstanding}  "
                        "enforcement {enforcement}", view, afm=text(view["afm"], "bold"),
                        total_outstanding=text(view["total_outstanding"], "bold")))
-    console.print(table("Debt items", view["items"],
-                        ["fund", "period", "kind", "due_date", "amount", "surcharges", "paid", "outstanding", "status"]))
+    # V1: the last row is the totals, what each column adds up to.
+    totals = {"fund": _("total"), **view["totals"]}
+    console.print(table("Debt items", [*view["items"], totals],
+                        ["fund", "period", "kind", "due_date", "amount", "surcharges", "interest", "paid", "outstanding",
+                         "status", "arrangement"]))
     if view["arrangements"]:
         console.print(table("Arrangements", view["arrangements"],
                             ["payment_code", "scheme", "status", "capital", "interest_total", "instalment_count",

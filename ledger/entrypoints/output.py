@@ -91,7 +91,7 @@ def table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> Table:
 
 
 MONEY_COLUMNS = {"amount", "capital", "interest", "surcharge", "surcharges", "paid", "outstanding",
-                 "remaining_balance", "arrears", "next_due_amount"}
+                 "remaining_balance", "arrears", "next_due_amount", "total_due"}
 
 
 def show_arrangement_table(view: dict[str, Any]) -> None:
@@ -106,4 +106,4 @@ def show_arrangement_table(view: dict[str, Any]) -> None:
         console.print(line("lost on {lost_on}: {loss_reason}", view))
     if view["instalments"]:
         console.print(table("Instalments", view["instalments"],
-                            ["number", "due_date", "capital", "interest", "surcharge", "amount", "paid", "status"]))
+                            ["number", "due_date", "capital", "interest", "surcharge", "total_due", "paid", "status"]))

@@ -136,7 +136,7 @@ def test_e2_backdated_payment_reverses_a_recorded_lapse(ledger):
     assert [(e["business_date"], e["payload"]["effective_on"]) for e in reversed_] == [(d("2022-01-03"), d("2022-01-01"))]
     assert ledger.arrangement(a.payment_code).status == "active"
     assert views.arrangement_view(ledger, a.payment_code)["status"] == "active"
-    assert views.debt_table(ledger, AFM)["items"][0]["status"] == f"in arrangement {a.payment_code}"
+    assert [views.debt_table(ledger, AFM)["items"][0][k] for k in ("status", "arrangement")] == ["in_arrangement", a.payment_code]
     # a payment dated after the lapse would not have saved it
     assert ledger.arrangement(b.payment_code).status == "lapsed"
     outcome = pay(ledger, b.payment_code, "113.33", "2022-01-03", "TX-TOO-LATE")

@@ -63,9 +63,35 @@ def test_views_closes_and_audit_print_what_release_0_1_printed(old_ledger, capsy
         status, out, err = run_cli(url, *case["args"], capsys=capsys)
         assert status == case["code"], (case["args"], err)
         if "--json" in case["args"]:  # interfaces §1.1: its fields all there, the same; more may be added
-            assert_holds(json.loads(out), json.loads(expected), case["args"])
+            assert_holds(json.loads(out), revised(case["args"], json.loads(expected)), case["args"])
         else:
             assert out == expected, case["args"]
+
+
+def revised(args: list[str], expected):
+    """What release 0.1 printed, with the changes made since by design, each named:
+
+    - issue 14, V1: a debt-table item an arrangement holds showed ``in arrangement
+      X`` with its own figures frozen; it now shows its share of the arrangement
+      (``aggregates.item_shares``) and names X in ``arrangement``;
+    - issue 14, C11: an instalment of a lost arrangement not due before the loss
+      showed ``pending``, or ``missed`` once its date passed; it is part of the
+      balance due at once: ``due``."""
+    if args[:2] == ["show", "arrangement"] and expected["lost_on"] is not None:
+        return expected | {"instalments": [
+            i | {"status": "due"} if i["status"] != "paid" and i["due_date"] >= expected["lost_on"] else i
+            for i in expected["instalments"]
+        ]}
+    if args[:2] != ["show", "debt-table"]:
+        return expected
+    items = []
+    for item in expected["items"]:
+        if item["status"].startswith("in arrangement "):
+            code = item["status"].removeprefix("in arrangement ")
+            item = {k: v for k, v in item.items() if k not in ("surcharges", "paid", "outstanding", "status")}
+            item["arrangement"] = code
+        items.append(item)
+    return expected | {"items": items}
 
 
 def assert_holds(actual, expected, where) -> None:

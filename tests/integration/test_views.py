@@ -37,9 +37,13 @@ def test_v1_debt_table_items_arrangements_totals_service_enforcement(ledger):
     table = views.debt_table(ledger, AFM)
     assert (table["afm"], table["service"], table["as_of"]) == (AFM, "ΠΥ ΚΕΑΟ Αθηνών", d("2021-12-20"))
     items = {i["period"]: i for i in table["items"]}
-    assert {k: items["2020-03"][k] for k in ("fund", "kind", "amount", "surcharges", "paid", "outstanding", "status")} == {
-        "fund": "OAEE", "kind": "contribution", "amount": m("1200.00"), "surcharges": m("0.00"),  # frozen (C4)
-        "paid": m("0.00"), "outstanding": m("1200.00"), "status": f"in arrangement {a.payment_code}",
+    # the arranged item shows its share: the 160.00 surcharges frozen with it into the
+    # capital (C4), the first instalment paid on it, the arrangement's remaining balance
+    assert {k: items["2020-03"][k] for k in ("fund", "kind", "amount", "surcharges", "interest", "paid", "outstanding",
+                                             "status", "arrangement")} == {
+        "fund": "OAEE", "kind": "contribution", "amount": m("1200.00"), "surcharges": m("160.00"),
+        "interest": m("0.00"), "paid": m("113.33"), "outstanding": m("1246.67"), "status": "in_arrangement",
+        "arrangement": a.payment_code,
     }
     # outside: 1 started month (2021-12-01) at 8%/12 on 80.00
     assert {k: items["2021-10"][k] for k in ("amount", "surcharges", "paid", "outstanding", "status")} == {
@@ -50,9 +54,13 @@ def test_v1_debt_table_items_arrangements_totals_service_enforcement(ledger):
         "scheme": "covid-650", "status": "active", "payment_code": a.payment_code, "capital": m("1360.00"),
         "interest_total": m("0.00"), "instalment_count": 12, "paid_instalments": 1, "arrears": m("0.00"),
         "next_due_date": d("2022-01-31"), "next_due_amount": m("113.33"), "remaining_balance": m("1246.67"),
+        "paid": m("113.33"),
     }
-    # the arranged item counts once, through the arrangement's remaining balance
+    # the arranged item counts once, through the arrangement's remaining balance,
+    # and every column adds up to its total
     assert table["total_outstanding"] == m("1246.67") + m("80.53")
+    assert table["totals"] == {"amount": m("1280.00"), "surcharges": m("160.53"), "interest": m("0.00"),
+                               "paid": m("113.33"), "outstanding": m("1327.20")}
     assert table["enforcement"] == "suspended"  # kept (C12)
 
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from aggregates.money import ZERO, money, split_equal
+from aggregates.money import ZERO, money, split_equal, spread
 
 
 @pytest.mark.parametrize(
@@ -77,3 +77,20 @@ def test_M2_single_instalment_is_the_total():
 def test_M2_needs_at_least_one_instalment():
     with pytest.raises(ValueError):
         split_equal(Decimal("100.00"), 0)
+
+
+@pytest.mark.parametrize(
+    ("total", "weights", "parts"),
+    [
+        ("10.00", ["1", "1", "1"], ["3.34", "3.33", "3.33"]),  # the cent left goes to the first of equal remainders
+        ("2.77", ["602.19", "602.19", "200.73"], ["1.19", "1.19", "0.39"]),  # 118.71, 118.71, 39.57 cents
+        ("-0.05", ["1", "1"], ["-0.03", "-0.02"]),  # a correction spreads like a charge
+        ("5.00", ["0", "0"], ["5.00", "0.00"]),  # nothing to weigh by: the first takes it
+        ("0.00", ["3", "4"], ["0.00", "0.00"]),
+    ],
+)
+def test_V1_spread_in_proportion_adds_up_to_the_total(total, weights, parts):
+    """The shares of an arrangement's interest and surcharges over its items (V1, issue 14)."""
+    result = spread(Decimal(total), [Decimal(w) for w in weights])
+    assert result == [Decimal(p) for p in parts]
+    assert sum(result, ZERO) == Decimal(total)
