@@ -3,6 +3,12 @@
 Each bank transaction is its own aggregate, identified by bank and
 transaction id, so that the same payment received twice is applied once (P5)
 by the event store's own uniqueness, in the same transaction that applies it.
+
+Its suspense *items* (``items``, O2): one transaction has at most one open item,
+however many times the bank sent it again with other content (each a version in
+its history); an operator resolves the item once, all its versions with it. A
+version received after that opens a new item, which an assignment or a refund
+cannot take (the transaction was resolved once) but a dismissal can.
 """
 
 from __future__ import annotations
@@ -70,6 +76,7 @@ class BankPayment(Aggregate):
         def apply(self, payment: BankPayment) -> None:
             payment.status = "suspense"
             payment.reason = self.reason
+            payment.items = [*payment.items, new_item(0, self.reason, True, self.originator_version)]
 
     class RecallUnmatched(Event, Aggregate.Created):
         """O3: a bank's recall of a payment the ledger does not hold, or holds already
@@ -94,7 +101,7 @@ class BankPayment(Aggregate):
             payment.status = "applied"
             payment.target = self.target
             payment.target_id = self.target_id
-            payment.resolution = {"resolution": "assigned", "target": self.reference, "resolved_on": self.business_date}
+            payment.close_item("assigned", self.reference, self)
 
     class RefundOrdered(Event):
         """O2: an operator ordered a payment in suspense paid back to the payer."""
@@ -106,7 +113,7 @@ class BankPayment(Aggregate):
 
         def apply(self, payment: BankPayment) -> None:
             payment.status = "refunded"
-            payment.resolution = {"resolution": "refunded", "target": None, "resolved_on": self.business_date}
+            payment.close_item("refunded", None, self)
 
     class Recalled(Event):
         """O3: the bank took the payment back; what it paid is undone, as of its value date."""
@@ -115,17 +122,42 @@ class BankPayment(Aggregate):
 
         def apply(self, payment: BankPayment) -> None:
             if payment.status == "suspense":  # nothing was applied: the recall resolves it
-                payment.resolution = {"resolution": "recalled", "target": None, "resolved_on": self.business_date}
+                payment.close_item("recalled", None, self)
             payment.status = "recalled"
 
     class ConflictingDuplicate(Event):
-        """The same transaction id came again with different content."""
+        """P5: the same transaction id came again with different content, as recorded
+        before ``ReceivedAgain``: a version in the history, the payment's content unchanged
+        (an assignment then took the first version); replayed as then."""
 
         content: dict[str, Any]
         reason: str
 
         def apply(self, payment: BankPayment) -> None:
-            payment.conflicts = [*payment.conflicts, {**self.content, "reason": self.reason}]
+            payment.add_version(self.content, self.reason, self)
+
+    class ReceivedAgain(Event):
+        """P5: the same transaction id came again with different content: a version in
+        the history of its one open item (O2). While the payment waits in suspense the
+        bank's latest version is its content, the one an assignment or a refund takes."""
+
+        content: dict[str, Any]
+        reason: str
+
+        def apply(self, payment: BankPayment) -> None:
+            if payment.status == "suspense":
+                payment.fields = {**self.content}
+            payment.add_version(self.content, self.reason, self)
+
+    class Dismissed(Event):
+        """O2, P5: an operator closed an item of versions received again of a transaction
+        applied, refunded or recalled already: the same bank transaction, applied once;
+        nothing is applied nor refunded."""
+
+        reason: str
+
+        def apply(self, payment: BankPayment) -> None:
+            payment.close_item("dismissed", None, self)
 
     def __init__(
         self,
@@ -155,10 +187,12 @@ class BankPayment(Aggregate):
         self.status = "suspense" if kept else "applied" if target is not None else "received"
         self.reason = reason
         self.recall_reason = recall_reason
-        self.resolution: dict[str, Any] | None = None  # O2: how an operator resolved it
         self.target: str | None = target
         self.target_id: str | None = target_id
-        self.conflicts: list[dict[str, Any]] = []
+        self.first = self.fields  # P1: the first version, as received (``fields`` may take a later one)
+        self.resent: list[dict[str, Any]] = []  # P5: the later versions, each with when and why
+        # O2: its suspense items, the last one open or none; kept in suspense from the start, one
+        self.items: list[dict[str, Any]] = [new_item(0, reason, True, 1)] if kept else []
 
     @staticmethod
     @lru_cache(maxsize=16_384)
@@ -237,7 +271,9 @@ class BankPayment(Aggregate):
     def must_wait_in_suspense(self) -> None:
         """O2: only a payment in suspense, with an amount in EUR, is resolved by an operator."""
         if self.status != "suspense":
-            raise NotAllowed("TX_ID", f"payment {self.fields['tx_id']} is not in suspense: it is {self.status} (O2)")
+            resent = "; what was received again of it can be dismissed" if self.open_item else ""
+            raise NotAllowed("TX_ID", f"payment {self.fields['tx_id']} is not in suspense: it is {self.status}"
+                                      f"{resent} (O2)")
         if self.raw is not None or self.recall_reason is not None:
             raise NotAllowed("TX_ID", f"{self.reason}: no payment to assign or refund (O2)")
         amount = self.fields["amount"]
@@ -250,9 +286,60 @@ class BankPayment(Aggregate):
     def suspend(self, reason: str, business_date: date) -> None:
         self.trigger_event(self.Suspended, reason=reason, business_date=business_date)
 
-    def same_as(self, content: dict[str, Any]) -> bool:
-        return all(self.fields.get(name) == value for name, value in content.items())
+    def knows(self, content: dict[str, Any]) -> bool:
+        """P5: ``content`` is one of the versions received already."""
+        return any(all(version.get(name) == value for name, value in content.items())
+                   for version in (self.first, *self.resent))
 
-    def note_conflict(self, content: dict[str, Any], business_date: date) -> None:
-        reason = "same bank transaction id received again with different content (P5)"
-        self.trigger_event(self.ConflictingDuplicate, content=dict(content), reason=reason, business_date=business_date)
+    def receive_again(self, content: dict[str, Any], business_date: date) -> str:
+        """P5: a version not received before; its reason, which says what the operator can do (O2)."""
+        if self.knows(content):
+            raise NotAllowed("tx_id", f"payment {self.fields['tx_id']}: this version was received already (P5)")
+        reason = RESENT if self.status == "suspense" else f"{RESENT}; the payment was {self.status} already (O2)"
+        self.trigger_event(self.ReceivedAgain, content=dict(content), reason=reason, business_date=business_date)
+        return reason
+
+    def dismiss(self, reason: str, business_date: date) -> None:
+        """O2, P5: the open item of versions received again of a transaction resolved already."""
+        item = self.open_item
+        if item is None:
+            raise NotAllowed("TX_ID", f"payment {self.fields['tx_id']} has nothing in suspense (O2)")
+        if item["holds"]:
+            raise NotAllowed("TX_ID", f"payment {self.fields['tx_id']} is itself in suspense: assign or refund it "
+                                      "(O2); only what was received again of a resolved one is dismissed (P5)")
+        self.trigger_event(self.Dismissed, reason=reason, business_date=business_date)
+
+    @property
+    def open_item(self) -> dict[str, Any] | None:
+        return self.items[-1] if self.items and self.items[-1]["resolution"] is None else None
+
+    @property
+    def versions(self) -> list[dict[str, Any]]:
+        """Every version received, in order, with when (``received_on``) and why it was kept (``reason``)."""
+        return [{**self.first, "received_on": self.received_on, "reason": self.reason}, *self.resent]
+
+    def add_version(self, content: dict[str, Any], reason: str, event: BankPayment.Event) -> None:
+        """P5: a later version in the history; it opens an item when none is open (O2)."""
+        self.resent = [*self.resent, {**content, "received_on": event.business_date, "reason": reason}]
+        if self.open_item is None:
+            self.items = [*self.items, new_item(len(self.resent), reason, False, event.originator_version)]
+
+    def close_item(self, how: str, target: str | None, event: BankPayment.Event) -> None:
+        """O2: the open item resolved, every version received until now with it."""
+        item = self.open_item
+        assert item is not None  # resolutions are of an open item (``must_wait_in_suspense``, ``dismiss``)
+        resolution = {"resolution": how, "target": target, "resolved_on": event.business_date}
+        self.items = [*self.items[:-1], {**item, "until": len(self.resent) + 1, "resolution": resolution,
+                                         "resolved": event.originator_version}]
+
+
+RESENT = "same bank transaction id received again with different content (P5)"
+
+
+def new_item(first: int, reason: str | None, holds: bool, opened: int) -> dict[str, Any]:
+    """A suspense item (O2): its versions from ``first`` (0: the first received) until
+    ``until`` (set when resolved); ``holds``: the payment itself waits in it (else only
+    versions received again); ``opened`` and ``resolved``: the aggregate versions of the
+    events that opened and resolved it."""
+    return {"first": first, "until": None, "holds": holds, "reason": reason, "opened": opened,
+            "resolution": None, "resolved": None}

@@ -7,6 +7,7 @@ the projection tests and the benchmark."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -31,7 +32,7 @@ from ledger.handlers.debtors import register_debtor
 from ledger.handlers.fund_corrections import correct_debt
 from ledger.handlers.payments import record_payment
 from ledger.handlers.recalls import recall_payment
-from ledger.handlers.suspense import assign_payment, refund_payment
+from ledger.handlers.suspense import assign_payment, dismiss_payment, refund_payment
 from ledger.handlers.transfers import record_transfer
 
 
@@ -41,19 +42,24 @@ def afm(number: int) -> str:
 
 
 def operators_act(app: Ledger, rng: random.Random, payment: PaymentInput, status: str, number: str,
-                  month: int) -> None:
+                  month: int, resent: bool) -> None:
     """§14, now and then: a payment in suspense assigned to the debtor or refunded (O2),
-    one applied recalled by its bank (O3), an item of the debtor's amended or cancelled
-    by its fund (O4). A refusal (the target owes nothing; the item is gone) is a
-    possible outcome, as for an operator."""
+    one applied recalled by its bank (O3), what the bank sent again of one applied
+    dismissed (O2, P5) or sent once more after an assignment (a new item), an item of
+    the debtor's amended or cancelled by its fund (O4). A refusal (the target owes
+    nothing; the item is gone) is a possible outcome, as for an operator."""
     roll = rng.random()
     try:
         if status == "suspense" and roll < 0.3:
             assign_payment(app, payment.tx_id, payment.bank, number, "payer's ΑΦΜ on the slip")
+            if resent:
+                record_payment(app, replace(payment, amount=payment.amount + 2))
         elif status == "suspense" and roll < 0.5:
             refund_payment(app, payment.tx_id, payment.bank, IBAN, "no debt")
         elif status == "applied" and roll < 0.06:
             recall_payment(app, RecallInput(payment.tx_id, "returned transfer", payment.bank))
+        elif status == "applied" and resent and roll < 0.6:
+            dismiss_payment(app, payment.tx_id, payment.bank, "the same transfer, applied once")
         elif roll > 0.92:
             debtor = app.debtor(number)
             if debtor.items:
@@ -117,9 +123,9 @@ def generate(app: Ledger, seed: int = 1, debtors: int = 8, months: int = 8, star
                 payment = PaymentInput(f"TX{seed}-{tx}", amount, day - timedelta(days=rng.randrange(0, 20)),
                                        reference, rng.choice(("ALPHA", "NBG", "PIRAEUS")))
                 outcome = record_payment(app, payment)
-                if rng.random() < 0.05:  # the same transaction id again, other content: a conflict
-                    record_payment(app, PaymentInput(payment.tx_id, amount + 1, payment.value_date, reference,
-                                                    payment.bank))
-                operators_act(app, rng, payment, outcome.status, number, month)
+                resent = rng.random() < 0.05  # the same transaction id again, other content (P5)
+                if resent:
+                    record_payment(app, replace(payment, amount=amount + 1))
+                operators_act(app, rng, payment, outcome.status, number, month, resent)
         day = add_months(start, month + 1)
         close_day(app, day)

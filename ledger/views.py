@@ -13,7 +13,7 @@ the answer as JSON.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -34,14 +34,21 @@ from aggregates.status import Status
 from ledger.errors import BadInput, NotFound
 from ledger.lookups import EventLog, Lookups
 
-SUSPENSE_TOPICS = (
+SUSPENSE_TOPICS = (  # the events that may open a suspense item (O2)
     BankPayment.Suspended.TOPIC,
     BankPayment.ConflictingDuplicate.TOPIC,
+    BankPayment.ReceivedAgain.TOPIC,
     BankPayment.ReceivedUnreadable.TOPIC,
     BankPayment.RecallUnmatched.TOPIC,
 )
-RESOLUTION_TOPICS = (BankPayment.Assigned.TOPIC, BankPayment.RefundOrdered.TOPIC, BankPayment.Recalled.TOPIC)
+RESOLUTION_TOPICS = (BankPayment.Assigned.TOPIC, BankPayment.RefundOrdered.TOPIC, BankPayment.Recalled.TOPIC,
+                     BankPayment.Dismissed.TOPIC)
 RESOLUTION_FIELDS = ("resolution", "target", "actor", "resolved_on")  # of ``show suspense --all`` (O2)
+# A version of a bank transaction in a suspense item's ``history`` (P5), and what ``changed`` compares.
+VERSION_FIELDS = ("received_on", "reference", "amount", "currency", "value_date", "payer_afm", "reason")
+COMPARED_FIELDS = ("reference", "amount", "currency", "value_date", "payer_afm")
+
+
 def as_of_date(lookups: Lookups, as_of: date | None) -> date:
     day = as_of or lookups.current_date()
     if day is None:
@@ -224,30 +231,47 @@ def clearance_json(answer: Clearance) -> dict[str, Any]:
 
 
 def suspense(log: EventLog, resolved: bool = False) -> list[dict[str, Any]]:
-    """P5: every payment kept in suspense, with its reason; with ``resolved``, also
-    those an operator resolved (O2) or the bank recalled while there (O3): how, to
-    what, by whom (O1) and on which business date."""
-    seen: dict[UUID, None] = {}
+    """P5: every item of the suspense account, with its reason, in the order they were
+    opened; with ``resolved``, also those an operator resolved (O2) or the bank recalled
+    while there (O3): how, to what, by whom (O1) and on which business date."""
+    opened: dict[tuple[UUID, int], int] = {}
     for notification in log.notifications(SUSPENSE_TOPICS):
-        seen.setdefault(notification.originator_id, None)  # type: ignore[arg-type]
-    actors = {n.originator_id: getattr(log.mapper.to_domain_event(n), "actor", None)
+        opened[(notification.originator_id, notification.originator_version)] = notification.id  # type: ignore[index]
+    actors = {(n.originator_id, n.originator_version): getattr(log.mapper.to_domain_event(n), "actor", None)
               for n in log.notifications(RESOLUTION_TOPICS)} if resolved else {}
     open_fields = dict.fromkeys(RESOLUTION_FIELDS) if resolved else {}
-    entries = []
-    for payment_id in seen:
+    rows = []
+    for payment_id in dict.fromkeys(key for key, _ in opened):
         payment: BankPayment = log.repository.get(payment_id)
-        fields = payment.fields
-        entry = {"tx_id": fields["tx_id"], "bank": fields["bank"], "reference": fields["reference"],
-                 "amount": fields["amount"], "value_date": fields["value_date"], "reason": payment.reason,
-                 "source": payment.source}
-        if payment.status == "suspense":
-            entries.append(entry | open_fields)
-        elif resolved and payment.resolution is not None:
-            entries.append(entry | payment.resolution | {"actor": actors.get(payment_id)})
-        for conflict in payment.conflicts:
-            entries.append({k: conflict.get(k) for k in ("tx_id", "bank", "reference", "amount", "value_date", "reason")}
-                           | {"source": None} | open_fields)
-    return entries
+        fields, versions = payment.fields, payment.versions
+        for item in payment.items:
+            if item["resolution"] is None:
+                extra = open_fields
+            elif resolved:
+                extra = item["resolution"] | {"actor": actors.get((payment_id, item["resolved"]))}
+            else:
+                continue
+            row = suspense_row(fields["tx_id"], fields["bank"], payment.source, fields if item["holds"] else None,
+                               item["reason"], versions[:item["until"]], item["first"])
+            rows.append((opened[(payment_id, item["opened"])], row | extra))
+    return [row for _, row in sorted(rows, key=lambda entry: entry[0])]
+
+
+def suspense_row(tx_id: str | None, bank: str | None, source: str | None, content: Mapping[str, Any] | None,
+                 reason: str | None, versions: Sequence[Mapping[str, Any]], first: int) -> dict[str, Any]:
+    """One item of the suspense account (O2): the transaction's versions ``versions``
+    received until the item's last, its own from ``first``; its content ``content``
+    (the payment's, when it waits in the item itself), else its latest version. Each
+    version in ``history`` says what ``changed`` from the one received before it (P5):
+    ``{field: {"from": before, "to": now}}``."""
+    history = [{**{k: v.get(k) for k in VERSION_FIELDS},
+                "changed": {k: {"from": versions[n - 1].get(k), "to": v.get(k)} for k in COMPARED_FIELDS
+                            if n and versions[n - 1].get(k) != v.get(k)}}
+               for n, v in enumerate(versions) if n >= first]
+    shown = versions[-1] if content is None else content
+    return {"tx_id": tx_id, "bank": bank, "reference": shown.get("reference"), "amount": shown.get("amount"),
+            "value_date": shown.get("value_date"), "reason": reason, "source": source,
+            "versions": len(history), "history": history}
 
 
 def waiting_corrections(log: EventLog) -> list[dict[str, Any]]:

@@ -25,8 +25,9 @@ from aggregates.debtor import Debtor
 from aggregates.references import valid_afm
 from ledger import views
 from ledger.errors import NotFound
-from projections.base import from_state
+from projections.base import chunks, from_state
 from projections.runner import Runner
+from projections.suspense import OPEN
 
 
 # The events that move the ledger's business date (M3, E1).
@@ -111,28 +112,39 @@ class ProjectionReader:
     # -- plain queries ----------------------------------------------------------------
 
     def suspense(self, resolved: bool = False) -> list[dict[str, Any]]:
-        """P5: the payments in suspense; with ``resolved``, also those an operator
-        resolved (O2) or the bank recalled while there (O3), with how, by whom and when."""
-        pay = self.t["suspense.payments"]
-        conflicts = self.t["suspense.conflicts"]
-        by_payment: dict[str, list[Any]] = {}
-        for r in self.conn.execute(select(conflicts).order_by(conflicts.c.position)):
-            by_payment.setdefault(r.payment_id, []).append(r)
+        """P5: the items of the suspense account, in the order they were opened; with
+        ``resolved``, also those an operator resolved (O2) or the bank recalled while
+        there (O3), with how, by whom and when (``views.suspense``)."""
+        pay, resolutions = self.t["suspense.payments"], self.t["suspense.resolved"]
+        items = [(r.open_position, r.id, r.open_first, None, r.open_holds, r.open_reason,
+                  dict.fromkeys(views.RESOLUTION_FIELDS) if resolved else {})
+                 for r in self.conn.execute(select(pay.c.id, *(pay.c[c] for c in OPEN))
+                                            .where(pay.c.open_position.is_not(None)))]
+        if resolved:
+            items += [(r.opened_position, r.payment_id, r.first, r.until, r.holds, r.reason,
+                       {"resolution": r.resolution, "target": r.target, "actor": r.actor, "resolved_on": r.resolved_on})
+                      for r in self.conn.execute(select(resolutions))]
+        items.sort(key=lambda item: item[0])
+        payments, versions = self._suspended([item[1] for item in items])
         entries = []
-        open_fields = dict.fromkeys(views.RESOLUTION_FIELDS) if resolved else {}
-        for r in self.conn.execute(select(pay).where(pay.c.suspense_position.is_not(None))
-                                   .order_by(pay.c.suspense_position)):
-            entry = {"tx_id": r.tx_id, "bank": r.bank, "reference": r.reference, "amount": r.amount,
-                     "value_date": r.value_date, "reason": r.reason, "source": r.source}
-            if r.status == "suspense":
-                entries.append(entry | open_fields)
-            elif resolved and r.resolution is not None:
-                entries.append(entry | {"resolution": r.resolution, "target": r.resolution_target,
-                                        "actor": r.resolved_by, "resolved_on": r.resolved_on})
-            for c in by_payment.get(r.id, []):
-                entries.append({"tx_id": c.tx_id, "bank": c.bank, "reference": c.reference, "amount": c.amount,
-                                "value_date": c.value_date, "reason": c.reason, "source": None} | open_fields)
+        for _, key, first, until, holds, reason, extra in items:
+            p = payments[key]
+            entry = views.suspense_row(p["tx_id"], p["bank"], p["source"], p if holds else None, reason,
+                                       versions.get(key, [p])[:until], first)
+            entries.append(entry | extra)
         return entries
+
+    def _suspended(self, ids: list[str]) -> tuple[dict[str, dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+        """The payments of these items, and the versions of those the bank sent again (P5)."""
+        pay, version_t = self.t["suspense.payments"], self.t["suspense.versions"]
+        payments: dict[str, dict[str, Any]] = {}
+        versions: dict[str, list[dict[str, Any]]] = {}
+        for chunk in chunks(list(dict.fromkeys(ids)), 900):
+            payments.update((r.id, dict(r._mapping)) for r in self.conn.execute(select(pay).where(pay.c.id.in_(chunk))))
+            for r in self.conn.execute(select(version_t).where(version_t.c.payment_id.in_(chunk))
+                                       .order_by(version_t.c.payment_id, version_t.c.number)):
+                versions.setdefault(r.payment_id, []).append(dict(r._mapping))
+        return payments, versions
 
     def audit(self, ref: str, as_of: date | None = None) -> list[dict[str, Any]]:
         """The ordered history of an arrangement or a debtor (and its

@@ -1,8 +1,10 @@
-"""Suspense read model (P5): every bank payment's routing outcome and conflicts.
+"""Suspense read model (P5, O2): every bank payment's routing outcome and its items.
 
-One row per bank payment (its fields, status, reason and the position of its
-first event that put something in suspense, which orders the account as the
-replayed view does) and one row per conflicting duplicate.
+One row per bank payment (its content, status, reason, how many versions the bank
+sent again and its open suspense item, if any), one row per version beyond the
+first (the first copied there when the second arrives; before that, the payment's
+row is it) and one row per resolved item. ``ProjectionReader.suspense`` words them
+with ``views.suspense_row``, as the replayed view words ``BankPayment``'s items.
 
 The rows are written from the events' own fields, one handler per event, as
 ``BankPayment``'s events set them (version 2; version 1 kept each payment's
@@ -16,18 +18,22 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Column, Connection, Integer, MetaData, String, Table
+from sqlalchemy import Boolean, Column, Connection, Integer, MetaData, String, Table
 
 from projections.base import Decoded, Projection, bulk_insert, chunks
 from projections.db import Day, Money
 
-SUSPENSE_EVENTS = ("Suspended", "ConflictingDuplicate", "ReceivedUnreadable", "RecallUnmatched")
-CONFLICT_FIELDS = ("tx_id", "bank", "reference", "amount", "value_date")
+CONTENT = ("tx_id", "bank", "reference", "amount", "currency", "value_date", "payer_afm")
+VERSION = ("reference", "amount", "currency", "value_date", "payer_afm")
+OPEN = ("open_first", "open_holds", "open_reason", "open_position")
+RESOLVING = {"Assigned": "assigned", "RefundOrdered": "refunded", "Dismissed": "dismissed"}  # O2
 
 
 class SuspenseProjection(Projection):
     name = "suspense"
-    version = 3  # 3: resolutions by an operator (O2) and recalls (O3)
+    # 3: resolutions by an operator (O2) and recalls (O3); 4: one item per transaction,
+    # its versions in a history, resolved once, dismissals (O2, P5)
+    version = 4
     prefixes = ("keao:BankPayment.",)
     cost = 1.5
 
@@ -38,30 +44,40 @@ class SuspenseProjection(Projection):
                 Column("id", String(36), primary_key=True),
                 Column("tx_id", String),
                 Column("bank", String),
-                Column("reference", String),
-                Column("amount", Money),
-                Column("value_date", Day),
+                *_content_columns(),
+                Column("received_on", Day),
                 Column("status", String(10), nullable=False),
                 Column("reason", String),
                 Column("source", String),
                 Column("target", String(12)),
                 Column("target_id", String(36)),
-                Column("suspense_position", Integer, index=True),
-                Column("resolution", String(10)),  # O2: assigned, refunded (or recalled, O3)
-                Column("resolution_target", String),
-                Column("resolved_by", String),
-                Column("resolved_on", Day),
+                Column("resent", Integer, nullable=False),  # versions beyond the first (P5)
+                Column("open_first", Integer),  # the open item (O2): its first version,
+                Column("open_holds", Boolean),  # whether the payment itself waits in it,
+                Column("open_reason", String),
+                Column("open_position", Integer, index=True),  # and the event that opened it
             ),
-            "conflicts": Table(
-                f"{prefix}conflicts", metadata,
-                Column("position", Integer, primary_key=True),
-                Column("payment_id", String(36), nullable=False, index=True),
-                Column("tx_id", String),
-                Column("bank", String),
-                Column("reference", String),
-                Column("amount", Money),
-                Column("value_date", Day),
+            "versions": Table(
+                f"{prefix}versions", metadata,
+                Column("payment_id", String(36), primary_key=True),
+                Column("number", Integer, primary_key=True),  # 0: the first received
+                Column("received_on", Day),
+                *_content_columns(),
                 Column("reason", String),
+            ),
+            "resolved": Table(
+                f"{prefix}resolved", metadata,
+                Column("position", Integer, primary_key=True),  # of the event that resolved it
+                Column("payment_id", String(36), nullable=False, index=True),
+                Column("opened_position", Integer, nullable=False),
+                Column("first", Integer, nullable=False),
+                Column("until", Integer, nullable=False),
+                Column("holds", Boolean, nullable=False),
+                Column("reason", String),
+                Column("resolution", String(10), nullable=False),  # O2: assigned, refunded, dismissed; O3: recalled
+                Column("target", String),
+                Column("actor", String),
+                Column("resolved_on", Day),
             ),
         }
 
@@ -69,48 +85,36 @@ class SuspenseProjection(Projection):
         table = tables["payments"]
         rows = self._earlier_rows(conn, table, events)
         earlier = set(rows)
-        conflicts: list[dict[str, Any]] = []
+        versions: list[tuple[Any, ...]] = []
+        resolved: list[tuple[Any, ...]] = []
         for d in events:
             name, f, key = d.name, d.fields, d.originator_id
-            if name == "Received":  # P1; routed at once (P2) when it names its target
-                target = f.get("target")
-                rows[key] = {"id": key, "tx_id": f["tx_id"], "bank": f["bank"], "reference": f["reference"],
-                             "amount": str(f["amount"]), "value_date": f["value_date"].isoformat(),
-                             "status": "received" if target is None else "applied", "reason": None, "source": None,
-                             "target": target, "target_id": f.get("target_id"), **UNRESOLVED}
-            elif name == "ReceivedUnreadable":  # §2.4: kept with its bytes, in suspense
-                rows[key] = {"id": key, **dict.fromkeys(CONFLICT_FIELDS), "status": "suspense",
-                             "reason": f["reason"], "source": f["source"], "target": None, "target_id": None,
-                             **UNRESOLVED}
-            elif name == "RecallUnmatched":  # O3: a recall of nothing, kept with the reason
-                rows[key] = {"id": key, **dict.fromkeys(CONFLICT_FIELDS), "tx_id": f["tx_id"], "bank": f["bank"],
-                             "value_date": f["value_date"].isoformat(), "status": "suspense", "reason": f["reason"],
-                             "source": None, "target": None, "target_id": None, **UNRESOLVED}
-            elif name == "Assigned":  # O2
-                rows[key].update(status="applied", target=f["target"], target_id=f["target_id"],
-                                 **_resolution("assigned", f["reference"], d))
+            if name in ("Received", "ReceivedUnreadable", "RecallUnmatched"):
+                rows[key] = _received(d)
+                continue
+            row = rows[key]
+            if name in RESOLVING or (name == "Recalled" and row["status"] == "suspense"):
+                resolved.append(_resolved(row, d))  # O2; O3: a recall resolves one in suspense
+                row.update(dict.fromkeys(OPEN))
+            if name == "Assigned":  # O2
+                row.update(status="applied", target=f["target"], target_id=f["target_id"])
             elif name == "RefundOrdered":  # O2
-                rows[key].update(status="refunded", **_resolution("refunded", None, d))
-            elif name == "Recalled":  # O3: one in suspense is resolved by it
-                if rows[key]["status"] == "suspense":
-                    rows[key].update(_resolution("recalled", None, d))
-                rows[key]["status"] = "recalled"
+                row["status"] = "refunded"
+            elif name == "Recalled":  # O3
+                row["status"] = "recalled"
             elif name == "Routed":  # P2, as recorded before Received carried the target
-                rows[key].update(status="applied", target=f["target"], target_id=f["target_id"])
-            elif name == "Suspended":  # P5
-                rows[key].update(status="suspense", reason=f["reason"])
-            elif name == "ConflictingDuplicate":
-                content = f["content"]
-                conflicts.append({"position": d.position, "payment_id": key, "reason": f["reason"],
-                                  **{k: content.get(k) for k in CONFLICT_FIELDS}})
-            else:
+                row.update(status="applied", target=f["target"], target_id=f["target_id"])
+            elif name == "Suspended":  # P5: the payment waits in its item
+                row.update(status="suspense", reason=f["reason"], open_first=0, open_holds=True,
+                           open_reason=f["reason"], open_position=d.position)
+            elif name in ("ConflictingDuplicate", "ReceivedAgain"):  # P5: a version in the open item
+                versions += _resent(row, d)
+            elif name != "Dismissed":
                 raise ValueError(f"suspense read model: no handler for BankPayment.{name} (bump its version)")
-            if name in SUSPENSE_EVENTS and rows[key]["suspense_position"] is None:
-                rows[key]["suspense_position"] = d.position
         columns = [c.name for c in table.columns]
         self.replace(conn, table, "id", earlier, [tuple(row[c] for c in columns) for row in rows.values()])
-        if conflicts:
-            bulk_insert(conn, tables["conflicts"], conflicts)
+        bulk_insert(conn, tables["versions"], versions)
+        bulk_insert(conn, tables["resolved"], resolved)
 
     @staticmethod
     def _earlier_rows(conn: Connection, table: Table, events: Sequence[Decoded]) -> dict[str, dict[str, Any]]:
@@ -124,19 +128,54 @@ class SuspenseProjection(Projection):
         for chunk in chunks(wanted, 900):
             for row in conn.execute(table.select().where(table.c.id.in_(chunk))):
                 rows[row.id] = {**row._mapping, "amount": _stored(row.amount), "value_date": _stored(row.value_date),
-                                "resolved_on": _stored(row.resolved_on)}
+                                "received_on": _stored(row.received_on)}
         return rows
 
 
-UNRESOLVED = {"suspense_position": None, "resolution": None, "resolution_target": None, "resolved_by": None,
-              "resolved_on": None}
+def _content_columns() -> list[Column]:
+    return [Column("reference", String), Column("amount", Money), Column("currency", String),
+            Column("value_date", Day), Column("payer_afm", String)]
 
 
-def _resolution(how: str, target: str | None, d: Decoded) -> dict[str, Any]:
-    """O2: how, to what, by whom (O1) and on which business date a payment was resolved."""
+def _received(d: Decoded) -> dict[str, Any]:
+    """P1 (routed at once, P2, when it names its target); §2.4 an unreadable message and
+    O3 a recall of nothing, each kept in suspense, in its own item, from the start."""
     f = d.fields
-    return {"resolution": how, "resolution_target": target, "resolved_by": f.get("actor"),
-            "resolved_on": f["business_date"].isoformat()}
+    content = {k: _stored(f.get(k)) for k in CONTENT}
+    target = f.get("target")
+    kept = d.name != "Received"
+    return {"id": d.originator_id, **content, "received_on": _stored(f["business_date"]),
+            "status": "suspense" if kept else "received" if target is None else "applied",
+            "reason": f.get("reason"), "source": f.get("source"), "target": target, "target_id": f.get("target_id"),
+            "resent": 0, "open_first": 0 if kept else None, "open_holds": True if kept else None,
+            "open_reason": f["reason"] if kept else None, "open_position": d.position if kept else None}
+
+
+def _resent(row: dict[str, Any], d: Decoded) -> list[tuple[Any, ...]]:
+    """P5: the version rows a version received again adds (the first one too, when it is
+    the second); it joins the open item or opens one (O2). ``ReceivedAgain`` of a payment
+    in suspense makes it the payment's content; ``ConflictingDuplicate`` never did."""
+    f = d.fields
+    added = []
+    if row["resent"] == 0:
+        added.append((row["id"], 0, row["received_on"], *(row[k] for k in VERSION), row["reason"]))
+    row["resent"] += 1
+    content = {k: _stored(f["content"].get(k)) for k in VERSION}
+    added.append((row["id"], row["resent"], _stored(f["business_date"]), *content.values(), f["reason"]))
+    if d.name == "ReceivedAgain" and row["status"] == "suspense":
+        row.update(content)
+    if row["open_position"] is None:
+        row.update(open_first=row["resent"], open_holds=False, open_reason=f["reason"], open_position=d.position)
+    return added
+
+
+def _resolved(row: dict[str, Any], d: Decoded) -> tuple[Any, ...]:
+    """O2: the open item resolved, how, to what, by whom (O1) and on which business date."""
+    f = d.fields
+    how = RESOLVING.get(d.name, "recalled")
+    return (d.position, row["id"], row["open_position"], row["open_first"], row["resent"] + 1, row["open_holds"],
+            row["open_reason"], how, f["reference"] if d.name == "Assigned" else None, f.get("actor"),
+            _stored(f["business_date"]))
 
 
 def _stored(value: Any) -> str | None:

@@ -283,7 +283,7 @@ def show_suspense(
     if as_json:
         print_json(entries)
         return
-    columns = ["tx_id", "bank", "reference", "amount", "value_date", "reason"]
+    columns = ["tx_id", "bank", "reference", "amount", "value_date", "versions", "reason"]  # versions: P5, O2
     extra = list(views.RESOLUTION_FIELDS) if resolved else []
     console.print(table("Suspense account", entries, columns + extra))
 

@@ -1,5 +1,5 @@
 """The operators' commands of the ``ledger`` CLI (interfaces §1.2, domain §14):
-suspense assignment and refund (O2), a bank's recall (O3), a fund's correction and
+suspense assignment, refund and dismissal (O2), a bank's recall (O3), a fund's correction and
 its resolution (O4), a credit refund (O5). ``ledger.entrypoints.cli`` registers them.
 """
 
@@ -18,9 +18,10 @@ from ledger.errors import BadInput
 from ledger.handlers.credit import refund_credit
 from ledger.handlers.fund_corrections import correct_debt, resolve_correction
 from ledger.handlers.recalls import recall_payment
-from ledger.handlers.suspense import assign_payment, refund_payment
+from ledger.handlers.suspense import assign_payment, dismiss_payment, refund_payment
+from ledger.i18n import _
 
-suspense_cli = typer.Typer(no_args_is_help=True, help="Payments in suspense: assign or refund them (O2).")
+suspense_cli = typer.Typer(no_args_is_help=True, help=_("Payments in suspense: assign, refund or dismiss them (O2)."))
 correction_cli = typer.Typer(no_args_is_help=True, help="Fund corrections that wait for an operator (O4).")
 credit_cli = typer.Typer(no_args_is_help=True, help="A debtor's credit balance (O5).")
 
@@ -55,6 +56,14 @@ def suspense_refund(tx_id: Annotated[str, typer.Argument(metavar="TX_ID")],
                     reason: Reason, bank: Bank = "UNKNOWN", on: OnDate = None, as_json: JsonFlag = False) -> None:
     """Order a payment in suspense paid back to the payer; published on keao.refunds (O2)."""
     outcome = refund_payment(services.ledger(), tx_id, bank, iban, reason, parse_date(on, "--date"))
+    _done(outcome, tx_id, as_json)
+
+
+@suspense_cli.command("dismiss", help=_("Close what a bank sent again, with other content, of a payment applied, "
+                                          "refunded or recalled already: nothing is applied nor refunded (P5, O2)."))
+def suspense_dismiss(tx_id: Annotated[str, typer.Argument(metavar="TX_ID")], reason: Reason,
+                     bank: Bank = "UNKNOWN", on: OnDate = None, as_json: JsonFlag = False) -> None:
+    outcome = dismiss_payment(services.ledger(), tx_id, bank, reason, parse_date(on, "--date"))
     _done(outcome, tx_id, as_json)
 
 

@@ -61,11 +61,10 @@ def payment_into(uow: UnitOfWork, payment: PaymentInput) -> Outcome:
     # payment's business date: date.min then, as for an unreadable payment.
     business_date = uow.business_date() or (date.min if implausible else payment.value_date)
     existing = uow.get(BankPayment, BankPayment.create_id(bank, payment.tx_id))
-    if existing is not None:
-        if existing.same_as(content):
+    if existing is not None:  # P5: applied once; a version not received before joins its one open item (O2)
+        if existing.knows(content):
             return Outcome("duplicate", existing.target_id, existing.reason)
-        existing.note_conflict(content, business_date)
-        return Outcome("suspense", None, existing.conflicts[-1]["reason"])
+        return Outcome("suspense", None, existing.receive_again(content, business_date))
     route, held = (implausible, set()) if implausible else route_payment(
         uow, payment.reference, content["amount"], payment.currency, payment.value_date)
     if isinstance(route, Suspense):

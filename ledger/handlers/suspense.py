@@ -1,5 +1,7 @@
 """Resolving a payment in suspense (εκκαθάριση αναμονής), O2: an operator assigns it
-to an arrangement or a debtor, applied as of its value date, or orders its refund."""
+to an arrangement or a debtor, applied as of its value date, or orders its refund;
+either resolves its one item, every version the bank sent of it (P5). What the bank
+sent again of a transaction applied, refunded or recalled already is dismissed."""
 
 from __future__ import annotations
 
@@ -59,11 +61,29 @@ def refund_into(uow: UnitOfWork, tx_id: str, bank: str | None, iban: str, reason
     return Outcome("refunded", None)
 
 
+def dismiss_payment(ledger: Ledger, tx_id: str, bank: str | None, reason: str, on: date | None = None) -> Outcome:
+    return committed(ledger, lambda uow: dismiss_into(uow, tx_id, bank, reason, on))
+
+
+def dismiss_into(uow: UnitOfWork, tx_id: str, bank: str | None, reason: str, on: date | None) -> Outcome:
+    """O2, P5: the open item of versions received again of a transaction applied,
+    refunded or recalled already is closed: nothing is applied nor refunded."""
+    reason = reason_of(uow, reason)
+    payment = _payment(uow, tx_id, bank)
+    payment.dismiss(reason, effective_date(uow, on))
+    return Outcome("dismissed", payment.target_id)
+
+
 def _in_suspense(uow: UnitOfWork, tx_id: str, bank: str | None) -> BankPayment:
+    payment = _payment(uow, tx_id, bank)
+    payment.must_wait_in_suspense()
+    return payment
+
+
+def _payment(uow: UnitOfWork, tx_id: str, bank: str | None) -> BankPayment:
     bank = bank or "UNKNOWN"
     tx_id = inputs.text(tx_id, "TX_ID", "tx_id", uow.settings.limits)
     payment = uow.get(BankPayment, BankPayment.create_id(bank, tx_id))
     if payment is None:
         raise NotFound("TX_ID", f"no payment {tx_id} from bank {bank}")
-    payment.must_wait_in_suspense()
     return payment

@@ -104,6 +104,37 @@ def test_the_operators_commands_end_to_end(cli, ledger_with_suspense):
     assert cli("show", "corrections", "--json") == []
 
 
+def test_O2_P5_what_a_bank_sends_again_is_one_item_with_its_history_resolved_once(cli, ledger_with_suspense):
+    code = ledger_with_suspense
+    for _ in range(2):  # TX-S with its code corrected, sent twice: one version (P5)
+        cli("payment", "record", "--reference", code, "--amount", "50.00", "--value-date", "2021-12-20",
+            "--tx-id", "TX-S", "--bank", "ETE")
+    out, _ = cli("payment", "record", "--reference", code, "--amount", "113.30", "--value-date", "2021-12-20",
+                 "--tx-id", "TX-1", "--bank", "ETE")  # TX-1, applied, sent again with another amount
+    assert " ".join(out.split()) == ("suspense: TX-1 (same bank transaction id received again with different "
+                                     "content (P5); the payment was applied already (O2))")
+    items = cli("show", "suspense", "--json")
+    assert [(e["tx_id"], e["reference"], e["amount"], e["versions"]) for e in items] == [
+        ("TX-S", code, "50.00", 2), ("TX-1", code, "113.30", 1)]
+    assert items[0]["history"][1]["changed"] == {"reference": {"from": items[0]["history"][0]["reference"],
+                                                               "to": code}}
+    table, _ = cli("show", "suspense")
+    assert sum(1 for row in table.splitlines() if row.startswith("│ TX-S")) == 1
+    assert cli("--as", "nikos", "suspense", "assign", "TX-S", "--bank", "ETE", "--to", code, "--reason",
+               "code corrected", "--json")["status"] == "applied"
+    done = cli("--as", "eleni", "suspense", "dismiss", "TX-1", "--bank", "ETE", "--reason", "the same transfer",
+               "--json")
+    assert (done["status"], done["subject"]) == ("dismissed", "TX-1")
+    assert cli("show", "suspense", "--json") == []
+    resolved = cli("show", "suspense", "--all", "--json")
+    assert [(e["tx_id"], e["resolution"], e["actor"], e["versions"]) for e in resolved] == [
+        ("TX-S", "assigned", "nikos", 2), ("TX-1", "dismissed", "eleni", 1)]
+    view = cli("show", "arrangement", code, "--as-of", "2021-12-31", "--json")
+    # TX-1 once (P5) pays instalment 1, TX-S once (O2) the last one backwards (P3)
+    assert [(i["number"], i["paid"]) for i in view["instalments"] if i["paid"] != "0.00"] == [
+        (1, "113.33"), (12, "50.00")]
+
+
 @pytest.mark.parametrize("args, line", [
     (["suspense", "assign", "TX-S", "--bank", "ETE", "--to", AFM], "Missing option '--reason'."),
     (["suspense", "assign", "TX-S", "--bank", "ETE", "--to", AFM, "--reason", " "],
@@ -116,6 +147,11 @@ def test_the_operators_commands_end_to_end(cli, ledger_with_suspense):
      "--to: not a valid ΑΦΜ (The number's checksum or check digit is invalid.)"),
     (["suspense", "assign", "TX-S", "--bank", "ETE", "--to", CODE_AFM, "--reason", "r"],
      f"--to: debtor {CODE_AFM} owes nothing outside arrangements (P2)"),
+    (["suspense", "dismiss", "TX-S", "--bank", "ETE", "--reason", "r"],
+     "TX_ID: payment TX-S is itself in suspense: assign or refund it (O2); only what was received again of a "
+     "resolved one is dismissed (P5)"),
+    (["suspense", "dismiss", "TX-1", "--bank", "ETE", "--reason", "r"], "TX_ID: payment TX-1 has nothing in suspense (O2)"),
+    (["suspense", "dismiss", "TX-1", "--bank", "ETE", "--reason", " "], "--reason: required and not blank"),
     (["suspense", "refund", "TX-S", "--bank", "ETE", "--iban", "GR00", "--reason", "r"],
      "--iban: not a valid IBAN (The number's checksum or check digit is invalid.)"),
     (["payment", "reverse", "TX-1", "--bank", "ETE", "--reason", ""], "--reason: required and not blank"),

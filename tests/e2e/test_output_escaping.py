@@ -92,7 +92,7 @@ def test_the_debt_table_prints_marked_up_name_and_service_literally(db_url, mark
 
 def test_the_suspense_table_prints_marked_up_tx_id_and_reference_literally(db_url, marked_up, capsys):
     out = ok(db_url, "show", "suspense", capsys=capsys)
-    assert (f"│ {TX_SUSPENDED} │ ETE  │ {UNROUTABLE}    │  50.00 │ 2021-12-20 │ "
+    assert (f"│ {TX_SUSPENDED} │ ETE  │ {UNROUTABLE}    │  50.00 │ 2021-12-20 │ 1        │ "
             "not a valid RF reference (The number has an invalid format.) (C10) │") in out.splitlines()
 
 

@@ -2,6 +2,9 @@
 
 import json
 
+import pytest
+
+from aggregates.errors import NotAllowed
 from aggregates.payment import BankPayment
 from tests.unit.builders import d, m
 
@@ -17,16 +20,16 @@ def test_P1_P5_same_transaction_same_identity():
     assert BankPayment.create_id("ETE", "TX1") != BankPayment.create_id("ALPHA", "TX1")
     assert payment.status == "received"
     assert payment.fields["amount"] == m("280.00") and payment.fields["value_date"] == d("2021-12-20")
-    assert payment.same_as({"amount": m("280.00"), "reference": "RF57A650090000045001"})
-    assert not payment.same_as({"amount": m("280.01")})
+    assert payment.knows({"amount": m("280.00"), "reference": "RF57A650090000045001"})
+    assert not payment.knows({"amount": m("280.01")})
 
 
 def test_P5_suspense_keeps_the_reason():
     payment = received()
     payment.suspend("invalid RF reference (C10)", d("2021-12-21"))
     assert (payment.status, payment.reason) == ("suspense", "invalid RF reference (C10)")
-    payment.note_conflict({"amount": m("1.00")}, d("2021-12-22"))
-    assert payment.conflicts[0]["amount"] == m("1.00")
+    assert payment.items == [{"first": 0, "until": None, "holds": True, "reason": "invalid RF reference (C10)",
+                              "opened": 2, "resolution": None, "resolved": None}]
 
 
 def test_P2_routed():
@@ -72,3 +75,69 @@ def test_P2_a_history_of_received_then_routed_replays_to_the_same_state():
 
 def public(payment: BankPayment) -> dict:
     return {k: v for k, v in vars(payment).items() if not k.startswith("_")}
+
+
+# -- P5, O2: one suspense item per bank transaction, its versions in a history --------------
+
+CORRECTED = "RF47A650090000045001"
+
+
+def content(**changes):
+    return {"tx_id": "TX1", "bank": "ETE", "amount": m("280.00"), "currency": "EUR", "value_date": d("2021-12-20"),
+            "reference": "RF57A650090000045001", "payer_afm": "090000045"} | changes
+
+
+def in_suspense():
+    payment = received()
+    payment.suspend("invalid RF reference (C10)", d("2021-12-21"))
+    return payment
+
+
+def test_P5_O2_versions_received_again_join_the_one_open_item_and_the_latest_is_the_content():
+    payment = in_suspense()
+    payment.receive_again(content(reference="RF00"), d("2021-12-22"))
+    payment.receive_again(content(reference=CORRECTED), d("2021-12-23"))
+    assert payment.knows(content(reference="RF00")) and payment.knows(content())
+    assert [i["first"] for i in payment.items] == [0] and payment.open_item is payment.items[0]
+    assert payment.fields["reference"] == CORRECTED  # what an assignment or a refund takes (O2)
+    assert [(v["reference"], v["received_on"]) for v in payment.versions] == [
+        ("RF57A650090000045001", d("2021-12-21")), ("RF00", d("2021-12-22")), (CORRECTED, d("2021-12-23"))]
+    with pytest.raises(NotAllowed, match="TX_ID: payment TX1 is itself in suspense: assign or refund it"):
+        payment.dismiss("duplicate", d("2021-12-24"))
+    payment.order_refund("refund:ETE/TX1", "GR1601101250000000012300695", "no debt", d("2021-12-24"))
+    (item,) = payment.items
+    assert (item["until"], item["resolution"]["resolution"], item["resolved"]) == (3, "refunded", 5)
+    assert payment.open_item is None
+
+
+def test_P5_O2_a_version_after_the_resolution_opens_a_new_item_only_a_dismissal_closes():
+    payment = routed_as_received()
+    with pytest.raises(NotAllowed, match="TX_ID: payment TX1 has nothing in suspense"):
+        payment.dismiss("duplicate", d("2021-12-22"))
+    reason = payment.receive_again(content(amount=m("280.01")), d("2021-12-22"))
+    assert reason == ("same bank transaction id received again with different content (P5); "
+                      "the payment was applied already (O2)")
+    assert payment.fields["amount"] == m("280.00")  # applied once: its content stays (P5)
+    with pytest.raises(NotAllowed, match="TX_ID: payment TX1 is not in suspense: it is applied; what was received "
+                                         "again of it can be dismissed"):
+        payment.must_wait_in_suspense()
+    with pytest.raises(NotAllowed, match="tx_id: payment TX1: this version was received already"):
+        payment.receive_again(content(amount=m("280.01")), d("2021-12-23"))
+    payment.dismiss("the same transfer", d("2021-12-23"))
+    payment.receive_again(content(amount=m("280.02")), d("2021-12-24"))
+    assert [(i["first"], i["until"], i["holds"], i["resolution"] and i["resolution"]["resolution"])
+            for i in payment.items] == [(1, 2, False, "dismissed"), (2, None, False, None)]
+
+
+def test_P5_a_conflicting_duplicate_recorded_before_replays_into_the_item_without_changing_the_content():
+    """``ConflictingDuplicate`` (before ``ReceivedAgain``): a version in the history; the
+    assignment then took the first version, and replays so."""
+    payment = in_suspense()
+    payment.trigger_event(BankPayment.ConflictingDuplicate, content=content(amount=m("1.00")),
+                          reason="same bank transaction id received again with different content (P5)",
+                          business_date=d("2021-12-22"))
+    assert payment.fields["amount"] == m("280.00")
+    payment.assign("arrangement", "abc", "RF57A650090000045001", "typo", d("2021-12-23"))
+    (item,) = payment.items
+    assert (item["first"], item["until"], item["resolution"]["resolution"]) == (0, 2, "assigned")
+    assert [v["amount"] for v in payment.versions] == [m("280.00"), m("1.00")]

@@ -25,6 +25,7 @@ from consumers.topics import dlq_topic
 from ledger import views
 from ledger.application import Ledger
 from ledger.handlers.close_day import close_day
+from ledger.handlers.suspense import assign_payment
 from tests.integration.kafka_helpers import (
     afms,
     encode,
@@ -201,6 +202,33 @@ def test_same_records_redelivered_change_nothing(postgres_url):
         assert ledger.recorder.max_notification_id() == events + 2  # Received (routed) and DebtPaid of R5 only
         assert paid_in_ledger(postgres_url).receipts == 6
         assert sink.sent == []
+    finally:
+        ledger.close()
+
+
+def test_O2_P5_resends_on_the_topic_are_one_suspense_item_resolved_once(postgres_url):
+    """A payment whose reference the bank corrects in two goes, then sends once more, in two
+    batches: one item with three versions (each dead-lettered as in suspense once), and one
+    assignment pays 96.00 once."""
+    afm = afms(1)[0]
+    seed_ledger(postgres_url, [afm])
+    ledger = Ledger(postgres_url)
+    try:
+        sink = ListSink()
+        ingestor = Ingestor(ledger, PAYMENTS, sink)
+        code = debtor_identity_code(afm)
+        sent = [payment("K1", afm, "96.00", reference=bad_check_digits(code)),
+                payment("K1", afm, "96.00", reference=debtor_identity_code("100000003")), payment("K1", afm, "96.00")]
+        first = ingestor.apply([Rec(i, encode(message)) for i, message in enumerate(sent)])
+        again = ingestor.apply([Rec(3, encode(sent[2]))])
+        assert (first.statuses, again.statuses) == ({"suspense": 3}, {"duplicate": 1})
+        assert [letter.value for letter in sink.sent] == [encode(message) for message in sent]
+        (item,) = views.suspense(ledger)
+        assert (item["tx_id"], item["reference"], item["amount"], item["versions"]) == ("K1", code, Decimal("96.00"), 3)
+        assert [v["reference"] for v in item["history"]] == [message["reference"] for message in sent]
+        assign_payment(ledger, "K1", "ETE", code, "reference corrected by the bank")
+        assert paid_in_ledger(postgres_url).sums == {afm: Decimal("96.00")}
+        assert views.suspense(ledger) == [] and [r["versions"] for r in views.suspense(ledger, True)] == [3]
     finally:
         ledger.close()
 
