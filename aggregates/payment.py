@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate
 
 from aggregates.errors import NotAllowed
 from aggregates.events import PinnedTopic
+from aggregates.wording import N_
 
 PAYMENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://keao.gov.gr/ledger/bank-payment")
 
@@ -254,5 +255,5 @@ class BankPayment(Aggregate):
         return all(self.fields.get(name) == value for name, value in content.items())
 
     def note_conflict(self, content: dict[str, Any], business_date: date) -> None:
-        reason = "same bank transaction id received again with different content (P5)"
+        reason = N_("same bank transaction id received again with different content (P5)")
         self.trigger_event(self.ConflictingDuplicate, content=dict(content), reason=reason, business_date=business_date)

@@ -28,6 +28,7 @@ from aggregates.payment import BankPayment
 from aggregates.references import debtor_identity_code
 from aggregates.status import RELEASED, Status
 from ledger.errors import BadInput, NotFound
+from ledger.i18n import N_
 from ledger.lookups import EventLog, Lookups
 
 SUSPENSE_TOPICS = (
@@ -128,7 +129,8 @@ def debt_table(lookups: Lookups, afm: str, as_of: date | None = None) -> dict[st
         holding = holder.get(item["item_id"])
         if holding is not None:
             suspended = holding.status == Status.SUSPENDED
-            status = "suspended" if suspended else f"in arrangement {holding.arrangement.payment_code}"
+            status = "suspended" if suspended else N_("in arrangement {payment_code}").format(
+                payment_code=holding.arrangement.payment_code)
         elif balance.outstanding == ZERO:
             status = "paid"
         else:
