@@ -25,40 +25,14 @@ from ledger.commands import PaymentInput, TransferInput, TransferItem
 from ledger.entrypoints import kafka_cli, labels, operators_cli
 from ledger.entrypoints.bootstrap import services
 from ledger.entrypoints.output import (
-    compact_json,
-    console,
-    line,
-    print_json,
-    printable,
-    show_arrangement_table,
-    table,
-    text,
+    compact_json, console, line, print_json, printable, show_arrangement_table, table, text,
 )
 from ledger.entrypoints.options import (
-    AMOUNT,
-    DATE,
-    FLAG,
-    SCHEMES,
-    TEXT,
-    Afm,
-    Amount,
-    AsOf,
-    Bank,
-    Bootstrap,
-    File,
-    Fund,
-    JsonFlag,
-    Kind,
-    OnDate,
-    Period,
+    AMOUNT, DATE, FLAG, SCHEMES, TEXT, Afm, Amount, ArrangementId, AsOf, Bank, Bootstrap, File, Fund, JsonFlag, Kind,
+    OnDate, Period,
     one_of,
 )
-from ledger.entrypoints.parsing import (
-    parse_amount,
-    parse_date,
-    readable_file,
-    require_date,
-)
+from ledger.entrypoints.parsing import parse_amount, parse_date, readable_file, require_date
 from ledger.entrypoints.projections_cli import projections_cli
 from ledger.errors import BadInput, StoreUnavailable
 from ledger.handlers.arrangements import apply_for_arrangement
@@ -157,7 +131,7 @@ def import_file(path: Path, message_type: Any, command: Callable[[Any], Any],
     with typer.progressbar(length=len(commands), label=_("importing {file}").format(file=path.name), file=sys.stderr,
                            hidden=not sys.stderr.isatty()) as progress:
         counts = import_all(services.ledger(), commands, lambda: progress.update(1))
-    console.print(", ".join(f"{n} {labels.outcome(status)}" for status, n in sorted(counts.items()))
+    console.print(", ".join(f"{labels.outcome(status)}: {n}" for status, n in sorted(counts.items()))
                   or _("nothing to import"))
 
 
@@ -259,10 +233,6 @@ def day_close(day: Annotated[str, typer.Argument(metavar="DAY", help=_("The day 
         settled).format(day=target, count=settled))
 
 
-ArrangementId = Annotated[str, typer.Argument(metavar="ID", help=_("An arrangement's id or payment code."),
-                                             show_default=False)]
-
-
 def read_view(name: str, ref: str, as_of: str | None) -> dict[str, Any]:
     """With --as-of, computed from the events (V3); without, from the read
     models, caught up first. Both modules name their views alike."""
@@ -286,7 +256,8 @@ def show_debt_table(afm: Afm, as_of: AsOf = None, as_json: JsonFlag = False) -> 
         return
     words = labels.shown(view)
     console.print(line(_("{afm} {name}  service {service}  as of {as_of}  total outstanding {total_outstanding}  "
-                         "enforcement {enforcement}"), words, afm=text(view["afm"], "bold"),
+                         "enforcement {enforcement}  identity code {identity_code}"), words,
+                       afm=text(view["afm"], "bold"),
                        total_outstanding=text(words["total_outstanding"], "bold")))
     console.print(table(_("Debt items"), view["items"],
                         ["fund", "period", "kind", "due_date", "amount", "surcharges", "paid", "outstanding", "status"]))

@@ -27,6 +27,8 @@ def one_of(values: tuple[str, ...]) -> str:
 
 
 Afm = Annotated[str, typer.Argument(metavar="AFM", help=_("The debtor's ΑΦΜ (9 digits)."), show_default=False)]
+ArrangementId = Annotated[str, typer.Argument(metavar="ID", help=_("An arrangement's id or payment code."),
+                                             show_default=False)]
 File = Annotated[str, typer.Argument(metavar="FILE", help=_("A JSON Lines file, one message a line."),
                                      show_default=False)]
 TxId = Annotated[str, typer.Argument(metavar="TX_ID", help=_("The bank's transaction id of the payment."),
