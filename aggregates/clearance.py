@@ -22,6 +22,7 @@ from aggregates.debtor import Debtor
 from aggregates.money import ZERO
 from aggregates.status import ARRANGED, Status
 from aggregates.surcharges import SurchargeRules
+from aggregates.wording import N_
 
 Basis = Literal["arrangement", "no_debt"]
 
@@ -81,13 +82,15 @@ def clearance_of(
     overdue = overdue_outside_arrangements(debtor, arrangements, rules, as_of)
     reasons = []
     if overdue > policy.overdue_threshold:
-        reasons.append(f"overdue debt outside arrangements {overdue} EUR exceeds {policy.overdue_threshold} EUR (V2)")
+        reasons.append(N_("overdue debt outside arrangements {overdue} EUR exceeds {threshold} EUR (V2)").format(
+            overdue=overdue, threshold=policy.overdue_threshold))
     for s in arrangements:
         if s.status == Status.ACTIVE and not s.kept:
-            reasons.append(f"arrangement {s.arrangement.payment_code} has {s.arrears} EUR past due (V2)")
+            reasons.append(N_("arrangement {payment_code} has {arrears} EUR past due (V2)").format(
+                payment_code=s.arrangement.payment_code, arrears=s.arrears))
     for unit_afm, unit in units.items():
         if not unit.clear:
-            reasons.append(f"unit {unit_afm} is not clear: {'; '.join(unit.reasons)} (004 §4)")
+            reasons.append(N_("unit {afm} is not clear: {reasons} (004 §4)").format(afm=unit_afm, reasons="; ".join(unit.reasons)))
     if reasons:
         return Clearance(debtor.afm, as_of, False, None, tuple(reasons), None, overdue)
     through_arrangement = any(s.kept for s in arrangements)

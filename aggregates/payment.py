@@ -23,6 +23,7 @@ from eventsourcing.domain import Aggregate
 
 from aggregates.errors import NotAllowed
 from aggregates.events import PinnedTopic
+from aggregates.wording import N_
 
 PAYMENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://keao.gov.gr/ledger/bank-payment")
 
@@ -295,7 +296,7 @@ class BankPayment(Aggregate):
         """P5: a version not received before; its reason, which says what the operator can do (O2)."""
         if self.knows(content):
             raise NotAllowed("tx_id", f"payment {self.fields['tx_id']}: this version was received already (P5)")
-        reason = RESENT if self.status == "suspense" else f"{RESENT}; the payment was {self.status} already (O2)"
+        reason = RESENT if self.status == "suspense" else RESENT_AFTER.get(self.status, RESENT)
         self.trigger_event(self.ReceivedAgain, content=dict(content), reason=reason, business_date=business_date)
         return reason
 
@@ -333,7 +334,15 @@ class BankPayment(Aggregate):
                                          "resolved": event.originator_version}]
 
 
-RESENT = "same bank transaction id received again with different content (P5)"
+RESENT = N_("same bank transaction id received again with different content (P5)")
+RESENT_AFTER = {  # the item an operator dismisses (O2)
+    "applied": N_("same bank transaction id received again with different content (P5); "
+                  "the payment was applied already (O2)"),
+    "refunded": N_("same bank transaction id received again with different content (P5); "
+                   "the payment was refunded already (O2)"),
+    "recalled": N_("same bank transaction id received again with different content (P5); "
+                   "the payment was recalled already (O2)"),
+}
 
 
 def new_item(first: int, reason: str | None, holds: bool, opened: int) -> dict[str, Any]:

@@ -13,6 +13,16 @@ from stdnum.gr import vat as _afm
 from stdnum.iso7064 import mod_97_10
 
 from aggregates.errors import BadInput
+from aggregates.wording import N_
+
+# python-stdnum's words for what is wrong (``str(error)``), listed so that the
+# catalogue has them: a reason quoting one reads in Greek too.
+STDNUM_PROBLEMS = (
+    N_("The number has an invalid format."),
+    N_("The number's checksum or check digit is invalid."),
+    N_("The number has an invalid length."),
+    N_("One of the parts of the number are invalid or unknown."),
+)
 
 DEBTOR_PREFIX = "D"
 ARRANGEMENT_PREFIX = "A"
@@ -28,9 +38,9 @@ def valid_afm(value: str, field: str = "afm") -> str:
     try:
         afm = _afm.validate(value)
     except ValidationError as error:
-        raise InvalidIdentifier(field, f"not a valid ΑΦΜ ({error})") from None
+        raise InvalidIdentifier(field, N_("not a valid ΑΦΜ ({reason})").format(reason=error)) from None
     if not afm.strip("0"):
-        raise InvalidIdentifier(field, "not a valid ΑΦΜ (all zeros)")
+        raise InvalidIdentifier(field, N_("not a valid ΑΦΜ (all zeros)"))
     return afm
 
 
@@ -39,7 +49,7 @@ def valid_amka(value: str, field: str = "amka") -> str:
     try:
         return _amka.validate(value)
     except ValidationError as error:
-        raise InvalidIdentifier(field, f"not a valid ΑΜΚΑ ({error})") from None
+        raise InvalidIdentifier(field, N_("not a valid ΑΜΚΑ ({reason})").format(reason=error)) from None
 
 
 def valid_iban(value: str, field: str = "iban") -> str:
@@ -47,7 +57,7 @@ def valid_iban(value: str, field: str = "iban") -> str:
     try:
         return _iban.validate(value)
     except ValidationError as error:
-        raise InvalidIdentifier(field, f"not a valid IBAN ({error})") from None
+        raise InvalidIdentifier(field, N_("not a valid IBAN ({reason})").format(reason=error)) from None
 
 
 def creditor_reference(body: str) -> str:
@@ -62,7 +72,7 @@ def valid_reference(value: str, field: str = "reference") -> str:
     try:
         return iso11649.validate(value)
     except ValidationError as error:
-        raise InvalidIdentifier(field, f"not a valid RF reference ({error})") from None
+        raise InvalidIdentifier(field, N_("not a valid RF reference ({reason})").format(reason=error)) from None
 
 
 def debtor_identity_code(afm: str) -> str:

@@ -28,9 +28,11 @@ from aggregates.references import (
 )
 from aggregates.status import ENDED, RELEASED, Status
 from aggregates.surcharges import SurchargeRules
+from aggregates.wording import N_
 
 DEBTOR = "debtor"
 ARRANGEMENT = "arrangement"
+OWES_NOTHING = N_("debtor {afm} owes nothing outside arrangements (P2)")
 
 
 @dataclass(frozen=True)
@@ -63,19 +65,19 @@ class Suspense:
 def screen(reference: str, amount: Decimal, currency: str) -> PaymentCode | Suspense:
     """P5, C10: a payment in EUR of more than zero whose reference is a KEAO code."""
     if currency != "EUR":
-        return Suspense(f"currency {currency!r} is not EUR (P5)")
+        return Suspense(N_("currency {currency} is not EUR (P5)").format(currency=repr(currency)))
     if amount <= ZERO:
-        return Suspense(f"amount {amount} is not more than zero (P5)")
+        return Suspense(N_("amount {amount} is not more than zero (P5)").format(amount=amount))
     try:
         reference = checked_reference(reference)
     except InvalidIdentifier as error:
-        return Suspense(f"{error.reason} (C10)")
+        return Suspense(N_("{reason} (C10)").format(reason=error.reason))
     body = reference_body(reference)
     if body.startswith(DEBTOR_PREFIX):
         return PaymentCode(DEBTOR, reference, afm=body[1:])
     if body.startswith(ARRANGEMENT_PREFIX):
         return PaymentCode(ARRANGEMENT, reference)
-    return Suspense(f"reference {reference} is not a KEAO payment code (P2)")
+    return Suspense(N_("reference {reference} is not a KEAO payment code (P2)").format(reference=reference))
 
 
 def to_debtor(code: PaymentCode, debtor: Debtor | None, value_date: date, rules: SurchargeRules,
@@ -83,7 +85,7 @@ def to_debtor(code: PaymentCode, debtor: Debtor | None, value_date: date, rules:
     """P2: a debtor identity code pays the debtor's items outside arrangements; a
     debtor who owes nothing there sends the payment to suspense."""
     if debtor is None:
-        return Suspense(f"debtor identity code {code.reference} names no debtor (P2)")
+        return Suspense(N_("debtor identity code {reference} names no debtor (P2)").format(reference=code.reference))
     # An item with principal unpaid has outstanding > 0 (its unpaid surcharge is never
     # negative), so this is "principal owed, or else any surcharge owed" in one pass.
     if debtor.INCREMENTAL:  # O6: up to the first item owed only; ``pay`` goes on from there
@@ -93,10 +95,10 @@ def to_debtor(code: PaymentCode, debtor: Debtor | None, value_date: date, rules:
             looked_at.append(balance)
             if balance.outstanding > ZERO:
                 return Routed(DEBTOR, debtor.afm, chain(looked_at, balances))
-        return Suspense(f"debtor {debtor.afm} owes nothing outside arrangements (P2)")
+        return Suspense(OWES_NOTHING.format(afm=debtor.afm))
     owed = debtor.owed_balances(value_date, rules, held)
     if not any(b.outstanding > ZERO for b in owed):
-        return Suspense(f"debtor {debtor.afm} owes nothing outside arrangements (P2)")
+        return Suspense(OWES_NOTHING.format(afm=debtor.afm))
     return Routed(DEBTOR, debtor.afm, tuple(owed))
 
 
@@ -106,12 +108,13 @@ def to_arrangement(code: PaymentCode, arrangement: Arrangement | None, value_dat
     before the lapse, received after it, still counts (the lapse is reversed), unless
     another arrangement took the items since (``held``: the debtor's held items)."""
     if arrangement is None:
-        return Suspense(f"payment code {code.reference} names no arrangement (P2)")
+        return Suspense(N_("payment code {reference} names no arrangement (P2)").format(reference=code.reference))
     lapsed_on = arrangement.facts.get("lapsed", {}).get("business_date")
     backdated = (arrangement.status == Status.LAPSED and lapsed_on is not None and value_date < lapsed_on
                  and not held & set(arrangement.item_ids))
     if arrangement.status in ENDED and not backdated:
-        return Suspense(f"nothing owed on arrangement {code.reference}: it is {arrangement.status} (P5)")
+        return Suspense(N_("nothing owed on arrangement {reference}: it is {status} (P5)").format(
+            reference=code.reference, status=arrangement.status))
     return Routed(ARRANGEMENT, str(arrangement.id))
 
 

@@ -19,6 +19,7 @@ from aggregates.course import InstalmentAccount
 from aggregates.money import ZERO, money, split_equal
 from aggregates.surcharges import SurchargeRules
 from aggregates.timeline import Breach, Instalment, LossRule
+from aggregates.wording import N_
 
 TWELVE = Decimal(12)
 
@@ -108,7 +109,8 @@ class TwoInstalmentsUnpaid:
         unpaid = sum((a.unpaid_principal for a in fallen), ZERO)
         two = fallen[-1].instalment.amount + fallen[-2].instalment.amount
         if unpaid > ZERO and unpaid >= two:
-            return f"unpaid instalments {unpaid} reach two instalments {two} ({self.rule})"
+            return N_("unpaid instalments {unpaid} reach two instalments {two} ({rule})").format(
+                unpaid=unpaid, two=two, rule=self.rule)
         return None
 
 
@@ -126,10 +128,8 @@ class InstalmentMonthsLate:
         for account in accounts:
             late_since = add_months(account.instalment.due_date, self.months)
             if late_since < on and account.unpaid_principal > ZERO:
-                return (
-                    f"instalment {account.number} due {account.instalment.due_date} "
-                    f"more than {self.months} months late ({self.rule})"
-                )
+                return N_("instalment {number} due {due_date} more than {months} months late ({rule})").format(
+                    number=account.number, due_date=account.instalment.due_date, months=self.months, rule=self.rule)
         return None
 
 
@@ -178,15 +178,11 @@ def check_exclusivity(scheme: Scheme, live: Sequence[LiveArrangement]) -> None:
     """ND8: a debtor in an exclusive arrangement may hold no other one."""
     for other in live:
         if other.exclusive:
-            raise Rejection(
-                f"debtor already in arrangement {other.arrangement_id} ({other.scheme}), "
-                "which excludes any other (ND8)"
-            )
+            raise Rejection(N_("debtor already in arrangement {arrangement} ({scheme}), which excludes any other (ND8)")
+                            .format(arrangement=other.arrangement_id, scheme=other.scheme))
         if scheme.exclusive:
-            raise Rejection(
-                f"debtor already in arrangement {other.arrangement_id} ({other.scheme}); "
-                f"{scheme.name} excludes any other (ND8)"
-            )
+            raise Rejection(N_("debtor already in arrangement {arrangement} ({scheme}); {own} excludes any other (ND8)")
+                            .format(arrangement=other.arrangement_id, scheme=other.scheme, own=scheme.name))
 
 
 def capitalise(
@@ -244,10 +240,11 @@ def monthly_plan_paid_first(
     allows is granted (a [P] choice); more than that is a recorded rejection."""
     most = min(ceiling, int(capital // min_instalment))
     if most < 1:
-        raise Rejection(f"debt too small for one instalment of the minimum ({rule})")
+        raise Rejection(N_("debt too small for one instalment of the minimum ({rule})").format(rule=rule))
     requested = form.requested_instalments
     if requested is not None and requested > most:
-        raise Rejection(f"{requested} instalments requested, at most {most} allowed ({rule})")
+        raise Rejection(N_("{requested} instalments requested, at most {most} allowed ({rule})").format(
+            requested=requested, most=most, rule=rule))
     count = most if requested is None else requested
     instalments = monthly_instalments(capital, count, form.applied_on, form.applied_on, yearly_rate, interest_free_up_to)
     return Plan(instalments, form.applied_on, needs_first_payment=True)

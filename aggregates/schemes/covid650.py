@@ -21,6 +21,7 @@ from aggregates.schemes.base import (
     monthly_plan_paid_first,
 )
 from aggregates.surcharges import SurchargeRules
+from aggregates.wording import N_
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class Covid650(Scheme):
     def grant(self, form: ApplicationForm, items: Sequence[OpenItem], surcharges: SurchargeRules) -> Grant:
         p = self.parameters
         if form.applied_on > p.application_deadline:
-            raise Rejection(f"applied after the deadline {p.application_deadline} (C2)")
+            raise Rejection(N_("applied after the deadline {deadline} (C2)").format(deadline=p.application_deadline))
         eligible = [
             item
             for item in items
@@ -64,9 +65,8 @@ class Covid650(Scheme):
             and item.unpaid > ZERO
         ]
         if not eligible:
-            raise Rejection(
-                f"no overdue debt of periods {p.first_period} to {p.last_period} to arrange (C1)"
-            )
+            raise Rejection(N_("no overdue debt of periods {first} to {last} to arrange (C1)").format(
+                first=p.first_period, last=p.last_period))
         # C4: capitalised on the joining date, no surcharges after it.
         return Grant(form.applied_on, capitalise(eligible, form.applied_on, surcharges))
 

@@ -26,6 +26,7 @@ from aggregates.schemes.base import (
 )
 from aggregates.surcharges import SurchargeRules
 from aggregates.timeline import Breach, Instalment
+from aggregates.wording import N_
 
 
 def fold(name: str) -> str:
@@ -116,12 +117,14 @@ class Disaster(Scheme):
         delimitation = self.delimitations[o["delimitation"]]
         area = delimitation.area(o["area"])
         if area is None:
-            raise Rejection(f"area {o['area']!r} is not in delimitation {delimitation.id} (ND1)")
+            raise Rejection(N_("area {area} is not in delimitation {delimitation} (ND1)").format(
+                area=repr(o["area"]), delimitation=delimitation.id))
         if o["disaster_date"] not in area.disaster_dates:
             dates = ", ".join(d.isoformat() for d in area.disaster_dates)
-            raise Rejection(f"{o['disaster_date']} is not a delimited disaster date of {area.name} ({dates}) (ND1)")
+            raise Rejection(N_("{date} is not a delimited disaster date of {area} ({dates}) (ND1)").format(
+                date=o["disaster_date"], area=area.name, dates=dates))
         if not o["certificate"]:
-            raise Rejection("no certificate of damage from the Region or Chamber (ND2)")
+            raise Rejection(N_("no certificate of damage from the Region or Chamber (ND2)"))
         starts, ends = self.suspension(o["disaster_date"])
         if form.applied_on > ends:
             late = [
@@ -130,13 +133,13 @@ class Disaster(Scheme):
             ]
             if late:
                 periods = ", ".join(sorted(i.period for i in late))
-                raise Rejection(f"contributions due after the suspension are unpaid: {periods} (ND9)")
+                raise Rejection(N_("contributions due after the suspension are unpaid: {periods} (ND9)").format(periods=periods))
         capitalised_on = starts - timedelta(days=1)
         arrangeable = [i for i in items if i.kind not in p.excluded_kinds and i.unpaid > ZERO]
         overdue = [i for i in arrangeable if i.due_date <= capitalised_on]  # ND4
         suspended = [i for i in arrangeable if i.kind in p.suspended_kinds and starts <= i.due_date <= ends]
         if not overdue and not suspended:
-            raise Rejection("no overdue or current debt to arrange (ND4, ND3)")
+            raise Rejection(N_("no overdue or current debt to arrange (ND4, ND3)"))
         return Grant(
             capitalised_on=capitalised_on,
             capital_lines=capitalise(overdue, capitalised_on, surcharges),
@@ -189,7 +192,8 @@ class Disaster(Scheme):
         return [
             Breach(
                 item.due_date + timedelta(days=1),
-                f"current contribution {item.period} due {item.due_date} not paid on time (ND10)",
+                N_("current contribution {period} due {due_date} not paid on time (ND10)").format(
+                    period=item.period, due_date=item.due_date),
             )
             for item in current_items
             if item.kind in self.parameters.current_kinds

@@ -20,6 +20,7 @@ from aggregates.schemes.base import (
     monthly_plan_paid_first,
 )
 from aggregates.surcharges import SurchargeRules
+from aggregates.wording import N_
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class Standing(Scheme):
     def grant(self, form: ApplicationForm, items: Sequence[OpenItem], surcharges: SurchargeRules) -> Grant:
         overdue = [i for i in items if i.due_date < form.applied_on and i.unpaid > ZERO]
         if not overdue:
-            raise Rejection("no overdue debt to arrange (S1)")
+            raise Rejection(N_("no overdue debt to arrange (S1)"))
         return Grant(form.applied_on, capitalise(overdue, form.applied_on, surcharges))
 
     def plan(self, form: ApplicationForm, grant: Grant, extra_principal: Decimal) -> Plan:

@@ -22,23 +22,17 @@ from consumers.messages import BANK_PAYMENTS_TOPIC, FUND_TRANSFERS_TOPIC, Messag
 from ledger import inputs, views
 from ledger.actors import act_as, default_actor
 from ledger.commands import PaymentInput, TransferInput, TransferItem
-from ledger.entrypoints import kafka_cli, operators_cli
+from ledger.entrypoints import kafka_cli, labels, operators_cli
 from ledger.entrypoints.bootstrap import services
 from ledger.entrypoints.output import (
-    console,
-    line,
-    print_json,
-    printable,
-    show_arrangement_table,
-    table,
-    text,
+    compact_json, console, line, print_json, printable, show_arrangement_table, table, text,
 )
-from ledger.entrypoints.parsing import (
-    parse_amount,
-    parse_date,
-    readable_file,
-    require_date,
+from ledger.entrypoints.options import (
+    AMOUNT, DATE, FLAG, SCHEMES, TEXT, Afm, Amount, ArrangementId, AsOf, Bank, Bootstrap, File, Fund, JsonFlag, Kind,
+    OnDate, Period,
+    one_of,
 )
+from ledger.entrypoints.parsing import parse_amount, parse_date, readable_file, require_date
 from ledger.entrypoints.projections_cli import projections_cli
 from ledger.errors import BadInput, StoreUnavailable
 from ledger.i18n import _
@@ -48,35 +42,38 @@ from ledger.handlers.debtors import register_debtor
 from ledger.handlers.imports import import_payments, import_transfers
 from ledger.handlers.payments import record_payment
 from ledger.handlers.transfers import record_transfer
+from ledger.i18n import _, ngettext
 from projections import reader as projected
 
 # typer vendors click and re-exports only BadParameter; its base class is the
 # usage error every parsing failure raises.
 UsageError = typer.BadParameter.__mro__[1]
 
-cli = typer.Typer(no_args_is_help=True, add_completion=False, help="The KEAO arrangement ledger.")
-debtor_cli = typer.Typer(no_args_is_help=True, help="Debtors (οφειλέτες).")
-debt_cli = typer.Typer(no_args_is_help=True, help="Debt items transferred from the funds.")
-arrangement_cli = typer.Typer(no_args_is_help=True, help="Arrangements (ρυθμίσεις).")
-payment_cli = typer.Typer(no_args_is_help=True, help="Bank payments.")
-day_cli = typer.Typer(no_args_is_help=True, help="The business date and the close of day.")
-show_cli = typer.Typer(no_args_is_help=True, help="Views: arrangement, debt table, clearance, suspense.")
+# Plain help, as click writes it: each option with its metavar (``--date YYYY-MM-DD``), no type tags.
+cli = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None,
+                  help=_("The KEAO arrangement ledger."))
+debtor_cli = typer.Typer(no_args_is_help=True, help=_("Debtors (οφειλέτες)."))
+debt_cli = typer.Typer(no_args_is_help=True, help=_("Debt items transferred from the funds."))
+arrangement_cli = typer.Typer(no_args_is_help=True, help=_("Arrangements (ρυθμίσεις)."))
+payment_cli = typer.Typer(no_args_is_help=True, help=_("Bank payments."))
+day_cli = typer.Typer(no_args_is_help=True, help=_("The business date and the close of day."))
+show_cli = typer.Typer(no_args_is_help=True, help=_("Views: arrangement, debt table, clearance, suspense."))
 for name, sub in (("debtor", debtor_cli), ("debt", debt_cli), ("arrangement", arrangement_cli),
                   ("payment", payment_cli), ("day", day_cli), ("show", show_cli)):
     cli.add_typer(sub, name=name)
 cli.add_typer(projections_cli, name="projections")
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-AsOf = Annotated[Optional[str], typer.Option("--as-of", help="Business date YYYY-MM-DD to read the view as of.")]
 
 
 @cli.callback()
 def main_options(
-    db: Annotated[Optional[str], typer.Option("--db", help="Event store URL (env LEDGER_DB_URL); default sqlite:///ledger.db")] = None,
+    db: Annotated[Optional[str], typer.Option("--db", metavar="URL", help=_(
+        "Event store URL, sqlite:///FILE or postgresql://USER@HOST:PORT/DB (env LEDGER_DB_URL; "
+        "default sqlite:///ledger.db)."))] = None,
     actor: Annotated[Optional[str], typer.Option(
-        "--as", envvar="LEDGER_USER", show_envvar=False,
-        help="Who acts, recorded as the actor of every event the command records (O1; env LEDGER_USER); "
-             "default the OS login name")] = None,
+        "--as", metavar="USER", envvar="LEDGER_USER", show_envvar=False,
+        help=_("Who acts, recorded as the actor of every event the command records (O1; env LEDGER_USER; "
+               "default the OS login name)."))] = None,
 ) -> None:
     services.use(db)
     act_as(inputs.text(actor, "--as", "actor") if actor is not None else default_actor())
@@ -85,37 +82,39 @@ def main_options(
 # -- commands -------------------------------------------------------------------------
 
 
-@debtor_cli.command("add")
+@debtor_cli.command("add", help=_("Register a debtor, or a branch unit of --parent (D1)."))
 def debtor_add(
-    afm: str,
-    name: Annotated[str, typer.Option("--name")],
-    service: Annotated[Optional[str], typer.Option("--service", help="The owning KEAO regional service")] = None,
-    parent: Annotated[Optional[str], typer.Option("--parent", help="ΑΦΜ of the head office")] = None,
-    amka: Annotated[Optional[str], typer.Option("--amka")] = None,
-    on: Annotated[Optional[str], typer.Option("--date")] = None,
+    afm: Afm,
+    name: Annotated[str, typer.Option("--name", metavar=TEXT, help=_("The debtor's name."))],
+    service: Annotated[Optional[str], typer.Option("--service", metavar=TEXT,
+                                                   help=_("The owning KEAO regional service."))] = None,
+    parent: Annotated[Optional[str], typer.Option("--parent", metavar="AFM",
+                                                  help=_("ΑΦΜ of the head office, for a branch unit."))] = None,
+    amka: Annotated[Optional[str], typer.Option("--amka", metavar="AMKA",
+                                                help=_("The debtor's ΑΜΚΑ (11 digits), for a person."))] = None,
+    on: OnDate = None,
 ) -> None:
-    """Register a debtor, or a branch unit of --parent (D1)."""
     debtor = register_debtor(services.ledger(), afm, name, parse_date(on, "--date"), service, parent, amka)
-    console.print(line("registered debtor {afm} {name}", afm=debtor.afm, name=debtor.name))
+    console.print(line(_("registered debtor {afm} {name}"), afm=debtor.afm, name=debtor.name))
 
 
-@debt_cli.command("transfer")
+@debt_cli.command("transfer", help=_("Record a debt item transferred from a fund (D2, D4)."))
 def debt_transfer(
-    afm: str,
-    fund: Annotated[str, typer.Option("--fund")],
-    period: Annotated[str, typer.Option("--period")],
-    kind: Annotated[str, typer.Option("--kind")],
-    amount: Annotated[str, typer.Option("--amount")],
-    due: Annotated[str, typer.Option("--due")],
-    transfer_id: Annotated[Optional[str], typer.Option("--transfer-id")] = None,
-    on: Annotated[Optional[str], typer.Option("--date")] = None,
+    afm: Afm,
+    fund: Fund,
+    period: Period,
+    kind: Kind,
+    amount: Annotated[str, typer.Option("--amount", metavar=AMOUNT, help=_("The item's amount in EUR."))],
+    due: Annotated[str, typer.Option("--due", metavar=DATE, help=_("The item's due date."))],
+    transfer_id: Annotated[Optional[str], typer.Option("--transfer-id", metavar="ID", help=_(
+        "The fund's id of the transfer (default: the digest of its content, D4)."))] = None,
+    on: OnDate = None,
 ) -> None:
-    """Record a debt item transferred from a fund (D2, D4)."""
     item = TransferItem(period, kind, parse_amount(amount, "--amount"), require_date(due, "--due"))
     outcome = record_transfer(services.ledger(),
         TransferInput(fund, afm, (item,), transfer_id=transfer_id, business_date=parse_date(on, "--date"))
     )
-    console.print(line("{status}: {fund} debt of {afm}", status=outcome.status, fund=fund, afm=afm))
+    console.print(line(_("{status}: {fund} debt of {afm}"), status=labels.outcome(outcome.status), fund=fund, afm=afm))
 
 
 def import_file(path: Path, message_type: Any, command: Callable[[Any], Any],
@@ -130,37 +129,45 @@ def import_file(path: Path, message_type: Any, command: Callable[[Any], Any],
     commands = [(number, command(message)) for number, _, message in lines]
     # A bar only on a terminal: redirected, its label would be a line of stderr
     # besides a refusal's one line.
-    with typer.progressbar(length=len(commands), label=f"importing {path.name}", file=sys.stderr,
+    with typer.progressbar(length=len(commands), label=_("importing {file}").format(file=path.name), file=sys.stderr,
                            hidden=not sys.stderr.isatty()) as progress:
         counts = import_all(services.ledger(), commands, lambda: progress.update(1))
-    console.print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to import")
+    console.print(", ".join(f"{labels.outcome(status)}: {n}" for status, n in sorted(counts.items()))
+                  or _("nothing to import"))
 
 
-@debt_cli.command("import")
-def debt_import(file: str) -> None:
-    """Record fund transfers from a JSON Lines file (interfaces §2.2).
-
-    All or nothing: a line refused, for its form or by a rule (D2, D4), records none."""
+@debt_cli.command("import", help=_("Record fund transfers from a JSON Lines file (interfaces §2.2).\n\n"
+                                   "All or nothing: a line refused, for its form or by a rule (D2, D4), records none."))
+def debt_import(file: File) -> None:
     import_file(readable_file(file), FUND_TRANSFERS_TOPIC, command_of, import_transfers)
 
 
-@arrangement_cli.command("apply")
+@arrangement_cli.command("apply", help=_("Apply for an arrangement; prints it (a rejection is recorded too, A1)."))
 def arrangement_apply(
-    afm: str,
-    scheme: Annotated[str, typer.Option("--scheme", help="covid-650, disaster or standing")],
-    on: Annotated[str, typer.Option("--date", help="Application date")],
-    instalments: Annotated[Optional[int], typer.Option("--instalments")] = None,
-    delimitation: Annotated[Optional[str], typer.Option("--delimitation")] = None,
-    area: Annotated[Optional[str], typer.Option("--area")] = None,
-    disaster_date: Annotated[Optional[str], typer.Option("--disaster-date")] = None,
-    damage: Annotated[Optional[str], typer.Option("--damage")] = None,
-    certificate: Annotated[Optional[str], typer.Option("--certificate")] = None,
-    after_audit: Annotated[bool, typer.Option("--after-audit", help="standing: debts assessed after an audit")] = False,
-    affected_business: Annotated[bool, typer.Option("--affected-business", help="covid-650: asserts the business was affected (C1)")] = False,
-    closure_order: Annotated[Optional[str], typer.Option("--closure-order", help="covid-650: the temporary closure order asserted (C1)")] = None,
+    afm: Afm,
+    scheme: Annotated[str, typer.Option("--scheme", metavar="SCHEME", help=_("The scheme: {schemes}.").format(
+        schemes=one_of(SCHEMES)))],
+    on: Annotated[str, typer.Option("--date", metavar=DATE, help=_("The application date."))],
+    instalments: Annotated[Optional[int], typer.Option("--instalments", metavar="N", help=_(
+        "How many monthly instalments (default: the most the scheme allows, C3, S1)."))] = None,
+    delimitation: Annotated[Optional[str], typer.Option("--delimitation", metavar="ID", help=_(
+        "disaster: the delimitation of the affected areas (see `ledger delimitations`, ND1)."))] = None,
+    area: Annotated[Optional[str], typer.Option("--area", metavar=TEXT, help=_(
+        "disaster: the affected area, as the delimitation names it (ND1)."))] = None,
+    disaster_date: Annotated[Optional[str], typer.Option("--disaster-date", metavar=DATE, help=_(
+        "disaster: the date of the disaster, one the delimitation lists (ND1)."))] = None,
+    damage: Annotated[Optional[str], typer.Option("--damage", metavar=AMOUNT, help=_(
+        "disaster: the certified damage in EUR, which sets the number of instalments (ND5)."))] = None,
+    certificate: Annotated[Optional[str], typer.Option("--certificate", metavar=TEXT, help=_(
+        "disaster: the certificate of damage from the Region or Chamber (ND2)."))] = None,
+    after_audit: Annotated[bool, typer.Option("--after-audit", metavar=FLAG, help=_(
+        "standing: the debts were assessed after an audit."))] = False,
+    affected_business: Annotated[bool, typer.Option("--affected-business", metavar=FLAG, help=_(
+        "covid-650: asserts the business was affected (C1)."))] = False,
+    closure_order: Annotated[Optional[str], typer.Option("--closure-order", metavar=TEXT, help=_(
+        "covid-650: the temporary closure order asserted (C1)."))] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Apply for an arrangement; prints it (a rejection is recorded too, A1)."""
     options: dict[str, Any] = {
         "delimitation": delimitation, "area": area, "disaster_date": parse_date(disaster_date, "--disaster-date"),
         "damage": damage, "certificate": certificate, "after_audit": after_audit,
@@ -172,17 +179,19 @@ def arrangement_apply(
     print_json(view) if as_json else show_arrangement_table(view)
 
 
-@payment_cli.command("record")
+@payment_cli.command("record", help=_("Record one bank payment; one that cannot be applied goes to suspense (P5)."))
 def payment_record(
-    reference: Annotated[str, typer.Option("--reference")],
-    amount: Annotated[str, typer.Option("--amount")],
-    value_date: Annotated[str, typer.Option("--value-date")],
-    tx_id: Annotated[str, typer.Option("--tx-id")],
-    bank: Annotated[str, typer.Option("--bank")] = "UNKNOWN",
-    payer_afm: Annotated[Optional[str], typer.Option("--payer-afm")] = None,
+    reference: Annotated[str, typer.Option("--reference", metavar="RF…", help=_(
+        "The payment code the payer quoted: an arrangement's or a debtor's identity code (ISO 11649, C10)."))],
+    amount: Amount,
+    value_date: Annotated[str, typer.Option("--value-date", metavar=DATE, help=_("The bank's value date."))],
+    tx_id: Annotated[str, typer.Option("--tx-id", metavar="TX_ID", help=_(
+        "The bank's transaction id: the same id from the same bank is recorded once."))],
+    bank: Bank = "UNKNOWN",
+    payer_afm: Annotated[Optional[str], typer.Option("--payer-afm", metavar="AFM", help=_(
+        "The payer's ΑΦΜ, when the bank gives it."))] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Record one bank payment; one that cannot be applied goes to suspense (P5)."""
     # P5: a well-formed amount or value date beyond the limits sends the payment to suspense.
     payment = PaymentInput(tx_id, parse_amount(amount, "--amount", plausible=False),
                            require_date(value_date, "--value-date", plausible=False), reference, bank, "EUR", payer_afm)
@@ -191,34 +200,38 @@ def payment_record(
     if as_json:
         print_json(result)
     else:
-        console.print(line("{status}: {tx_id}" + (" ({reason})" if outcome.reason else ""), result))
+        console.print(line(_("{status}: {tx_id} ({reason})") if outcome.reason else _("{status}: {tx_id}"),
+                           labels.shown(result), status=labels.outcome(outcome.status)))
 
 
-@payment_cli.command("import")
+@payment_cli.command("import", help=_("Record bank payments from a JSON Lines file (interfaces §2.1).\n\n"
+                                      "All or nothing: a malformed line records (or, with --to-kafka, sends) none."))
 def payment_import(
-    file: str,
-    to_kafka: Annotated[bool, typer.Option("--to-kafka", help="Replay the file into keao.bank-payments instead")] = False,
-    bootstrap: Annotated[Optional[str], typer.Option("--bootstrap", help="Kafka HOST:PORT (env LEDGER_KAFKA_BOOTSTRAP)")] = None,
+    file: File,
+    to_kafka: Annotated[bool, typer.Option("--to-kafka", metavar=FLAG, help=_(
+        "Replay the file into the keao.bank-payments topic instead."))] = False,
+    bootstrap: Bootstrap = None,
 ) -> None:
-    """Record bank payments from a JSON Lines file (interfaces §2.1).
-
-    All or nothing: a malformed line records (or, with --to-kafka, sends) none."""
     path = readable_file(file)
     if to_kafka:
         sent = kafka_cli.import_to_kafka(path, bootstrap)
-        console.print(f"{sent} payments sent to Kafka")
+        console.print(ngettext("{count} payment sent to Kafka", "{count} payments sent to Kafka", sent).format(
+            count=sent))
         return
     import_file(path, BANK_PAYMENTS_TOPIC, command_of, import_payments)
 
 
-@day_cli.command("close")
-def day_close(day: str, as_json: JsonFlag = False) -> None:
-    """Close of day up to DAY (E1, E2): idempotent, catches up skipped days."""
+@day_cli.command("close", help=_("Close of day up to DAY (E1, E2): idempotent, catches up skipped days."))
+def day_close(day: Annotated[str, typer.Argument(metavar="DAY", help=_("The day to close, YYYY-MM-DD."),
+                                                 show_default=False)],
+              as_json: JsonFlag = False) -> None:
     target = require_date(day, "date")
-    with console.status(f"closing the day {target}"):
+    with console.status(_("closing the day {day}").format(day=target)):
         settled = close_day(services.ledger(), target)
     result = {"business_date": target, "arrangements_settled": settled}
-    print_json(result) if as_json else console.print(f"business date {target}; {settled} arrangements settled")
+    print_json(result) if as_json else console.print(ngettext(
+        "business date {day}; {count} arrangement settled", "business date {day}; {count} arrangements settled",
+        settled).format(day=target, count=settled))
 
 
 def read_view(name: str, ref: str, as_of: str | None) -> dict[str, Any]:
@@ -230,84 +243,83 @@ def read_view(name: str, ref: str, as_of: str | None) -> dict[str, Any]:
     return getattr(projected, name)(services.runner(), ref)
 
 
-@show_cli.command("arrangement")
-def show_arrangement(ident: Annotated[str, typer.Argument(metavar="ID")], as_of: AsOf = None, as_json: JsonFlag = False) -> None:
-    """One arrangement, by id or payment code."""
+@show_cli.command("arrangement", help=_("One arrangement, by id or payment code."))
+def show_arrangement(ident: ArrangementId, as_of: AsOf = None, as_json: JsonFlag = False) -> None:
     view = read_view("arrangement_view", ident, as_of)
     print_json(view) if as_json else show_arrangement_table(view)
 
 
-@show_cli.command("debt-table")
-def show_debt_table(afm: str, as_of: AsOf = None, as_json: JsonFlag = False) -> None:
-    """The debtor's debt table, Πίνακας Χρεών Οφειλέτη (V1)."""
+@show_cli.command("debt-table", help=_("The debtor's debt table, Πίνακας Χρεών Οφειλέτη (V1)."))
+def show_debt_table(afm: Afm, as_of: AsOf = None, as_json: JsonFlag = False) -> None:
     view = read_view("debt_table", afm, as_of)
     if as_json:
         print_json(view)
         return
-    console.print(line("{afm} {name}  service {service}  as of {as_of}  total outstanding {total_outstanding}  "
-                       "enforcement {enforcement}", view, afm=text(view["afm"], "bold"),
-                       total_outstanding=text(view["total_outstanding"], "bold")))
+    words = labels.shown(view)
+    console.print(line(_("{afm} {name}  service {service}  as of {as_of}  total outstanding {total_outstanding}  "
+                         "enforcement {enforcement}  identity code {identity_code}"), words,
+                       afm=text(view["afm"], "bold"),
+                       total_outstanding=text(words["total_outstanding"], "bold")))
     # V1: the last row is the totals, what each column adds up to.
     totals = {"fund": _("total"), **view["totals"]}
-    console.print(table("Debt items", [*view["items"], totals],
+    console.print(table(_("Debt items"), [*view["items"], totals],
                         ["fund", "period", "kind", "due_date", "amount", "surcharges", "interest", "paid", "outstanding",
                          "status", "arrangement"]))
     if view["arrangements"]:
-        console.print(table("Arrangements", view["arrangements"],
+        console.print(table(_("Arrangements"), view["arrangements"],
                             ["payment_code", "scheme", "status", "capital", "interest_total", "instalment_count",
                              "paid_instalments", "arrears", "next_due_date", "next_due_amount", "remaining_balance"]))
 
 
-@show_cli.command("clearance")
-def show_clearance(afm: str, as_of: AsOf = None, as_json: JsonFlag = False) -> None:
-    """Clearance, ασφαλιστική ενημερότητα (V2)."""
+@show_cli.command("clearance", help=_("Clearance, ασφαλιστική ενημερότητα (V2)."))
+def show_clearance(afm: Afm, as_of: AsOf = None, as_json: JsonFlag = False) -> None:
     view = read_view("clearance", afm, as_of)
     if as_json:
         print_json(view)
         return
-    verdict = text("clear", "green") if view["clear"] else text("not clear", "red")
-    console.print(line("{afm} as of {as_of}: {verdict}" + (" until {valid_until} ({basis})" if view["clear"] else ""),
-                       view, verdict=verdict))
+    if view["clear"]:
+        console.print(line(_("{afm} as of {as_of}: {verdict} until {valid_until} ({basis})"), labels.shown(view),
+                           verdict=text(_("clear"), "green")))
+    else:
+        console.print(line(_("{afm} as of {as_of}: {verdict}"), view, verdict=text(_("not clear"), "red")))
     for reason in view["reasons"]:
-        console.print(line("  - {reason}", reason=reason))
+        console.print(line("  - {reason}", reason=labels.say(reason)))
 
 
-@show_cli.command("suspense")
+@show_cli.command("suspense", help=_("Payments that could not be applied, with the reasons (P5)."))
 def show_suspense(
-    resolved: Annotated[bool, typer.Option("--all", help="Also the payments an operator resolved (O2), "
-                                                         "with how, by whom and when")] = False,
+    resolved: Annotated[bool, typer.Option("--all", metavar=FLAG, help=_(
+        "Also the payments an operator resolved (O2), with how, by whom and when."))] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Payments that could not be applied, with the reasons (P5)."""
     entries = projected.suspense(services.runner(), resolved)
     if as_json:
         print_json(entries)
         return
     columns = ["tx_id", "bank", "reference", "amount", "value_date", "versions", "reason"]  # versions: P5, O2
     extra = list(views.RESOLUTION_FIELDS) if resolved else []
-    console.print(table("Suspense account", entries, columns + extra))
+    console.print(table(_("Suspense account"), entries, columns + extra))
 
 
-@cli.command("audit")
-def audit(ident: Annotated[str, typer.Argument(metavar="ID")], as_of: AsOf = None, as_json: JsonFlag = False) -> None:
-    """The full event history of an arrangement (id or payment code) or a debtor (ΑΦΜ);
-    with --as-of, the history as the ledger held it on that business date."""
+@cli.command("audit", help=_("The full event history of an arrangement (id or payment code) or a debtor (ΑΦΜ); "
+                             "with --as-of, the history as the ledger held it on that business date."))
+def audit(ident: Annotated[str, typer.Argument(metavar="ID", help=_(
+              "An arrangement's id or payment code, or a debtor's ΑΦΜ."), show_default=False)],
+          as_of: AsOf = None, as_json: JsonFlag = False) -> None:
     day = parse_date(as_of, "--as-of")
     entries = projected.audit(services.runner(), ident, day)
     if as_json:
         print_json(entries)
         return
     rows = [{**e, "actor": e["payload"].get("actor"),
-             "payload": " ".join(f"{k}={printable(v)}" for k, v in e["payload"].items()
-                                 if k not in ("key", "actor"))[:120]}
+             "payload": compact_json({k: v for k, v in e["payload"].items() if k not in ("key", "actor")})}
             for e in entries]
-    title = f"Audit trail of {ident}" + (f" as of {day}" if day else "")
+    title = (_("Audit trail of {id} as of {day}") if day else _("Audit trail of {id}")).format(id=ident, day=day)
     console.print(table(title, rows, ["position", "business_date", "type", "version", "actor", "payload"]))
 
 
-@cli.command("delimitations")
+@cli.command("delimitations", help=_("The natural-disaster delimitations and their areas (ND1)."))
 def delimitations(as_json: JsonFlag = False) -> None:
-    """The natural-disaster delimitations and their areas (ND1)."""
     ledger_settings = services.ledger().settings
     rows = [
         {"delimitation": d.id, "area": a.name, "kind": a.kind, "municipal_unit": a.municipal_unit,
@@ -317,17 +329,18 @@ def delimitations(as_json: JsonFlag = False) -> None:
     if as_json:
         print_json(rows)
         return
-    console.print(table("Delimitations", [{**r, "disaster_dates": ", ".join(r["disaster_dates"])} for r in rows],
+    console.print(table(_("Delimitations"), [{**r, "disaster_dates": ", ".join(r["disaster_dates"])} for r in rows],
                         ["delimitation", "area", "kind", "municipal_unit", "regional_unit", "disaster_dates"]))
 
 
-@cli.command("demo")
+@cli.command("demo", help=_("The main job: build a realistic ledger (all funds, all schemes, three years of "
+                            "payments), close the days, and print debt tables, clearances and an audit."))
 def demo(
-    fresh: Annotated[bool, typer.Option("--fresh", help="Delete the SQLite ledger file first")] = False,
-    until: Annotated[str, typer.Option("--until", help="Last business date to run to")] = "2022-12-31",
+    fresh: Annotated[bool, typer.Option("--fresh", metavar=FLAG, help=_(
+        "Delete the SQLite ledger file first."))] = False,
+    until: Annotated[str, typer.Option("--until", metavar=DATE, help=_("The last business date to run to."))
+                     ] = "2022-12-31",
 ) -> None:
-    """The main job: build a realistic ledger (all funds, all schemes, three years
-    of payments), close the days, and print debt tables, clearances and an audit."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -348,7 +361,7 @@ def demo(
     last = require_date(until, "--until")
     columns = (TextColumn("{task.description:<34}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True)) as progress:
-        task = progress.add_task("building the demo ledger", total=None)
+        task = progress.add_task(_("building the demo ledger"), total=None)
         scenario = run_demo(
             ledger, lambda label, planned: progress.update(task, advance=1, total=planned, description=label[:34]), last
         )
@@ -356,15 +369,14 @@ def demo(
     for afm in shown["debt_tables"]:
         show_debt_table(afm)
     clearances = [views.clearance(ledger, afm) for afm in shown["clearances"]]
-    console.print(table("Clearances (ασφαλιστική ενημερότητα)",
-                        [{**c, "reasons": "; ".join(c["reasons"])} for c in clearances],
+    console.print(table(_("Clearances (ασφαλιστική ενημερότητα)"), clearances,
                         ["afm", "as_of", "clear", "valid_until", "basis", "reasons"]))
     show_suspense()
     for afm in shown["audit"]:
         for arrangement in ledger.arrangements_of(ledger.debtor(afm))[:1]:  # none yet with an early --until
             show_arrangement(arrangement.payment_code)
             audit(arrangement.payment_code)
-    console.print(line("ledger written to {url}; try `ledger show debt-table {afm}`", url=masked(url),
+    console.print(line(_("ledger written to {url}; try `ledger show debt-table {afm}`"), url=masked(url),
                        afm=shown["debt_tables"][0]))
 
 

@@ -18,12 +18,10 @@ from consumers.messages import MessageFormatError
 from consumers.topics import BANK_PAYMENTS, ensure_topics
 from ledger.application import Ledger
 from ledger.entrypoints.bootstrap import services
+from ledger.entrypoints.options import FLAG, Bootstrap
 from ledger.errors import BadInput
+from ledger.i18n import _
 
-Bootstrap = Annotated[
-    Optional[str],
-    typer.Option("--bootstrap", help="Kafka HOST:PORT (env LEDGER_KAFKA_BOOTSTRAP; default localhost:9092)"),
-]
 
 
 def import_to_kafka(path: Path, bootstrap: str | None, topic: str | None = None) -> int:
@@ -41,17 +39,20 @@ def import_to_kafka(path: Path, bootstrap: str | None, topic: str | None = None)
 def register(cli: typer.Typer) -> None:
     """Add ``consume`` to the ``ledger`` CLI."""
 
-    @cli.command("consume")
+    @cli.command("consume", help=_("Run the Kafka consumers (§2.1, §2.2) and the event publisher (§2.3) until "
+                                   "SIGTERM."))
     def consume(
         bootstrap: Bootstrap = None,
-        group: Annotated[Optional[str], typer.Option("--group", help="Consumer group (env LEDGER_KAFKA_GROUP)")] = None,
+        group: Annotated[Optional[str], typer.Option("--group", metavar="GROUP", help=_(
+            "Kafka consumer group (env LEDGER_KAFKA_GROUP)."))] = None,
         payments_topic: Annotated[Optional[str], typer.Option("--payments-topic", hidden=True)] = None,
         transfers_topic: Annotated[Optional[str], typer.Option("--transfers-topic", hidden=True)] = None,
         events_topic: Annotated[Optional[str], typer.Option("--events-topic", hidden=True)] = None,
-        publish: Annotated[bool, typer.Option("--publish/--no-publish", help="Publish ledger events (§2.3)")] = True,
-        max_records: Annotated[Optional[int], typer.Option("--max-records", help="Batch size")] = None,
+        publish: Annotated[bool, typer.Option("--publish/--no-publish", metavar=FLAG, help=_(
+            "Publish ledger events on keao.ledger-events (§2.3), or not."))] = True,
+        max_records: Annotated[Optional[int], typer.Option("--max-records", metavar="N", help=_(
+            "The most messages a batch takes."))] = None,
     ) -> None:
-        """Run the Kafka consumers (§2.1, §2.2) and the event publisher (§2.3) until SIGTERM."""
         from consumers.service import ConsumeConfig, run, stop_on_signals
 
         stop_requested = stop_on_signals()
@@ -72,4 +73,5 @@ def register(cli: typer.Typer) -> None:
         finally:
             stop_on_signals()
             ledger.close()
-        typer.echo(f"stopped: {dict(stats.statuses)}; {stats.published} events published", err=True)
+        typer.echo(_("stopped: {statuses}; {count} events published").format(
+            statuses=dict(stats.statuses), count=stats.published), err=True)

@@ -19,12 +19,18 @@ from string import Formatter
 from typing import Any
 from uuid import UUID
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-# No markup and no :emoji: codes even in a plain string printed by mistake.
-console = Console(markup=False, emoji=False)
+from ledger.entrypoints.labels import MONEY, PROSE, cell, label, shown
+from ledger.i18n import _
+
+# No markup and no :emoji: codes even in a plain string printed by mistake. Soft wrap:
+# a line is never cut at the terminal's width (nor folded by rich: the terminal or
+# the pager wraps it), so a table wider than the terminal is printed whole.
+console = Console(markup=False, emoji=False, soft_wrap=True)
 
 # Cc: the C0 and C1 controls (ESC, CR, LF, BEL…) a terminal executes; Cf: the
 # format characters, among them the bidirectional marks, embeddings, overrides
@@ -42,6 +48,11 @@ def plain(value: Any) -> Any:
     if isinstance(value, UUID):
         return str(value)
     raise TypeError(f"not JSON: {value!r}")
+
+
+def compact_json(data: Any) -> str:
+    """``data`` on one line as ``--json`` writes it (``{"amount": "1967.40"}``), for a table cell."""
+    return json.dumps(data, default=plain, ensure_ascii=False)
 
 
 def print_json(data: Any) -> None:
@@ -82,28 +93,41 @@ def line(template: str, values: Mapping[str, Any] | None = None, /, **more: Any)
 
 
 def table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> Table:
+    """``rows`` under the labels of ``columns`` (JSON keys, ``labels.COLUMNS``), each
+    cell as ``labels.cell`` shows it. No figure, reference or word is ever cut:
+    a column is never narrower than its widest cell, or, in ``labels.PROSE``, than
+    its longest word; too wide for the terminal, the table takes the width it needs."""
     out = Table(title=text(title), show_lines=False)
+    cells = {column: [text(cell(column, row.get(column))) for row in rows] for column in columns}
     for column in columns:
-        out.add_column(text(column), justify="right" if column in MONEY_COLUMNS else "left")
-    for row in rows:
-        out.add_row(*(text(row.get(column)) for column in columns))
+        header = text(label(column))
+        out.add_column(header, justify="right" if column in MONEY else "left", overflow="fold",
+                       min_width=narrowest(header, cells[column], column in PROSE))
+    for row in zip(*cells.values()):
+        out.add_row(*row)
     return out
 
 
-MONEY_COLUMNS = {"amount", "capital", "interest", "surcharge", "surcharges", "paid", "outstanding",
-                 "remaining_balance", "arrears", "next_due_amount", "total_due"}
+def narrowest(header: Text, cells: list[Text], prose: bool) -> int:
+    """The least width that cuts nothing: the header's longest word, and each cell
+    whole, or in prose its longest word."""
+    pieces = header.plain.split()
+    for each in cells:
+        pieces.extend(each.plain.split() if prose else [each.plain])
+    return max(map(cell_len, pieces), default=1)
 
 
 def show_arrangement_table(view: dict[str, Any]) -> None:
-    console.print(line("{payment_code}  {scheme}  debtor {debtor_afm}  status {status}  joined {joined_on}  "
-                       "as of {as_of}", view, payment_code=text(view["payment_code"], "bold"),
-                       status=text(view["status"], "bold")))
-    console.print(line("capital {capital}  interest {interest_total}  arrears {arrears}  "
-                       "remaining {remaining_balance}  credit {credit}", view))
+    words = shown(view)
+    console.print(line(_("{payment_code}  {scheme}  debtor {debtor_afm}  status {status}  joined {joined_on}  "
+                         "as of {as_of}"), words, payment_code=text(view["payment_code"], "bold"),
+                       status=text(words["status"], "bold")))
+    console.print(line(_("capital {capital}  interest {interest_total}  arrears {arrears}  "
+                         "remaining {remaining_balance}  credit {credit}"), words))
     if view["rejection_reason"]:
-        console.print(line("rejected: {rejection_reason}", view))
+        console.print(line(_("rejected: {rejection_reason}"), words))
     if view["loss_reason"]:
-        console.print(line("lost on {lost_on}: {loss_reason}", view))
+        console.print(line(_("lost on {lost_on}: {loss_reason}"), words))
     if view["instalments"]:
-        console.print(table("Instalments", view["instalments"],
+        console.print(table(_("Instalments"), view["instalments"],
                             ["number", "due_date", "capital", "interest", "surcharge", "total_due", "paid", "status"]))

@@ -21,47 +21,54 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-from rich.table import Table
-
 from ledger.entrypoints.bootstrap import services
-from ledger.entrypoints.output import text
+from ledger.entrypoints.options import FLAG, JsonFlag, one_of
+from ledger.entrypoints.output import console, table
 from ledger.errors import BadInput
+from ledger.i18n import _, ngettext
+from projections.runner import PROJECTIONS
 
-projections_cli = typer.Typer(no_args_is_help=True, help="Read models: status, rebuild, run.")
-console = Console()
+projections_cli = typer.Typer(no_args_is_help=True, help=_("Read models: status, rebuild, run."))
 err = Console(stderr=True)
+PROJECTION_NAMES = tuple(p.name for p in PROJECTIONS)
 
 
-@projections_cli.command("status")
-def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False) -> None:
-    """Each projection's version, slot, position, lag (events, seconds) and rebuild progress."""
+@projections_cli.command("status", help=_("Each projection's version, slot, position, lag (events, seconds) and "
+                                          "rebuild progress."))
+def status(as_json: JsonFlag = False) -> None:
     rows = services.runner().status()
     if as_json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
-    out = Table(title="Projections")
-    for column in ("name", "version", "slot", "position", "head", "lag_events", "lag_seconds", "rebuilding"):
-        out.add_column(column, justify="right" if column not in ("name", "slot", "rebuilding") else "left")
-    for r in rows:
-        rebuilding = "no"
-        if r["rebuilding"]:
-            rebuilding = f"v{r['rebuild_version']}{r['rebuild_slot']} at {r['rebuild_position']} " \
-                         f"({100 * (r['rebuild_progress'] or 0):.1f}%)"
-        version = str(r["version"]) + (f" (code v{r['code_version']})" if r["code_version"] != r["version"] else "")
-        # The names and slots are read back from the database: shown as text, never markup.
-        out.add_row(*(text(cell) for cell in (r["name"], version, r["slot"], r["position"], r["head"],
-                                              r["lag_events"], f"{r['lag_seconds']:.1f}", rebuilding)))
-    console.print(out)
+    shown = [{**r, "version": described_version(r), "lag_seconds": f"{r['lag_seconds']:.1f}",
+              "rebuilding": rebuild_progress(r)} for r in rows]
+    console.print(table(_("Projections"), shown, ["name", "version", "slot", "position", "head", "lag_events",
+                                                  "lag_seconds", "rebuilding"]))
 
 
-@projections_cli.command("rebuild")
+def described_version(row: dict[str, Any]) -> str:
+    if row["code_version"] == row["version"]:
+        return str(row["version"])
+    return _("{version} (code v{code_version})").format(version=row["version"], code_version=row["code_version"])
+
+
+def rebuild_progress(row: dict[str, Any]) -> str:
+    if not row["rebuilding"]:
+        return _("no")
+    return _("v{version}{slot} at {position} ({percent}%)").format(
+        version=row["rebuild_version"], slot=row["rebuild_slot"], position=row["rebuild_position"],
+        percent=f"{100 * (row['rebuild_progress'] or 0):.1f}")
+
+
+@projections_cli.command("rebuild", help=_("Rebuild from zero into new tables while the old ones answer, then "
+                                           "switch (blue/green)."))
 def rebuild(
-    name: Annotated[str | None, typer.Argument(help="One projection (default: all of them)")] = None,
-    batch: Annotated[int, typer.Option("--batch", help="Events per transaction")] = 5000,
-    workers: Annotated[int | None, typer.Option(
-        "--workers", help="Processes sharing the projections on PostgreSQL (default: one per CPU)")] = None,
+    name: Annotated[str | None, typer.Argument(metavar="NAME", help=_(
+        "One projection: {names} (default: all of them).").format(names=one_of(PROJECTION_NAMES)))] = None,
+    batch: Annotated[int, typer.Option("--batch", metavar="N", help=_("Events per transaction."))] = 5000,
+    workers: Annotated[int | None, typer.Option("--workers", metavar="N", help=_(
+        "Processes sharing the projections on PostgreSQL (default: one per CPU)."))] = None,
 ) -> None:
-    """Rebuild from zero into new tables while the old ones answer, then switch (blue/green)."""
     if batch < 1:
         raise BadInput("--batch", "must be at least 1")
     if workers is not None and workers < 1:
@@ -72,8 +79,8 @@ def rebuild(
     resumed = min((row["rebuild_position"] or 0) if row["rebuilding"] else 0
                   for row in r.status() if row["name"] in names)
     started = time.perf_counter()
-    columns: list[Any] = [TextColumn("rebuilding {task.description}"), BarColumn(), MofNCompleteColumn(),
-                          TextColumn("{task.fields[rate]} events/s"), TimeElapsedColumn()]
+    columns: list[Any] = [TextColumn(_("rebuilding {task.description}")), BarColumn(), MofNCompleteColumn(),
+                          TextColumn(_("{task.fields[rate]} events/s")), TimeElapsedColumn()]
     with Progress(*columns, console=err, transient=False) as bar:
         task = bar.add_task(", ".join(names), total=r.head(), rate="-")
 
@@ -85,19 +92,23 @@ def rebuild(
 
         r.rebuild(names, progress, workers=workers)
     elapsed = time.perf_counter() - started
-    console.print(f"rebuilt {', '.join(names)} in {elapsed:.1f}s; now answering from the new tables")
+    console.print(_("rebuilt {names} in {seconds}s; now answering from the new tables").format(
+        names=", ".join(names), seconds=f"{elapsed:.1f}"))
 
 
-@projections_cli.command("run")
+@projections_cli.command("run", help=_("Catch every projection up with the log (and keep following it with "
+                                       "--follow)."))
 def run(
-    follow: Annotated[bool, typer.Option("--follow", help="Keep following the log (poll) until stopped")] = False,
-    interval: Annotated[float, typer.Option("--interval", help="Seconds between polls when idle")] = 1.0,
+    follow: Annotated[bool, typer.Option("--follow", metavar=FLAG, help=_(
+        "Keep following the log (poll) until stopped (SIGTERM)."))] = False,
+    interval: Annotated[float, typer.Option("--interval", metavar="SECONDS", help=_(
+        "Seconds between polls when idle."))] = 1.0,
 ) -> None:
-    """Catch every projection up with the log (and keep following it with --follow)."""
     r = services.runner()
     if not follow:
         count = r.catch_up()
-        console.print(f"caught up: {count} events applied")
+        console.print(ngettext("caught up: {count} event applied", "caught up: {count} events applied", count).format(
+            count=count))
         return
     stopping = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stopping.update(now=True))

@@ -37,6 +37,7 @@ from ledger.handlers.common import (
     prefetch_with_arrangements,
     settle,
 )
+from ledger.i18n import N_
 from ledger.settings import Limits
 from ledger.unit_of_work import UnitOfWork
 
@@ -105,7 +106,7 @@ def implausibility(payment: PaymentInput, limits: Limits) -> Suspense | None:
         inputs.amount(payment.amount, "amount", limits)
         inputs.plausible_date(payment.value_date, "value_date", limits)
     except BadInput as beyond:
-        return Suspense(f"{beyond} (P5)")
+        return Suspense(N_("{reason} (P5)").format(reason=beyond))
     return None
 
 

@@ -23,10 +23,11 @@ from ledger.handlers.common import (
     settle_live,
 )
 from ledger.handlers.payments import debtor_of, receipt_id
+from ledger.i18n import N_
 from ledger.unit_of_work import UnitOfWork
 
 # What a recall cannot undo: kept in suspense with the reason (O3).
-UNDOABLE = {"recalled": "already recalled", "refunded": "refunded to the payer already"}
+UNDOABLE = {"recalled": N_("already recalled"), "refunded": N_("refunded to the payer already")}
 
 
 def recall_payment(ledger: Ledger, recall: RecallInput, tracking: Tracking | None = None) -> Outcome:
@@ -44,11 +45,11 @@ def recall_into(uow: UnitOfWork, recall: RecallInput) -> Outcome:
     reason = reason_of(uow, recall.reason)
     business_date = effective_date(uow, recall.business_date)
     payment = uow.get(BankPayment, BankPayment.create_id(bank, tx_id))
-    why = "the ledger holds no such payment" if payment is None else UNDOABLE.get(payment.status)
+    why = N_("the ledger holds no such payment") if payment is None else UNDOABLE.get(payment.status)
     if why is not None:
         if uow.get(BankPayment, BankPayment.unmatched_recall_id(bank, tx_id)) is not None:
             return Outcome("duplicate", None, why)
-        why = f"recall of payment {tx_id} from bank {bank}: {why} (O3)"
+        why = N_("recall of payment {tx_id} from bank {bank}: {reason} (O3)").format(tx_id=tx_id, bank=bank, reason=why)
         uow.add(BankPayment.receive_unmatched_recall(tx_id, bank, business_date, why, reason, business_date))
         return Outcome("suspense", None, why)
     applied = payment.status == "applied"

@@ -171,7 +171,7 @@ def test_a_payment_with_an_implausible_value_date_goes_to_suspense(db, capsys, v
 def test_a_payment_line_with_an_implausible_value_date_goes_to_suspense(db, capsys, tmp_path):
     count = stored_events(db)
     out = ok(db, capsys, "payment", "import", lines(tmp_path, payment(value_date="9999-12-31")))
-    assert out.endswith("1 suspense\n")
+    assert out.endswith("σε εκκρεμότητα: 1\n")
     assert stored_events(db) == count + 2
     assert_views_answer(db, capsys)
 

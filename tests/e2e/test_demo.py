@@ -1,25 +1,54 @@
-"""The main job: `ledger demo` builds the same realistic ledger every run."""
+"""The main job: `ledger demo` builds the same realistic ledger every run, and
+prints the same Greek report (a snapshot); piped at 80 columns, no view cuts a
+reference or an amount (issue 14).
+
+To refresh the snapshot after a deliberate change of the report:
+``LEDGER_UPDATE_SNAPSHOTS=1 python -m pytest tests/e2e/test_demo.py``, then read the diff."""
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from ledger import views
 from ledger.application import Ledger
-from ledger.demo import Scenario
+from ledger.demo import Scenario, report_afms
+from ledger.entrypoints.labels import MONEY
+from ledger.i18n import money
+from tests.cli_helpers import run_cli
 
 LEDGER = str(Path(sys.executable).with_name("ledger"))
+SNAPSHOT = Path(__file__).with_name("snapshots") / "demo.el.txt"
+# Whoever runs the tests, the audit trail names the same actor.
+PIPED_80 = {"COLUMNS": "80", "LEDGER_LANG": "el", "LEDGER_USER": "demo.operator"}
+WHOLE = ("payment_code", "reference", "tx_id", "afm", "identity_code", "target", "correction_id", "transfer_id")
 
 
-def test_demo_builds_the_ledger_and_prints_the_report(tmp_path):
-    url = f"sqlite:///{tmp_path / 'demo.db'}"
-    done = subprocess.run([LEDGER, "--db", url, "demo"], capture_output=True, text=True, timeout=300)
+def piped(url: str, *args: str, **env: str) -> str:
+    done = subprocess.run([LEDGER, "--db", url, *args], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **PIPED_80, **env})
     assert done.returncode == 0, done.stderr
-    assert "Clearances" in done.stdout and "Suspense account" in done.stdout and "Audit trail" in done.stdout
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> tuple[str, str]:
+    """The demo ledger and its report, piped at 80 columns."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    return url, piped(url, "demo")
+
+
+def test_demo_builds_the_ledger_and_prints_the_report(demo):
+    url, report = demo
+    assert "Ασφαλιστικές ενημερότητες" in report and "Λογαριασμός εκκρεμοτήτων" in report
+    assert "Ιστορικό συμβάντων" in report
 
     ledger = Ledger(url)
     scenario = Scenario()
@@ -56,3 +85,79 @@ def test_demo_builds_the_ledger_and_prints_the_report(tmp_path):
     first = views.debt_table(ledger, debt)["items"][0]
     assert (first["period"], first["amount"], first["outstanding"], first["status"]) == (
         "2021-05", Decimal("150.00"), Decimal("0.00"), "paid")
+
+
+def test_the_demo_prints_the_same_greek_report_every_run(demo):
+    url, report = demo
+    report = report.replace(url, "sqlite:///demo.db")
+    assert not [line for line in report.splitlines() if "Decimal(" in line or "datetime." in line]
+    if os.environ.get("LEDGER_UPDATE_SNAPSHOTS"):
+        SNAPSHOT.parent.mkdir(exist_ok=True)
+        SNAPSHOT.write_text(report, encoding="utf-8")
+    assert report == SNAPSHOT.read_text(encoding="utf-8")
+
+
+def figures(data) -> set[str]:
+    """Every reference and amount of a view's JSON, as the Greek table writes it."""
+    found = set()
+    if isinstance(data, list):
+        for value in data:
+            found |= figures(value)
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, (dict, list)):
+                found |= figures(value)
+            elif value is not None and key in MONEY:
+                found.add(money(Decimal(value)))
+            elif value is not None and key in WHOLE:
+                found.add(value)
+    return found
+
+
+def show_commands(url: str) -> list[tuple[str, ...]]:
+    scenario = Scenario()
+    scenario.build()
+    shown = report_afms(scenario)
+    ledger = Ledger(url)
+    try:
+        codes = [a.payment_code for afm in shown["debt_tables"] + shown["audit"]
+                 for a in ledger.arrangements_of(ledger.debtor(afm))]
+    finally:
+        ledger.close()
+    return [*(("show", "debt-table", afm) for afm in shown["debt_tables"]),
+            *(("show", "arrangement", code) for code in codes),
+            *(("show", "clearance", afm) for afm in shown["clearances"]),
+            ("show", "suspense"), ("show", "suspense", "--all"), ("show", "corrections")]
+
+
+def test_piped_at_80_columns_no_view_cuts_a_reference_or_an_amount(demo, capsys, monkeypatch):
+    url, _ = demo
+    monkeypatch.setenv("LEDGER_LANG", "el")
+    for args in show_commands(url):
+        status, out, err = run_cli(url, *args, "--json", capsys=capsys)
+        assert status == 0, err
+        text = piped(url, *args)
+        assert "…" not in text, args
+        assert {figure for figure in figures(json.loads(out)) if figure not in text} == set(), args
+
+
+def test_the_audit_piped_at_80_columns_shows_every_event_and_value_whole(demo, capsys):
+    url, _ = demo
+    code = "RF48A650100000052001"  # the lost covid-650 arrangement the report audits
+    status, out, err = run_cli(url, "audit", code, "--json", capsys=capsys)
+    text = piped(url, "audit", code)
+    entries = json.loads(out)
+    assert len(entries) == 26 and "…" not in text
+    for entry in entries:
+        assert f"│ {entry['position']} " in text and entry["type"] in text
+        for key, value in entry["payload"].items():
+            shown = json.dumps(value, ensure_ascii=False)
+            assert " " in shown or key in ("key", "actor") or shown in text, (entry["type"], shown)
+
+
+def test_english_by_choice(demo):
+    url, _ = demo
+    out = piped(url, "show", "debt-table", "400000049", LEDGER_LANG="en")
+    assert out.splitlines()[0] == ("400000049 Γεωργίου ΟΕ  service Τοπικό Κέντρο Θεσσαλονίκης  as of 2022-12-31  "
+                                   "total outstanding €1,107.44  enforcement allowed  identity code RF18D400000049")
+    assert "│ OAEE │ 2021-05 │ contribution │ 2021-05-31 │ €200.73 │     €25.84 │ €0.00 │     €226.57 │ overdue │" in out

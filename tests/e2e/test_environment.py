@@ -74,7 +74,7 @@ def test_demo_names_the_ledger_it_wrote_without_the_password(postgres_url, capsy
     status, out, err = run_cli(url, "demo", "--until", "2021-12-31", capsys=capsys)
     assert status == 0, err
     assert password not in out and password not in err
-    assert last_line(out, f"ledger written to {shown(url, password)}; try `ledger show debt-table 100000107`")
+    assert last_line(out, f"το καθολικό γράφτηκε στο {shown(url, password)}· δοκιμάστε `ledger show debt-table 100000107`")
 
 
 def test_a_new_sqlite_ledger_and_its_companions_are_the_owners_only(sqlite_url, tmp_path, umask_022, capsys):
@@ -103,7 +103,7 @@ def test_demo_with_an_early_until_reports_without_its_audit(tmp_path, capsys):
     status, out, err = run_cli(url, "demo", "--until", "2021-06-30", capsys=capsys)
     assert status == 0, err
     assert "Audit trail" not in out
-    assert last_line(out, f"ledger written to {url}; try `ledger show debt-table 100000107`")
+    assert last_line(out, f"το καθολικό γράφτηκε στο {url}· δοκιμάστε `ledger show debt-table 100000107`")
 
 
 # -- finding 8: environment errors ---------------------------------------------------------

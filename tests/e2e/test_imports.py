@@ -66,7 +66,7 @@ def test_debt_import_line_2_with_amount_zero_records_nothing(opened, tmp_path, c
 
 def test_debt_import_line_2_clashing_with_a_recorded_transfer_id_records_nothing(opened, tmp_path, capsys):
     file = write_lines(tmp_path / "first.jsonl", [transfer("OGA-7", AFM2)])
-    assert run_cli(opened, "debt", "import", file, capsys=capsys)[:2] == (0, "1 recorded\n")
+    assert run_cli(opened, "debt", "import", file, capsys=capsys)[:2] == (0, "καταχωρίστηκε: 1\n")
     file = write_lines(tmp_path / "t.jsonl", [transfer("OGA-1", AFM), transfer("OGA-7", AFM2, amount="41.00")])
     assert refused(opened, capsys, "debt", "import", file) == (
         2, ["error: line 2: transfer_id: OGA transfer OGA-7 was already recorded with other content (D4)"], 0)
@@ -75,7 +75,7 @@ def test_debt_import_line_2_clashing_with_a_recorded_transfer_id_records_nothing
 def test_debt_import_the_same_transfer_twice_in_a_file_records_it_once(opened, tmp_path, capsys):
     """D4 within one file: the second line finds the first in the same unit of work."""
     file = write_lines(tmp_path / "t.jsonl", [transfer("OGA-1", AFM), transfer("OGA-1", AFM)])
-    assert run_cli(opened, "debt", "import", file, capsys=capsys) == (0, "1 duplicate, 1 recorded\n", "")
+    assert run_cli(opened, "debt", "import", file, capsys=capsys) == (0, "ήδη καταχωρισμένο: 1, καταχωρίστηκε: 1\n", "")
     file = write_lines(tmp_path / "clash.jsonl", [transfer("OGA-2", AFM2), transfer("OGA-2", AFM2, amount="1.00")])
     assert refused(opened, capsys, "debt", "import", file) == (
         2, ["error: line 2: transfer_id: OGA transfer OGA-2 was already recorded with other content (D4)"], 0)
@@ -84,14 +84,14 @@ def test_debt_import_the_same_transfer_twice_in_a_file_records_it_once(opened, t
 def test_a_transfer_file_starting_with_a_bom_imports(opened, tmp_path, capsys):
     file = write_lines(tmp_path / "t.jsonl", [transfer("OGA-1", AFM), transfer("OGA-2", AFM2)], prefix=BOM)
     before = stored_events(opened)
-    assert run_cli(opened, "debt", "import", file, capsys=capsys) == (0, "2 recorded\n", "")
+    assert run_cli(opened, "debt", "import", file, capsys=capsys) == (0, "καταχωρίστηκε: 2\n", "")
     assert stored_events(opened) - before == 6  # per line: the debtor registered, the transfer, its items
 
 
 def test_a_payment_file_starting_with_a_bom_imports(opened, tmp_path, capsys):
     file = write_lines(tmp_path / "p.jsonl", [payment("TX-1"), payment("TX-2")], prefix=BOM)
     before = stored_events(opened)
-    assert run_cli(opened, "payment", "import", file, capsys=capsys) == (0, "2 suspense\n", "")
+    assert run_cli(opened, "payment", "import", file, capsys=capsys) == (0, "σε εκκρεμότητα: 2\n", "")
     assert stored_events(opened) - before == 4  # per payment: received, suspended
 
 
@@ -110,5 +110,5 @@ def test_a_payment_file_of_10000_lines_imports(opened, tmp_path, capsys):
     """One unit of work holds the whole file's aggregates, committed once."""
     file = write_lines(tmp_path / "p.jsonl", [payment(f"TX-{n}") for n in range(10_000)])
     before = stored_events(opened)
-    assert run_cli(opened, "payment", "import", file, capsys=capsys) == (0, "10000 suspense\n", "")
+    assert run_cli(opened, "payment", "import", file, capsys=capsys) == (0, "σε εκκρεμότητα: 10000\n", "")
     assert stored_events(opened) - before == 20_000

@@ -91,7 +91,7 @@ def test_the_operators_commands_end_to_end(cli, ledger_with_suspense):
 
     out, _ = cli("debt", "correct", AFM, "--fund", "OAEE", "--transfer-id", "OAEE-9", "--period", "2021-10",
                  "--kind", "contribution", "--amount", "20.00", "--correction-id", "C-1")
-    assert out.startswith("recorded: C-1")
+    assert out.startswith("καταχωρίστηκε: C-1")
     # 50.00 paid on it: 30.00 beyond the new amount, and that credit pays the surcharge the item
     # accrued before (a month of delay from 2022-01-01 on 250.00 at 8%/12 = 1.67, O5): 28.33 left
     table = cli("show", "debt-table", AFM, "--json")

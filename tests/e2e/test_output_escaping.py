@@ -33,8 +33,9 @@ HOSTILE_SHOWN = r"Κακός \x1b[31m κόκκινος \u202e ανάποδα \u2
 
 @pytest.fixture(autouse=True)
 def wide_terminal(monkeypatch) -> None:
-    """Wide enough that no table cell wraps the text the tests look for."""
+    """Wide enough that no table cell wraps the text the tests look for; in Greek."""
     monkeypatch.setenv("COLUMNS", "400")
+    monkeypatch.setenv("LEDGER_LANG", "el")
 
 
 def ok(db_url: str, *args: str, capsys) -> str:
@@ -73,49 +74,50 @@ def marked_up(db_url: str, capsys) -> dict[str, str]:
 def test_commands_that_record_marked_up_text_print_it_literally(db_url, marked_up, capsys):
     before = stored_events(db_url)
     assert ok(db_url, "debtor", "add", OTHER_AFM, "--name", NAME, capsys=capsys) == (
-        f"registered debtor {OTHER_AFM} {NAME}\n")
+        f"εγγράφηκε ο οφειλέτης {OTHER_AFM} {NAME}\n")
     assert ok(db_url, "payment", "record", "--reference", UNROUTABLE, "--amount", "5.00", "--value-date",
               "2021-12-20", "--tx-id", "TX-[/x]-2", capsys=capsys) == (
-        "suspense: TX-[/x]-2 (not a valid RF reference (The number has an invalid format.) (C10))\n")
+        "σε εκκρεμότητα: TX-[/x]-2 (μη έγκυρος κωδικός πληρωμής RF (Ο αριθμός έχει άκυρη μορφή.) (C10))\n")
     assert ok(db_url, "payment", "record", "--reference", marked_up["code"], "--amount", "5.00", "--value-date",
-              "2021-12-20", "--tx-id", "TX-[/x]-3", capsys=capsys) == "applied: TX-[/x]-3\n"
+              "2021-12-20", "--tx-id", "TX-[/x]-3", capsys=capsys) == "πιστώθηκε: TX-[/x]-3\n"
     assert stored_events(db_url) == before + EVENTS_OF_DEBTOR_AND_TWO_PAYMENTS
 
 
 def test_the_debt_table_prints_marked_up_name_and_service_literally(db_url, marked_up, capsys):
     out = ok(db_url, "show", "debt-table", AFM, capsys=capsys)
-    assert out.splitlines()[0] == (f"{AFM} {NAME}  service {SERVICE}  as of 2021-12-01  "
-                                   "total outstanding 1360.00  enforcement allowed")
+    assert out.splitlines()[0] == (f"{AFM} {NAME}  υπηρεσία {SERVICE}  στις 2021-12-01  "
+                                   "συνολικό υπόλοιπο 1.360,00\xa0€  αναγκαστικά μέτρα: επιτρέπεται  κωδικός ταυτότητας RF61D100000003")
     assert "OAEE-[/x]" not in out  # the transfer id is not a column; the item is listed
-    assert "│ OAEE │ 2020-03 │ contribution │" in out
+    assert "│ OAEE   │ 2020-03  │ εισφορά │" in out
 
 
 def test_the_suspense_table_prints_marked_up_tx_id_and_reference_literally(db_url, marked_up, capsys):
     out = ok(db_url, "show", "suspense", capsys=capsys)
-    assert (f"│ {TX_SUSPENDED} │ ETE  │ {UNROUTABLE}    │  50.00 │ 2021-12-20 │ 1        │ "
-            "not a valid RF reference (The number has an invalid format.) (C10) │") in out.splitlines()
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in out.splitlines() if line.startswith("│")]
+    assert rows == [[TX_SUSPENDED, "ETE", UNROUTABLE, "50,00\xa0€", "2021-12-20", "1",
+                     "μη έγκυρος κωδικός πληρωμής RF (Ο αριθμός έχει άκυρη μορφή.) (C10)"]]
 
 
 @pytest.mark.parametrize("of, shown", [
-    ("debtor", f"name={NAME} service={SERVICE}"),
-    ("arrangement", f"tx_id={BANK}/{TX_PAID}"),
+    ("debtor", f'"name": "{NAME}", "service": "{SERVICE}"'),
+    ("arrangement", f'"tx_id": "{BANK}/{TX_PAID}"'),
 ])
 def test_the_audit_prints_marked_up_payloads_literally(db_url, marked_up, capsys, of, shown):
     ident = AFM if of == "debtor" else marked_up["code"]
     out = ok(db_url, "audit", ident, capsys=capsys)
-    assert f"Audit trail of {ident}" in out
+    assert f"Ιστορικό συμβάντων του {ident}" in out
     assert shown in out
 
 
 def test_the_arrangement_prints_a_rejection_quoting_marked_up_text_literally(db_url, marked_up, capsys):
     out = ok(db_url, "show", "arrangement", marked_up["rejected_code"], capsys=capsys)
-    assert f"rejected: area '{AREA}' is not in delimitation south-aegean-2019 (ND1)\n" in out
-    assert out.startswith(f"{marked_up['rejected_code']}  disaster  debtor {AFM}  status rejected  ")
+    assert f"απορρίφθηκε: η περιοχή '{AREA}' δεν ανήκει στην οριοθέτηση south-aegean-2019 (ND1)\n" in out
+    assert out.startswith(f"{marked_up['rejected_code']}  disaster  οφειλέτης {AFM}  κατάσταση απορρίφθηκε  ")
 
 
 def test_the_clearance_prints_its_verdict(db_url, marked_up, capsys):
     out = ok(db_url, "show", "clearance", AFM, capsys=capsys)
-    assert out.splitlines()[0] == f"{AFM} as of 2021-12-01: not clear"
+    assert out.splitlines()[0] == f"{AFM} στις 2021-12-01: μη ενήμερος"
 
 
 def test_json_is_unchanged(db_url, marked_up, capsys):
@@ -141,8 +143,9 @@ def hostile(db_url: str, capsys) -> str:
 
 
 @pytest.mark.parametrize("args, shown", [
-    (("show", "debt-table", HOSTILE_AFM), f"{HOSTILE_AFM} {HOSTILE_SHOWN}  service ΠΥ\\rΚΕΑΟ  as of 2021-12-01"),
-    (("audit", HOSTILE_AFM), f"name={HOSTILE_SHOWN} service=ΠΥ\\rΚΕΑΟ"),
+    (("show", "debt-table", HOSTILE_AFM), f"{HOSTILE_AFM} {HOSTILE_SHOWN}  υπηρεσία ΠΥ\\rΚΕΑΟ  στις 2021-12-01"),
+    # JSON writes ESC and CR as its own escapes, the bidi and zero-width marks are escaped for the terminal
+    (("audit", HOSTILE_AFM), '"name": "' + HOSTILE_SHOWN.replace("\\x1b", "\\u001b") + '", "service": "ΠΥ\\rΚΕΑΟ"'),
 ])
 def test_stored_control_bidi_and_zero_width_characters_print_escaped(hostile, capsys, args, shown):
     out = ok(hostile, *args, capsys=capsys)

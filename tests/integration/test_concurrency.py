@@ -98,15 +98,16 @@ def worker(argv: list[str]) -> None:
 
 def record_each(url: str, path: Path) -> None:
     """Each payment of a JSON Lines file a command of its own; prints the outcomes
-    as ``payment import`` does (``50 applied``)."""
+    as ``payment import`` does (``πιστώθηκε: 50``)."""
     from consumers.imports import payment_input
     from consumers.messages import BankPaymentMessage
+    from ledger.entrypoints.labels import outcome
     from ledger.handlers.payments import record_payment
 
     ledger = Ledger(url, env=SMALL_POOL)
     statuses = [record_payment(ledger, payment_input(BankPaymentMessage.from_bytes(line))).status
                 for line in path.read_bytes().splitlines()]
-    print(", ".join(f"{statuses.count(s)} {s}" for s in sorted(set(statuses))))
+    print(", ".join(f"{outcome(s)}: {statuses.count(s)}" for s in sorted(set(statuses))))
     ledger.close()
 
 
@@ -206,8 +207,8 @@ def test_four_writers_and_a_close_at_once_apply_every_payment_once(postgres_url:
         commands["close"] = ["day", "close", CLOSE_ON]
         results = run_together(tmp_path / "barrier", postgres_url, commands)
         assert failures(results) == {}
-        assert [results[f"writer-{part}"][1] for part in range(4)] == ["50 applied\n"] * 4
-        assert results["close"][1] == f"business date {CLOSE_ON}; 1 arrangements settled\n"
+        assert [results[f"writer-{part}"][1] for part in range(4)] == ["πιστώθηκε: 50\n"] * 4
+        assert results["close"][1] == f"εργάσιμη ημερομηνία {CLOSE_ON}· ενημερώθηκε 1 ρύθμιση\n"
         assert ledger.business_date() == d(CLOSE_ON)
         arrangement = ledger.arrangement(code)
         receipts = history.receipts(arrangement).values()  # O6: the older ones packed
@@ -231,7 +232,7 @@ def test_the_same_payment_from_two_processes_is_applied_once(db_url: str, tmp_pa
                    "--tx-id", "TX-SAME", "--bank", "ETE"]
         results = run_together(tmp_path / "barrier", db_url, {"first": payment, "second": payment}, peers=2)
         assert failures(results) == {}
-        assert sorted(out for _, out, _ in results.values()) == ["applied: TX-SAME\n", "duplicate: TX-SAME\n"]
+        assert sorted(out for _, out, _ in results.values()) == ["ήδη καταχωρισμένο: TX-SAME\n", "πιστώθηκε: TX-SAME\n"]
         # The loser read again once (then found the payment) and the winner never.
         assert sorted(err.count("conflict (attempt 1 of 20)") for _, _, err in results.values()) == [0, 1]
         assert sum(err.count("conflict (attempt") for _, _, err in results.values()) == 1
@@ -250,7 +251,7 @@ def test_two_closes_of_one_day_at_once_record_one_close(db_url: str, reference_u
         results = run_together(tmp_path / "barrier", db_url,
                                {"one": ["day", "close", CLOSE_ON], "two": ["day", "close", CLOSE_ON]})
         assert failures(results) == {}
-        assert [out for _, out, _ in results.values()] == [f"business date {CLOSE_ON}; 5 arrangements settled\n"] * 2
+        assert [out for _, out, _ in results.values()] == [f"εργάσιμη ημερομηνία {CLOSE_ON}· ενημερώθηκαν 5 ρυθμίσεις\n"] * 2
         assert ledger.business_date() == d(CLOSE_ON)
         assert count(ledger) == count(reference)
         assert sorted(recorded(ledger), key=by_stream) == sorted(recorded(reference), key=by_stream)

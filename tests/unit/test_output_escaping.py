@@ -66,13 +66,20 @@ def test_line_keeps_the_template_braces_and_words():
     assert line("{{literal}} [bold]{x}[/bold]", x="[/x]").plain == "{literal} [bold][/x][/bold]"
 
 
-def test_table_title_headers_and_cells_are_text():
-    out = rendered(table("Audit of [/x]", [{"[/y]": "TX-[/x]\x1b", "amount": Decimal("1.00")}], ["[/y]", "amount"]))
+def test_table_title_and_cells_are_text(monkeypatch):
+    monkeypatch.setenv("LEDGER_LANG", "el")
+    out = rendered(table("Audit of [/x]", [{"reference": "TX-[/x]\x1b", "amount": Decimal("1.00")}],
+                         ["reference", "amount"]))
     assert out.splitlines() == [
-        "     Audit of [/x]      ",
-        "┏━━━━━━━━━━━━━┳━━━━━━━━┓",
-        "┃ [/y]        ┃ amount ┃",
-        "┡━━━━━━━━━━━━━╇━━━━━━━━┩",
-        "│ TX-[/x]\\x1b │   1.00 │",
-        "└─────────────┴────────┘",
+        "        Audit of [/x]        ",
+        "┏━━━━━━━━━━━━━━━━━━┳━━━━━━━━┓",
+        "┃ κωδικός πληρωμής ┃   ποσό ┃",
+        "┡━━━━━━━━━━━━━━━━━━╇━━━━━━━━┩",
+        "│ TX-[/x]\\x1b      │ 1,00\xa0€ │",
+        "└──────────────────┴────────┘",
     ]
+
+
+def test_a_column_without_a_label_fails_loudly():
+    with pytest.raises(KeyError):
+        table("T", [{"new_column": 1}], ["new_column"])

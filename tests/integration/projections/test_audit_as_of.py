@@ -55,7 +55,7 @@ def test_audit_as_of_a_date_is_the_history_held_then(db_url: str, capsys) -> Non
         assert [e["position"] for e in shown] == [e["position"] for e in cut(app, full, middle)]
         assert all(e["business_date"] <= middle.isoformat() for e in shown)
         status, out, err = run_cli(db_url, "audit", debtor, "--as-of", middle.isoformat(), capsys=capsys)
-        assert status == 0 and f"as of {middle}" in out, err
+        assert status == 0 and f"στις {middle}" in out, err
         status, out, err = run_cli(db_url, "audit", debtor, "--as-of", "2021-13-01", capsys=capsys)
         assert status == 2 and "--as-of" in err and len(err.strip().splitlines()) == 1
     finally:
