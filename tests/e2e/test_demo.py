@@ -160,4 +160,7 @@ def test_english_by_choice(demo):
     out = piped(url, "show", "debt-table", "400000049", LEDGER_LANG="en")
     assert out.splitlines()[0] == ("400000049 Γεωργίου ΟΕ  service Τοπικό Κέντρο Θεσσαλονίκης  as of 2022-12-31  "
                                    "total outstanding €1,107.44  enforcement allowed  identity code RF18D400000049")
-    assert "│ OAEE │ 2021-05 │ contribution │ 2021-05-31 │ €200.73 │     €25.84 │ €0.00 │     €226.57 │ overdue │" in out
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in out.splitlines() if line.startswith("│")]
+    assert ["OAEE", "2021-05", "contribution", "2021-05-31", "€200.73", "€25.84", "€0.00", "€0.00", "€226.57",
+            "overdue", ""] in rows
+    assert rows[-1][0] == "total" and rows[-1][8] == "€1,107.44"  # V1: the outstanding column adds up to the total

@@ -111,8 +111,8 @@ def test_O2_P5_what_a_bank_sends_again_is_one_item_with_its_history_resolved_onc
             "--tx-id", "TX-S", "--bank", "ETE")
     out, _ = cli("payment", "record", "--reference", code, "--amount", "113.30", "--value-date", "2021-12-20",
                  "--tx-id", "TX-1", "--bank", "ETE")  # TX-1, applied, sent again with another amount
-    assert " ".join(out.split()) == ("suspense: TX-1 (same bank transaction id received again with different "
-                                     "content (P5); the payment was applied already (O2))")
+    assert " ".join(out.split()) == ("σε εκκρεμότητα: TX-1 (ο ίδιος αριθμός συναλλαγής της τράπεζας ήρθε ξανά με "
+                                     "άλλο περιεχόμενο (P5)· η πληρωμή είχε ήδη αποδοθεί (O2))")
     items = cli("show", "suspense", "--json")
     assert [(e["tx_id"], e["reference"], e["amount"], e["versions"]) for e in items] == [
         ("TX-S", code, "50.00", 2), ("TX-1", code, "113.30", 1)]

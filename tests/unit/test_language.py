@@ -76,4 +76,4 @@ def test_english_reasons_keep_their_words_with_english_figures(english):
 def test_the_templates_matched_are_the_catalogue_messages_with_fields():
     patterns = {template for _, template in labels.templates()}
     assert "debtor {afm} owes nothing outside arrangements (P2)" in patterns
-    assert "in arrangement {payment_code}" in patterns
+    assert "arrangement {payment_code} has {arrears} EUR past due (V2)" in patterns
