@@ -25,7 +25,7 @@ from ledger.commands import PaymentInput, TransferInput, TransferItem
 from ledger.entrypoints import kafka_cli, labels, operators_cli
 from ledger.entrypoints.bootstrap import services
 from ledger.entrypoints.output import (
-    compact_json, console, line, print_json, printable, show_arrangement_table, table, text,
+    compact_json, console, line, print_json, printable, show_arrangement_table, show_debt_table_view, table, text,
 )
 from ledger.entrypoints.options import (
     AMOUNT, DATE, FLAG, SCHEMES, TEXT, Afm, Amount, ArrangementId, AsOf, Bank, Bootstrap, File, Fund, JsonFlag, Kind,
@@ -35,7 +35,6 @@ from ledger.entrypoints.options import (
 from ledger.entrypoints.parsing import parse_amount, parse_date, readable_file, require_date
 from ledger.entrypoints.projections_cli import projections_cli
 from ledger.errors import BadInput, StoreUnavailable
-from ledger.i18n import _
 from ledger.handlers.arrangements import apply_for_arrangement
 from ledger.handlers.close_day import close_day
 from ledger.handlers.debtors import register_debtor
@@ -255,20 +254,7 @@ def show_debt_table(afm: Afm, as_of: AsOf = None, as_json: JsonFlag = False) -> 
     if as_json:
         print_json(view)
         return
-    words = labels.shown(view)
-    console.print(line(_("{afm} {name}  service {service}  as of {as_of}  total outstanding {total_outstanding}  "
-                         "enforcement {enforcement}  identity code {identity_code}"), words,
-                       afm=text(view["afm"], "bold"),
-                       total_outstanding=text(words["total_outstanding"], "bold")))
-    # V1: the last row is the totals, what each column adds up to.
-    totals = {"fund": _("total"), **view["totals"]}
-    console.print(table(_("Debt items"), [*view["items"], totals],
-                        ["fund", "period", "kind", "due_date", "amount", "surcharges", "interest", "paid", "outstanding",
-                         "status", "arrangement"]))
-    if view["arrangements"]:
-        console.print(table(_("Arrangements"), view["arrangements"],
-                            ["payment_code", "scheme", "status", "capital", "interest_total", "instalment_count",
-                             "paid_instalments", "arrears", "next_due_date", "next_due_amount", "remaining_balance"]))
+    show_debt_table_view(view)
 
 
 @show_cli.command("clearance", help=_("Clearance, ασφαλιστική ενημερότητα (V2)."))

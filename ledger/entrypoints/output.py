@@ -84,7 +84,7 @@ def line(template: str, values: Mapping[str, Any] | None = None, /, **more: Any)
     program styled itself is a ``Text`` and is kept as it is. Fields take no format spec."""
     fields = {**(values or {}), **more}
     parts: list[str | Text] = []
-    for words, field, _, _ in Formatter().parse(template):
+    for words, field, _spec, _conversion in Formatter().parse(template):
         parts.append(words)
         if field is not None:
             value = fields[field]
@@ -131,3 +131,21 @@ def show_arrangement_table(view: dict[str, Any]) -> None:
     if view["instalments"]:
         console.print(table(_("Instalments"), view["instalments"],
                             ["number", "due_date", "capital", "interest", "surcharge", "total_due", "paid", "status"]))
+
+
+def show_debt_table_view(view: dict[str, Any]) -> None:
+    """The debt table (V1): its header line, its items with their totals, its arrangements."""
+    words = shown(view)
+    console.print(line(_("{afm} {name}  service {service}  as of {as_of}  total outstanding {total_outstanding}  "
+                         "enforcement {enforcement}  identity code {identity_code}"), words,
+                       afm=text(view["afm"], "bold"),
+                       total_outstanding=text(words["total_outstanding"], "bold")))
+    # V1: the last row is the totals, what each column adds up to.
+    totals = {"fund": _("total"), **view["totals"]}
+    console.print(table(_("Debt items"), [*view["items"], totals],
+                        ["fund", "period", "kind", "due_date", "amount", "surcharges", "interest", "paid", "outstanding",
+                         "status", "arrangement"]))
+    if view["arrangements"]:
+        console.print(table(_("Arrangements"), view["arrangements"],
+                            ["payment_code", "scheme", "status", "capital", "interest_total", "instalment_count",
+                             "paid_instalments", "arrears", "next_due_date", "next_due_amount", "remaining_balance"]))
