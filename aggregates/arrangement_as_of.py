@@ -49,6 +49,19 @@ class ArrangementAsOf:
         return self.course.arrears if self.course is not None else ZERO
 
     @property
+    def status_since(self) -> date:
+        """The day it took its status (§1.7): its first payment (active), its
+        lapse, loss or completion as the timeline dates them; else the day it
+        was applied for (applied, rejected, suspended, and active from the start)."""
+        course = self.course
+        if course is not None:
+            found = {Status.ACTIVE: course.activated_on, Status.LAPSED: course.lapsed_on,
+                     Status.LOST: course.lost_on, Status.COMPLETED: course.completed_on}.get(Status(self.status))
+            if found is not None:
+                return found
+        return self.arrangement.applied_on
+
+    @property
     def kept(self) -> bool:
         """ND11/C12: kept while suspended, or active with nothing past due."""
         if self.status == Status.SUSPENDED:

@@ -83,3 +83,9 @@ def delay_month_starts(due_date: date, as_of: date) -> Iterator[date]:
     while (start := add_months(first, index)) <= as_of:
         yield start
         index += 1
+
+
+def next_delay_month_start(due_date: date, as_of: date) -> date:
+    """L1: the first month of delay of a debt due on ``due_date`` that starts after ``as_of``."""
+    started = sum(1 for _ in delay_month_starts(due_date, as_of))
+    return add_months(due_date + timedelta(days=1), started)

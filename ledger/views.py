@@ -25,6 +25,7 @@ from aggregates.clearance import Clearance, clearance_of
 from aggregates.course import Course, InstalmentAccount
 from aggregates.debtor import Debtor
 from aggregates.events import event_name, payload_of
+from aggregates.horizon import next_change
 from aggregates.item_balance import ItemBalance
 from aggregates.item_shares import ItemShare, item_shares, paid_on
 from aggregates.money import ZERO
@@ -144,7 +145,10 @@ def debt_table(lookups: Lookups, afm: str, as_of: date | None = None) -> dict[st
     an arrangement's items, to the arrangement's remaining balance and paid."""
     debtor = lookups.debtor(afm)
     day = as_of_date(lookups, as_of)
-    arrangements = _arrangements_as_of(lookups, debtor, day)
+    return _debt_table(lookups, debtor, _arrangements_as_of(lookups, debtor, day), day)
+
+
+def _debt_table(lookups: Lookups, debtor: Debtor, arrangements: Sequence[ArrangementAsOf], day: date) -> dict[str, Any]:
     holder = {item: s for s in arrangements for item in s.held_items}
     balances = {b.item["item_id"]: b for b in debtor.balances(day, lookups.settings.surcharges, holder)}
     shares = {share.item_id: share for s in arrangements for share in item_shares(s, balances)}
@@ -172,6 +176,32 @@ def debt_table(lookups: Lookups, afm: str, as_of: date | None = None) -> dict[st
         "credit": debtor.credit + sum((s.course.credit for s in arrangements if s.course is not None), ZERO),
         "enforcement": "suspended" if any(s.kept for s in arrangements) else "allowed",
     }
+
+
+def debtor_figures(lookups: Lookups, afm: str, day: date) -> dict[str, Any]:
+    """What the operators' lists show of one debtor on ``day`` (interfaces §1.7):
+    its debt table's total and arrangement summaries (V1, each with its debtor and
+    the day it took its status), its clearance (V2), and ``changes_on``, the first
+    later day these may move with no new event (``aggregates.horizon``; its units'
+    too, which its clearance follows, 004 §4)."""
+    debtor = lookups.debtor(afm)
+    arrangements = _arrangements_as_of(lookups, debtor, day)
+    table = _debt_table(lookups, debtor, arrangements, day)
+    clearance = _clearance_of(lookups, debtor, arrangements, day)
+    summaries = [summary | {"debtor_afm": debtor.afm, "status_since": state.status_since}
+                 for summary, state in zip(table["arrangements"], arrangements, strict=True)]
+    return {"afm": debtor.afm, "name": debtor.name, "service": debtor.service,
+            "total_outstanding": table["total_outstanding"], "clear": clearance.clear, "arrangements": summaries,
+            "changes_on": _changes_on(lookups, debtor, arrangements, day)}
+
+
+def _changes_on(lookups: Lookups, debtor: Debtor, arrangements: Sequence[ArrangementAsOf], day: date) -> date | None:
+    rules = lookups.settings.surcharges
+    days = [next_change(debtor, arrangements, rules, day)]
+    for unit_afm in debtor.units:
+        unit = lookups.debtor(unit_afm)
+        days.append(_changes_on(lookups, unit, _arrangements_as_of(lookups, unit, day), day))
+    return min((d for d in days if d is not None), default=None)
 
 
 TOTALLED = ("amount", "surcharges", "interest", "paid", "outstanding")  # the debt table's columns with a total
@@ -218,8 +248,11 @@ def _clearance(lookups: Lookups, afm: str, as_of: date | None) -> Clearance:
     its units' clearances on the same date looked up."""
     debtor = lookups.debtor(afm)
     day = as_of_date(lookups, as_of)
+    return _clearance_of(lookups, debtor, _arrangements_as_of(lookups, debtor, day), day)
+
+
+def _clearance_of(lookups: Lookups, debtor: Debtor, arrangements: Sequence[ArrangementAsOf], day: date) -> Clearance:
     settings = lookups.settings
-    arrangements = _arrangements_as_of(lookups, debtor, day)
     units = {unit_afm: _clearance(lookups, unit_afm, day) for unit_afm in debtor.units}
     return clearance_of(debtor, arrangements, units, settings.clearance, settings.surcharges, day)
 

@@ -1,0 +1,142 @@
+"""The operators' directory (ευρετήριο οφειλετών), interfaces §1.7.
+
+Event-driven rows: every debtor with its name's search key (``aggregates.names``),
+service, parent and the funds that sent it debts; every arrangement's debtor; and
+``changed``, the position of the last event of the debtor or of one of its
+arrangements. The figures the lists show (total outstanding, clearance, each
+arrangement's status as of the business date and since when) move with the date,
+so they are not written here: ``projections.figures`` computes them into this
+projection's ``figures`` tables for the debtors whose ``changed`` passed the last
+refresh or whose figures the calendar moved, and a rebuild (a new slot) starts
+them afresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    select,
+)
+
+from aggregates.names import search_key
+from projections.base import Decoded, Projection, bulk_insert, chunks, update_rows
+from projections.db import Day, Money
+
+ARRANGEMENT_PREFIX = "keao:Arrangement."
+
+
+class DirectoryProjection(Projection):
+    name = "directory"
+    version = 1
+    prefixes = ("keao:Debtor.", ARRANGEMENT_PREFIX)
+    cost = 1.0
+
+    def define(self, metadata: MetaData, prefix: str) -> dict[str, Table]:
+        return {
+            "debtors": Table(
+                f"{prefix}debtors", metadata,
+                Column("afm", String(9), primary_key=True),
+                Column("debtor_id", String(36), nullable=False, unique=True),
+                Column("name", String, nullable=False),
+                Column("search_key", String, nullable=False, index=True),
+                Column("service", String, index=True),
+                Column("parent_afm", String(9)),
+                Column("changed", Integer, nullable=False, index=True),
+            ),
+            "funds": Table(
+                f"{prefix}funds", metadata,
+                Column("debtor_id", String(36), primary_key=True),
+                Column("fund", String(8), primary_key=True),
+            ),
+            "arrangements": Table(
+                f"{prefix}arrangements", metadata,
+                Column("id", String(36), primary_key=True),
+                Column("afm", String(9), nullable=False),
+            ),
+            # Written by ``projections.figures``: each debtor's figures as of ``as_of``,
+            # standing until ``changes_on`` (None: until an event) unless an event comes.
+            "figures": Table(
+                f"{prefix}figures", metadata,
+                Column("afm", String(9), primary_key=True),
+                Column("as_of", Day, nullable=False),
+                Column("changes_on", Day, index=True),
+                Column("total_outstanding", Money, nullable=False),
+                Column("clear", Boolean, nullable=False),
+            ),
+            "arrangement_figures": Table(
+                f"{prefix}arrangement_figures", metadata,
+                Column("id", String(36), primary_key=True),
+                Column("afm", String(9), nullable=False, index=True),
+                Column("scheme", String(20), nullable=False),
+                Column("status", String(12), nullable=False),
+                Column("status_since", Day, nullable=False),
+                Column("service", String),
+                Column("remaining_balance", Money, nullable=False),
+                Column("summary", Text, nullable=False),
+                Index(f"{prefix}arrangement_figures_by_status", "status", "status_since"),
+            ),
+            # The last refresh: the business date it was for and the last ``changed`` it saw.
+            "refreshed": Table(
+                f"{prefix}refreshed", metadata,
+                Column("id", Integer, primary_key=True),
+                Column("as_of", Day, nullable=False),
+                Column("changed", Integer, nullable=False),
+            ),
+        }
+
+    def apply(self, conn: Connection, tables: dict[str, Table], events: Sequence[Decoded]) -> None:
+        registered: dict[str, dict[str, Any]] = {}
+        funds: set[tuple[str, str]] = set()
+        applied: dict[str, str] = {}  # arrangement id → ΑΦΜ, for those applied for in this batch
+        debtor_changed: dict[str, int] = {}
+        arrangement_changed: dict[str, int] = {}
+        for d in events:
+            if d.topic.startswith(ARRANGEMENT_PREFIX):
+                if d.originator_version == 1:
+                    applied[d.originator_id] = d.fields["debtor_afm"]
+                arrangement_changed[d.originator_id] = d.position
+                continue
+            debtor_changed[d.originator_id] = d.position
+            if d.name == "Registered":
+                f = d.fields
+                registered[d.originator_id] = {"afm": f["afm"], "debtor_id": d.originator_id, "name": f["name"],
+                                               "search_key": search_key(f["name"]), "service": f["service"],
+                                               "parent_afm": f["parent_afm"], "changed": d.position}
+            elif d.name == "DebtTransferred":
+                funds.update((d.originator_id, item["fund"]) for item in d.fields["items"])
+        t = tables
+        for debtor_id, row in registered.items():
+            row["changed"] = debtor_changed.pop(debtor_id)
+        bulk_insert(conn, t["debtors"], list(registered.values()))
+        bulk_insert(conn, t["arrangements"], [{"id": key, "afm": afm} for key, afm in applied.items()])
+        bulk_insert(conn, t["funds"], sorted(funds - _known_funds(conn, t["funds"], funds)))
+        # Any position of this batch is past every earlier refresh, which is all ``changed`` must tell.
+        update_rows(conn, t["debtors"], "debtor_id", ("changed",), sorted(debtor_changed.items()))
+        afms = _afms_of(conn, t["arrangements"], list(arrangement_changed))
+        by_afm = {afms[key]: position for key, position in arrangement_changed.items()}
+        update_rows(conn, t["debtors"], "afm", ("changed",), sorted(by_afm.items()))
+
+
+def _known_funds(conn: Connection, table: Table, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for chunk in chunks(sorted({debtor_id for debtor_id, _ in pairs}), 900):
+        found.update((r.debtor_id, r.fund) for r in conn.execute(select(table).where(table.c.debtor_id.in_(chunk))))
+    return found
+
+
+def _afms_of(conn: Connection, table: Table, ids: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for chunk in chunks(ids, 900):
+        found.update((r.id, r.afm) for r in conn.execute(select(table.c.id, table.c.afm).where(table.c.id.in_(chunk))))
+    return found
