@@ -362,6 +362,7 @@ def demo(
         for arrangement in ledger.arrangements_of(ledger.debtor(afm))[:1]:  # none yet with an early --until
             show_arrangement(arrangement.payment_code)
             audit(arrangement.payment_code)
+    queries_cli.summary()
     console.print(line(_("ledger written to {url}; try `ledger show debt-table {afm}`"), url=masked(url),
                        afm=shown["debt_tables"][0]))
 

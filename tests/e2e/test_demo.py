@@ -21,7 +21,9 @@ from ledger import views
 from ledger.application import Ledger
 from ledger.demo import Scenario, report_afms
 from ledger.entrypoints.labels import MONEY
+from ledger.entrypoints.queries_cli import ARRANGEMENT_COLUMNS
 from ledger.i18n import money
+from projections.queries import DEBTOR_COLUMNS
 from tests.cli_helpers import run_cli
 
 LEDGER = str(Path(sys.executable).with_name("ledger"))
@@ -127,7 +129,7 @@ def show_commands(url: str) -> list[tuple[str, ...]]:
     return [*(("show", "debt-table", afm) for afm in shown["debt_tables"]),
             *(("show", "arrangement", code) for code in codes),
             *(("show", "clearance", afm) for afm in shown["clearances"]),
-            ("show", "suspense"), ("show", "suspense", "--all"), ("show", "corrections")]
+            ("show", "suspense"), ("show", "suspense", "--all"), ("show", "corrections"), ("summary",)]
 
 
 def test_piped_at_80_columns_no_view_cuts_a_reference_or_an_amount(demo, capsys, monkeypatch):
@@ -164,3 +166,42 @@ def test_english_by_choice(demo):
     assert ["OAEE", "2021-05", "contribution", "2021-05-31", "€200.73", "€25.84", "€0.00", "€0.00", "€226.57",
             "overdue", ""] in rows
     assert rows[-1][0] == "total" and rows[-1][8] == "€1,107.44"  # V1: the outstanding column adds up to the total
+
+
+def test_the_operators_questions_on_the_demo(demo, capsys):
+    """§1.7 on the demo ledger: the summary adds up the debt tables and the suspense
+    account; a search ignores accents and case; the arrangements lost, with the day."""
+    url, report = demo
+
+    def answer(*args):
+        status, out, err = run_cli(url, *args, "--json", capsys=capsys)
+        assert status == 0, err
+        return json.loads(out)
+
+    ledger = Ledger(url)
+    try:
+        afms = [ledger.repository.get(n.originator_id).afm for n in ledger.notifications(["keao:Debtor.Registered"])]
+        owed = sum((views.debt_table(ledger, afm)["total_outstanding"] for afm in afms), Decimal("0.00"))
+        not_clear = sum(not views.clearance(ledger, afm)["clear"] for afm in afms)
+    finally:
+        ledger.close()
+    summary = answer("summary")
+    assert summary["debtors"] == {"count": len(afms), "not_clear": not_clear, "total_outstanding": str(owed)}
+    assert summary["suspense"] == {"items": 5, "amount": "341.00"}
+    assert summary["as_of"] == "2022-12-31"
+    assert "Λογαριασμός εκκρεμοτήτων: 5" in report.splitlines()[-2]  # the demo ends with the summary
+    found = answer("debtor", "search", "ΠΑΠΑΔΟΠΟΥΛΟΣ αε")
+    assert [(r["afm"], r["name"]) for r in found] == [(afm, "Παπαδόπουλος ΑΕ") for afm in
+                                                     ("100000015", "200000018", "400000037")]
+    lost = answer("arrangement", "list", "--status", "lost", "--since", "2022-01-01")
+    # C8: the covid-650 one lost on 2022-04-01 (above); ND10 a's of 2020-10-01 falls before --since
+    assert [(a["payment_code"], a["status_since"]) for a in lost] == [
+        ("RF48A650100000052001", "2022-04-01"), ("RF94A4152200000031001", "2022-07-01")]
+    # piped at 80 columns, the lists show every reference and amount of their columns whole
+    for args, columns in ((("debtor", "list"), DEBTOR_COLUMNS), (("debtor", "search", "παπα"), DEBTOR_COLUMNS),
+                          (("arrangement", "list"), ARRANGEMENT_COLUMNS)):
+        shown = [{k: row[k] for k in columns} for row in answer(*args)]
+        text = piped(url, *args)
+        assert {figure for figure in figures(shown) if figure not in text} == set(), args
+    status, _, err = run_cli(url, "debtor", "list", "--clear", "maybe", capsys=capsys)
+    assert (status, err.strip()) == (2, "error: --clear: must be yes or no, not 'maybe'")
