@@ -142,12 +142,18 @@ class Course:
     lost_balance: LostBalance | None = None
     completed_on: date | None = None
     credit: Decimal = ZERO
+    # The first day after ``as_of`` the walk would step (an instalment opens or is
+    # missed, a month of delay starts, a payment is valued): nothing moves before it.
+    next_step: date | None = None
 
     @property
     def arrears(self) -> Decimal:
-        """What is past its deadline and unpaid, surcharges included."""
+        """What is past its deadline and unpaid, surcharges included; a lapsed
+        application owes nothing (C6: its items are free again, V1)."""
         if self.lost_balance is not None:
             return self.lost_balance.unpaid
+        if self.status == _LAPSED:
+            return ZERO
         return sum(
             (a.unpaid for a in self.accounts if a.status_on(self.as_of) == "missed"), ZERO
         )

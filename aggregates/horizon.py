@@ -7,8 +7,9 @@ effect on its received or value date, and a running arrangement's timeline
 steps through its instalments' deadlines (C6, C8). ``next_change`` is the
 first day after ``as_of`` on which any of these can happen: until then, with
 no new event, the figures of ``as_of`` stand. It errs early, never late: a
-running arrangement (applied, suspended, active) can move any day, so the
-answer is then the next day.
+running arrangement moves on its timeline's next step (``Course.next_step``:
+an instalment opens or is missed, a month of delay starts, a payment is
+valued, C6, C8, L1), one not yet planned (ND3) on any day.
 """
 
 from __future__ import annotations
@@ -50,17 +51,17 @@ def _debtor_days(debtor: Debtor, arrangements: Sequence[ArrangementAsOf], rules:
 
 
 def _arrangement_days(state: ArrangementAsOf, as_of: date) -> Iterable[date]:
-    if state.status in LIVE:  # C6, C8, ND3: its timeline may step any day
-        yield as_of + ONE_DAY
-        return
-    course = state.course
-    if course is None:
-        return
     for receipt in history.receipts(state.arrangement).values():
-        value_date = receipt.get("value_date")
-        if value_date is not None and value_date > as_of:
-            yield value_date
-    balance = course.lost_balance
+        if receipt["value_date"] > as_of:  # P3: a payment counts from its value date
+            yield receipt["value_date"]
+    course = state.course
+    if state.status in LIVE:
+        # C6, C8: its timeline's next step; ND3: not yet planned, any day
+        next_step = course.next_step if course is not None else as_of + ONE_DAY
+        if next_step is not None:
+            yield next_step
+        return
+    balance = course.lost_balance if course is not None else None
     if state.status == Status.LOST and balance is not None and balance.unpaid_principal > ZERO:
         yield next_delay_month_start(balance.on, as_of)  # C11, L1: the balance due at once accrues monthly
 

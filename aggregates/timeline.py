@@ -170,6 +170,8 @@ class _Walk:
         self.sequence += 1
         if day <= self.as_of:  # what comes after ``as_of`` is never stepped: not queued at all
             heapq.heappush(self.queue, (day, phase, self.sequence, subject))
+        elif self.course.next_step is None or day < self.course.next_step:
+            self.course.next_step = day
 
     def record(self, day: date, kind: str, key: tuple[Any, ...], data: dict[str, Any]) -> None:
         self.course.facts.append(Fact(day, kind, key, data))

@@ -68,9 +68,9 @@ def test_the_lists_agree_with_the_views_day_after_day_computing_only_what_moved(
     assert agree(ledger, runner, d("2022-01-10")) == 4
     assert figures.refresh(runner) == 0  # nothing new: nothing computed
     close_day(ledger, d("2022-01-11"))
-    # Only the arrangement's debtor can move on an ordinary day (its timeline, C6);
-    # the others' next change is their next month of delay (L1) on 2022-02-01 or later.
-    assert agree(ledger, runner, d("2022-01-11")) == 1
+    # Nobody moves on 2022-01-11: the arrangement's next step is its first payment, valued
+    # 2022-01-12 (P3); the others' next change, their next month of delay (L1) on 2022-02-01.
+    assert agree(ledger, runner, d("2022-01-11")) == 0
     pay(ledger, debtor_identity_code(UNIT), "250.00", "2022-01-11", "P2")  # the unit pays all it owes
     close_day(ledger, d("2022-01-12"))
     assert agree(ledger, runner, d("2022-01-12")) == 3  # the unit, its head office (004 §4), the arrangement's
@@ -152,5 +152,32 @@ def test_for_any_ledger_the_refreshed_figures_are_the_views(case):
                 if day > ledger.business_date():
                     close_day(ledger, day)
                     agree(ledger, runner, day)
+        finally:
+            ledger.close()
+
+
+def standing(figures_of: dict) -> dict:
+    return {k: v for k, v in figures_of.items() if k != "changes_on"}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=ledgers)
+def test_until_the_day_the_horizon_names_the_figures_stand(case):
+    """``aggregates.horizon`` against the plain answer: on every 11th day from START to
+    two months past the generated days, the views give the same figures on the day
+    before their ``changes_on`` and halfway there as on the day itself (a change
+    missed would mostly persist: a status, arrears, a month of surcharges)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        ledger = Ledger(f"sqlite:///{Path(scratch) / 'ledger.db'}")
+        try:
+            build(ledger, case)
+            day = START
+            while day < max(case["as_of"]) + timedelta(days=60):
+                found = views.debtor_figures(ledger, AFM, day)
+                if found["changes_on"] is not None:
+                    before = found["changes_on"] - timedelta(days=1)
+                    for later in {day + (before - day) / 2, before} - {day}:
+                        assert standing(views.debtor_figures(ledger, AFM, later)) == standing(found), (day, later)
+                day += timedelta(days=11)
         finally:
             ledger.close()
