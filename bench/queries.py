@@ -1,5 +1,7 @@
 """The debt table and the clearance of one debtor (V1, V2), current and as of
-a past date, on PostgreSQL: p50/p95 latency over random debtors.
+a past date, on PostgreSQL: p50/p95 latency over random debtors; then the
+operators' questions (§1.7): a name search and a status list, and the refresh
+of the figures they read (``measure_lists``, a second JSON line).
 
 "current" is answered by the read models of ``projections/`` when they are
 there (``projections.reader``: caught up once before timing), else by the
@@ -19,7 +21,7 @@ import random
 import statistics
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from bench.common import (
@@ -106,6 +108,75 @@ def measure(schema: str, debtors: int, sample: int, seed: int = 2556, baseline: 
                 peak_rss_after_read_models_catch_up_mb=rss_caught_up, machine=machine())
 
 
+def measure_lists(schema: str, debtors: int, sample: int, seed: int = 2556) -> dict[str, Any]:
+    """The operators' questions (§1.7) on the ledger in ``schema``: the figures'
+    refresh from cold (every debtor) and after a close of day, then p50/p95 of
+    a name search and a status list (page 1 and a later one) over ``sample`` random
+    asks. Baseline: the same answers without the directory, the plain way: every
+    debtor's name scanned in Python; each arrangement's status computed by the
+    views, in id order, until a page is found."""
+    from aggregates.names import search_key
+    from ledger.demo import SURNAMES
+    from projections import figures, queries
+    from projections.reader import reading
+    from projections.runner import Runner
+    from sqlalchemy import select
+
+    url = schema_url(schema)
+    ledger = Ledger(url)
+    runner = Runner(ledger, url)
+    runner.catch_up()
+    started = time.perf_counter()
+    computed = figures.refresh(runner)
+    cold_s = time.perf_counter() - started
+    note(f"queries: figures of {computed} debtors refreshed in {cold_s:.1f}s")
+    close_day(ledger, ledger.current_date() + timedelta(days=1))
+    day = ledger.current_date()
+    runner.catch_up()
+    started = time.perf_counter()
+    daily = figures.refresh(runner)
+    daily_s = time.perf_counter() - started
+    note(f"queries: after a close of day, {daily} debtors refreshed in {daily_s:.1f}s")
+    rng = random.Random(seed)
+    names = [search_key(rng.choice(SURNAMES))[:rng.randint(4, 9)] for _ in range(sample)]
+    asks = [(rng.choice(("active", "lost", "completed", "lapsed")), rng.choice((1, 1, 3))) for _ in range(sample)]
+    with queries.answering(runner) as reader:
+        search = timed(lambda text: queries.debtor_search(reader, text), names)
+        status = timed(lambda ask: queries.arrangement_list(reader, status=ask[0], page=ask[1]), asks)
+        pages = queries.arrangement_list(reader, status="active").pages
+    with reading(runner, catch_up=False) as reader:
+        debtors_t = reader.t["debt_table.debtors"]
+        arrangements_t = reader.t["arrangements.arrangements"]
+
+        def scan_names(text: str) -> list[str]:
+            rows = reader.conn.execute(select(debtors_t.c.afm, debtors_t.c.name))
+            return sorted(afm for afm, name in rows if text in search_key(name))[:queries.PAGE]
+
+        def scan_statuses(ask: tuple[str, int]) -> list[str]:
+            wanted, found = ask[1] * queries.PAGE, []
+            rows = reader.conn.execute(select(arrangements_t.c.id).where(arrangements_t.c.applied_on <= day)
+                                       .order_by(arrangements_t.c.id))
+            for (ref,) in rows:
+                if views.arrangement_view(reader, ref)["status"] == ask[0]:
+                    found.append(ref)
+                    if len(found) == wanted:
+                        break
+            return found[-queries.PAGE:]
+
+        plain = max(timed(scan_names, names[:10])[1], timed(scan_statuses, asks[:10])[1])
+    ledger.close()
+    worst = max(search[1], status[1])
+    return emit("queries_lists", worst, "ms (p95, worst of name search and status list)", plain, TARGET_MS,
+                lower_is_better=True, size=debtors, sampled=sample, name_search_p50_ms=round(search[0], 2),
+                name_search_p95_ms=round(search[1], 2), status_list_p50_ms=round(status[0], 2),
+                status_list_p95_ms=round(status[1], 2), active_pages=pages,
+                baseline_is="a scan without the directory (10 asks each)",
+                refresh_cold_debtors=computed, refresh_cold_s=round(cold_s, 1),
+                refresh_cold_debtors_per_s=round(computed / cold_s, 1) if cold_s else None,
+                refresh_after_close_debtors=daily, refresh_after_close_s=round(daily_s, 1),
+                peak_rss_mb=peak_rss_mb(), machine=machine())
+
+
 def run(debtors: int, sample: int, seed: int = 2556, processes: int = 2, seeded: str | None = None) -> dict[str, Any]:
     """Seed a ledger of ``debtors`` and measure; or measure on a copy of the
     ``seeded`` schema that ``python -m bench.close_day --seeded SCHEMA`` kept
@@ -124,7 +195,9 @@ def run(debtors: int, sample: int, seed: int = 2556, processes: int = 2, seeded:
             ledger = Ledger(schema_url(schema))
             close_day(ledger, DEADLINE)
             ledger.close()
-        return measure(schema, debtors, sample, seed)
+        line = measure(schema, debtors, sample, seed)
+        measure_lists(schema, debtors, sample, seed)
+        return line
 
 
 def main(argv: list[str] | None = None) -> None:

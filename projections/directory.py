@@ -116,27 +116,32 @@ class DirectoryProjection(Projection):
             elif d.name == "DebtTransferred":
                 funds.update((d.originator_id, item["fund"]) for item in d.fields["items"])
         t = tables
-        for debtor_id, row in registered.items():
-            row["changed"] = debtor_changed.pop(debtor_id)
-        bulk_insert(conn, t["debtors"], list(registered.values()))
         bulk_insert(conn, t["arrangements"], [{"id": key, "afm": afm} for key, afm in applied.items()])
         bulk_insert(conn, t["funds"], sorted(funds - _known_funds(conn, t["funds"], funds)))
-        # Any position of this batch is past every earlier refresh, which is all ``changed`` must tell.
-        update_rows(conn, t["debtors"], "debtor_id", ("changed",), sorted(debtor_changed.items()))
-        afms = _afms_of(conn, t["arrangements"], list(arrangement_changed))
-        by_afm = {afms[key]: position for key, position in arrangement_changed.items()}
-        update_rows(conn, t["debtors"], "afm", ("changed",), sorted(by_afm.items()))
+        # ``changed``: the last position of an event of the debtor or of its arrangements
+        changed: dict[str, int] = {}
+        for afm, position in [*_afms_by(conn, t["debtors"].c.debtor_id, t["debtors"].c.afm,
+                                        [k for k in debtor_changed if k not in registered], debtor_changed),
+                              *((row["afm"], debtor_changed[key]) for key, row in registered.items()),
+                              *_afms_by(conn, t["arrangements"].c.id, t["arrangements"].c.afm,
+                                        list(arrangement_changed), arrangement_changed)]:
+            changed[afm] = max(position, changed.get(afm, 0))
+        for row in registered.values():
+            row["changed"] = changed.pop(row["afm"])
+        bulk_insert(conn, t["debtors"], list(registered.values()))
+        update_rows(conn, t["debtors"], "afm", ("changed",), sorted(changed.items()))
+
+
+def _afms_by(conn: Connection, key: Any, afm: Any, ids: list[str], positions: dict[str, int]) -> list[tuple[str, int]]:
+    """The ΑΦΜ of each of ``ids`` (by the ``key`` column), with its position."""
+    found = []
+    for chunk in chunks(ids, 900):
+        found += [(r[1], positions[r[0]]) for r in conn.execute(select(key, afm).where(key.in_(chunk)))]
+    return found
 
 
 def _known_funds(conn: Connection, table: Table, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for chunk in chunks(sorted({debtor_id for debtor_id, _ in pairs}), 900):
         found.update((r.debtor_id, r.fund) for r in conn.execute(select(table).where(table.c.debtor_id.in_(chunk))))
-    return found
-
-
-def _afms_of(conn: Connection, table: Table, ids: list[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for chunk in chunks(ids, 900):
-        found.update((r.id, r.afm) for r in conn.execute(select(table.c.id, table.c.afm).where(table.c.id.in_(chunk))))
     return found

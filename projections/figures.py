@@ -77,6 +77,7 @@ def _write(conn: Connection, reader: ProjectionReader, afms: list[str], day: dat
     t = reader.t
     encode = reader.runner.projections["directory"].encode
     rows, arrangements = [], []
+    reader.preload(afms)
     for afm in afms:
         f = views.debtor_figures(reader, afm, day)
         rows.append({"afm": afm, "as_of": day, "changes_on": f["changes_on"],

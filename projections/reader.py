@@ -47,6 +47,8 @@ class ProjectionReader:
             s = states[name]
             self.t.update({f"{name}.{k}": v for k, v in p.tables(s.active_slot, s.active_version).items()})
         self._arrangements = runner.projections["arrangements"]
+        self._preloaded: dict[str, Debtor] = {}
+        self._preloaded_arrangements: dict[str, Arrangement] = {}
 
     def business_date(self) -> date | None:
         t = self.t["debt_table.calendar"]
@@ -62,36 +64,60 @@ class ProjectionReader:
 
     def debtor(self, afm: str) -> Debtor:
         afm = valid_afm(afm, "afm")
-        t = self.t["debt_table.debtors"]
-        row = self.conn.execute(select(t).where(t.c.afm == afm)).first()
-        if row is None:
+        found = self._preloaded.get(afm)
+        if found is None:
+            found = self._debtors([afm]).get(afm)
+        if found is None:
             raise NotFound("afm", f"no debtor {afm}")
-        return self._debtor(row)
+        return found
 
-    def _debtor(self, row: Any) -> Debtor:
+    def preload(self, afms: list[str]) -> None:
+        """Read these debtors and their arrangements with a few queries for them all,
+        so that ``debtor`` and ``arrangements_of`` answer them from memory (the
+        figures' refresh computes hundreds at a time); the last preload only is kept."""
+        self._preloaded = {}
+        self._preloaded = self._debtors(afms)
+        joined = [key for debtor in self._preloaded.values() for key in debtor.arrangement_ids]
+        self._preloaded_arrangements = {str(a.id): a for a in self._load_arrangements(joined)}
+
+    def _debtors(self, afms: list[str]) -> dict[str, Debtor]:
         t = self.t
-        units = [r.unit_afm for r in self.conn.execute(
-            select(t["debt_table.units"].c.unit_afm).where(t["debt_table.units"].c.debtor_id == row.id)
-            .order_by(t["debt_table.units"].c.position))]
-        items_t = t["debt_table.items"]
-        items = {r.item_id: {"period": r.period, "kind": r.kind, "amount": r.amount, "due_date": r.due_date,
-                             "item_id": r.item_id, "fund": r.fund, "received_on": r.received_on}
-                 for r in self.conn.execute(select(items_t).where(items_t.c.debtor_id == row.id)
-                                            .order_by(items_t.c.position, items_t.c.seq))}
-        joined_t = t["debt_table.arrangements"]
-        joined = [r.arrangement_id for r in self.conn.execute(
-            select(joined_t.c.arrangement_id).where(joined_t.c.debtor_id == row.id).order_by(joined_t.c.position))]
-        pay_t = t["debt_table.payments"]
-        payments = [{"item_id": r.item_id, "part": r.part, "amount": r.amount, "value_date": r.value_date,
-                     "tx_id": r.tx_id}
-                    for r in self.conn.execute(select(pay_t).where(pay_t.c.debtor_id == row.id)
-                                               .order_by(pay_t.c.position, pay_t.c.seq))]
-        return from_state(Debtor, {
-            "_id": UUID(row.id), "_version": row.version, "_created_on": datetime.fromisoformat(row.created_on),
-            "_modified_on": None, "afm": row.afm, "name": row.name, "service": row.service,
-            "parent_afm": row.parent_afm, "amka": row.amka, "registered_on": row.registered_on, "units": units,
-            "items": items, "arrangement_ids": joined, "item_payments": payments, "credit": row.credit,
-        })
+        debtors_t, units_t, items_t = t["debt_table.debtors"], t["debt_table.units"], t["debt_table.items"]
+        joined_t, pay_t = t["debt_table.arrangements"], t["debt_table.payments"]
+        found: dict[str, Debtor] = {}
+        for chunk in chunks(afms, 900):
+            rows = list(self.conn.execute(select(debtors_t).where(debtors_t.c.afm.in_(chunk))))
+            ids = [row.id for row in rows]
+            units: dict[str, list[str]] = {}
+            for r in self.conn.execute(select(units_t.c.debtor_id, units_t.c.unit_afm)
+                                       .where(units_t.c.debtor_id.in_(ids)).order_by(units_t.c.position)):
+                units.setdefault(r.debtor_id, []).append(r.unit_afm)
+            items: dict[str, dict[str, Any]] = {}
+            for r in self.conn.execute(select(items_t).where(items_t.c.debtor_id.in_(ids))
+                                       .order_by(items_t.c.position, items_t.c.seq)):
+                items.setdefault(r.debtor_id, {})[r.item_id] = {
+                    "period": r.period, "kind": r.kind, "amount": r.amount, "due_date": r.due_date,
+                    "item_id": r.item_id, "fund": r.fund, "received_on": r.received_on}
+            joined: dict[str, list[str]] = {}
+            for r in self.conn.execute(select(joined_t.c.debtor_id, joined_t.c.arrangement_id)
+                                       .where(joined_t.c.debtor_id.in_(ids)).order_by(joined_t.c.position)):
+                joined.setdefault(r.debtor_id, []).append(r.arrangement_id)
+            payments: dict[str, list[dict[str, Any]]] = {}
+            for r in self.conn.execute(select(pay_t).where(pay_t.c.debtor_id.in_(ids))
+                                       .order_by(pay_t.c.position, pay_t.c.seq)):
+                payments.setdefault(r.debtor_id, []).append({
+                    "item_id": r.item_id, "part": r.part, "amount": r.amount, "value_date": r.value_date,
+                    "tx_id": r.tx_id})
+            for row in rows:
+                found[row.afm] = from_state(Debtor, {
+                    "_id": UUID(row.id), "_version": row.version,
+                    "_created_on": datetime.fromisoformat(row.created_on), "_modified_on": None, "afm": row.afm,
+                    "name": row.name, "service": row.service, "parent_afm": row.parent_afm, "amka": row.amka,
+                    "registered_on": row.registered_on, "units": units.get(row.id, []),
+                    "items": items.get(row.id, {}), "arrangement_ids": joined.get(row.id, []),
+                    "item_payments": payments.get(row.id, []), "credit": row.credit,
+                })
+        return found
 
     def arrangement(self, ref: str) -> Arrangement:
         found = self._load_arrangements([str(Arrangement.id_of(ref))])
@@ -100,13 +126,18 @@ class ProjectionReader:
         return found[0]
 
     def arrangements_of(self, debtor: Debtor) -> list[Arrangement]:
+        kept = self._preloaded_arrangements
+        if all(key in kept for key in debtor.arrangement_ids):
+            return [kept[key] for key in debtor.arrangement_ids]
         return self._load_arrangements(list(debtor.arrangement_ids))
 
     def _load_arrangements(self, ids: list[str]) -> list[Arrangement]:
         if not ids:
             return []
         t = self.t["arrangements.arrangements"]
-        states = {r.id: r.state for r in self.conn.execute(select(t.c.id, t.c.state).where(t.c.id.in_(ids)))}
+        states: dict[str, str] = {}
+        for chunk in chunks(ids, 900):
+            states.update((r.id, r.state) for r in self.conn.execute(select(t.c.id, t.c.state).where(t.c.id.in_(chunk))))
         return [self._arrangements.aggregate_from(Arrangement, states[i]) for i in ids if i in states]
 
     # -- plain queries ----------------------------------------------------------------
