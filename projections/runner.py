@@ -283,11 +283,15 @@ class Runner:
                 progress(batch[-1].position, 0)
         return len(batch)
 
-    def follow(self, interval: float = 1.0, stop: Callable[[], bool] = lambda: False) -> None:
-        """Keep catching up, polling every ``interval`` seconds when idle."""
+    def follow(self, interval: float = 1.0, stop: Callable[[], bool] = lambda: False,
+               then: Callable[[], object] = lambda: None) -> None:
+        """Keep catching up, polling every ``interval`` seconds when idle; ``then``
+        runs after each pass that applied something."""
         while not stop():
             if self.catch_up() == 0:
                 time.sleep(interval)
+            else:
+                then()
 
     # -- rebuilding (projections.rebuild, projections.workers) ----------------------
 

@@ -26,6 +26,7 @@ from ledger.entrypoints.options import FLAG, JsonFlag, one_of
 from ledger.entrypoints.output import console, table
 from ledger.errors import BadInput
 from ledger.i18n import _, ngettext
+from projections import figures
 from projections.runner import PROJECTIONS
 
 projections_cli = typer.Typer(no_args_is_help=True, help=_("Read models: status, rebuild, run."))
@@ -96,8 +97,8 @@ def rebuild(
         names=", ".join(names), seconds=f"{elapsed:.1f}"))
 
 
-@projections_cli.command("run", help=_("Catch every projection up with the log (and keep following it with "
-                                       "--follow)."))
+@projections_cli.command("run", help=_("Catch every projection up with the log and refresh the operators' "
+                                       "figures (and keep following it with --follow)."))
 def run(
     follow: Annotated[bool, typer.Option("--follow", metavar=FLAG, help=_(
         "Keep following the log (poll) until stopped (SIGTERM)."))] = False,
@@ -109,10 +110,13 @@ def run(
         count = r.catch_up()
         console.print(ngettext("caught up: {count} event applied", "caught up: {count} events applied", count).format(
             count=count))
+        refreshed = figures.refresh(r)
+        console.print(ngettext("figures of {count} debtor refreshed (§1.7)", "figures of {count} debtors refreshed "
+                               "(§1.7)", refreshed).format(count=refreshed))
         return
     stopping = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stopping.update(now=True))
     try:
-        r.follow(interval, stop=lambda: stopping["now"])
+        r.follow(interval, stop=lambda: stopping["now"], then=lambda: figures.refresh(r))
     except KeyboardInterrupt:
         pass
