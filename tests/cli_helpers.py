@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from ledger.application import Ledger
 from ledger.entrypoints.cli import main as cli_main
@@ -31,3 +34,15 @@ def stored_events(db_url: str) -> int:
         return ledger.recorder.max_notification_id() or 0
     finally:
         ledger.close()
+
+
+def cli_runner(db_url: str, capsys) -> Callable[..., Any]:
+    """``run(*args, expect=0)``: ``run_cli`` that checks the exit status and returns
+    the parsed JSON with ``--json``, else ``(stdout, stderr)``; ``run.url`` is the ledger."""
+    def run(*args: str, expect: int = 0) -> Any:
+        status, out, err = run_cli(db_url, *args, capsys=capsys)
+        assert status == expect, err
+        return json.loads(out) if "--json" in args and expect == 0 else (out, err)
+
+    run.url = db_url  # type: ignore[attr-defined]
+    return run

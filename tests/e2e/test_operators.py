@@ -3,24 +3,17 @@ suspense resolution (O2), bank recalls (O3), fund corrections (O4), credit (O5).
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
-from tests.cli_helpers import run_cli, stored_events
+from tests.cli_helpers import cli_runner, stored_events
 
 AFM = "100000107"
 
 
 @pytest.fixture
 def cli(sqlite_url, capsys):
-    def run(*args, expect=0):
-        status, out, err = run_cli(sqlite_url, *args, capsys=capsys)
-        assert status == expect, err
-        return json.loads(out) if "--json" in args and expect == 0 else (out, err)
-
-    run.url = sqlite_url
-    return run
+    return cli_runner(sqlite_url, capsys)
 
 
 def test_O1_as_names_the_actor_and_a_blank_one_is_refused(cli, monkeypatch):

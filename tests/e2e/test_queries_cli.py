@@ -5,23 +5,16 @@ field, the ledger unchanged."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from tests.cli_helpers import run_cli, stored_events
+from tests.cli_helpers import cli_runner, stored_events
 
 AFM, AFM2 = "100000003", "100000015"
 
 
 @pytest.fixture
 def cli(sqlite_url, capsys):
-    def run(*args, expect=0):
-        status, out, err = run_cli(sqlite_url, *args, capsys=capsys)
-        assert status == expect, err
-        return json.loads(out) if "--json" in args and expect == 0 else (out, err)
-
-    run.url = sqlite_url
+    run = cli_runner(sqlite_url, capsys)
     for args in (("day", "close", "2022-03-01"),
                  ("debtor", "add", AFM, "--name", "Ιωάννου Ο.Ε.", "--service", "Τοπικό Κέντρο Πάτρας"),
                  ("debtor", "add", AFM2, "--name", "Ελένη Ιωαννίδου", "--service", "Τοπικό Κέντρο Πάτρας"),
