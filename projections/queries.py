@@ -109,7 +109,8 @@ def arrangement_list(reader: ProjectionReader, status: str | None = None, scheme
 def summary(reader: ProjectionReader) -> dict[str, Any]:
     """Counts and sums: debtors by service (how many, how many not clear, what they
     owe); arrangements by status and by scheme (how many, their remaining balance);
-    the suspense account (how many items, their amount, P5)."""
+    the suspense account (how many items, their amount in EUR, how many in
+    another currency or with no readable amount, P5)."""
     d, f = reader.t["directory.debtors"], reader.t["directory.figures"]
     services: dict[str | None, dict[str, Any]] = {}
     for row in reader.conn.execute(select(d.c.service, f.c["clear"], f.c.total_outstanding).join(f, f.c.afm == d.c.afm)):
@@ -136,10 +137,16 @@ def summary(reader: ProjectionReader) -> dict[str, Any]:
         "by_service": by_service,
         "arrangements_by_status": [by["status"][s] for s in STATUSES if s in by["status"]],
         "arrangements_by_scheme": sorted(by["scheme"].values(), key=lambda e: e["scheme"]),
-        # An unreadable message's amount may be no number: the total is of those that are.
-        "suspense": {"items": len(suspense),
-                     "amount": sum((e["amount"] for e in suspense if isinstance(e["amount"], Decimal)), ZERO)},
+        # In EUR: an item in another currency, or whose message carried no readable amount, is counted apart.
+        "suspense": {"items": len(suspense), "amount": sum((e["amount"] for e in suspense if _in_euro(e)), ZERO),
+                     "not_in_euro": sum(not _in_euro(e) for e in suspense)},
     }
+
+
+def _in_euro(entry: dict[str, Any]) -> bool:
+    """A suspense item whose amount, as its bank last sent it, is a number in EUR."""
+    last = entry["history"][-1] if entry["history"] else {}
+    return isinstance(entry["amount"], Decimal) and last.get("currency") == "EUR"
 
 
 def _debtors(reader: ProjectionReader) -> Select[Any]:

@@ -33,7 +33,7 @@ File = Annotated[str, typer.Argument(metavar="FILE", help=_("A JSON Lines file, 
                                      show_default=False)]
 TxId = Annotated[str, typer.Argument(metavar="TX_ID", help=_("The bank's transaction id of the payment."),
                                      show_default=False)]
-JsonFlag = Annotated[bool, typer.Option("--json", metavar=FLAG, help=_("Print JSON (interfaces §1.1) instead."))]
+JsonFlag = Annotated[bool, typer.Option("--json", metavar=FLAG, help=_("Print JSON instead (docs/formats.md)."))]
 AsOf = Annotated[Optional[str], typer.Option("--as-of", metavar=DATE, help=_(
     "Read the view as of this business date (default: the ledger's business date)."))]
 OnDate = Annotated[Optional[str], typer.Option("--date", metavar=DATE, help=_(

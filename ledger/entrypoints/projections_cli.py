@@ -111,8 +111,8 @@ def run(
         console.print(ngettext("caught up: {count} event applied", "caught up: {count} events applied", count).format(
             count=count))
         refreshed = figures.refresh(r)
-        console.print(ngettext("figures of {count} debtor refreshed (§1.7)", "figures of {count} debtors refreshed "
-                               "(§1.7)", refreshed).format(count=refreshed))
+        console.print(ngettext("figures of {count} debtor refreshed for the lists",
+                               "figures of {count} debtors refreshed for the lists", refreshed).format(count=refreshed))
         return
     stopping = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stopping.update(now=True))

@@ -99,7 +99,8 @@ def summary(as_json: JsonFlag = False) -> None:
                         ["status", "count", "remaining_balance"]))
     console.print(table(_("Arrangements by scheme"), answer["arrangements_by_scheme"],
                         ["scheme", "count", "remaining_balance"]))
-    console.print(line(_("Suspense account: {items} items, {amount}"), labels.shown(answer["suspense"])))
+    console.print(line(_("Suspense account: {items} items, {amount} ({not_in_euro} of them without an amount in EUR)"),
+                       labels.shown(answer["suspense"])))
 
 
 def _page_title(title: str, found: Page) -> str:

@@ -26,9 +26,9 @@ def cli(sqlite_url, capsys):
 
 def test_the_figures_are_refreshed_once_and_the_questions_answered(cli):
     out, _ = cli("projections", "run")
-    assert out.splitlines()[1] == "ανανεώθηκαν τα στοιχεία 2 οφειλετών (§1.7)"
+    assert out.splitlines()[1] == "ανανεώθηκαν τα στοιχεία καταλόγων 2 οφειλετών"
     out, _ = cli("projections", "run")
-    assert out.splitlines()[1] == "ανανεώθηκαν τα στοιχεία 0 οφειλετών (§1.7)"
+    assert out.splitlines()[1] == "ανανεώθηκαν τα στοιχεία καταλόγων 0 οφειλετών"
     found = cli("debtor", "search", "ιωαν", "--json")
     # L1: 400.00 overdue since 2022-01-31, two months of delay started (02-01, 03-01)
     assert [(r["afm"], r["clear"]) for r in found] == [(AFM2, True), (AFM, False)]
