@@ -149,6 +149,9 @@ class Projection:
     # Its share of a rebuild's time, roughly (to split the projections
     # between processes: ``Runner.groups``).
     cost: ClassVar[float] = 1.0
+    # The PostgreSQL extensions its indexes need, created with its tables in the
+    # database's ``public`` schema (where its indexes name their operators).
+    extensions: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, transcoder: JSONTranscoder):
         self.transcoder = transcoder

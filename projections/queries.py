@@ -7,9 +7,9 @@ refreshed first, as of the ledger's current date; a page holds ``PAGE`` rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -53,7 +53,7 @@ def debtor_list(reader: ProjectionReader, service: str | None = None, fund: str 
                 clear: bool | None = None, page: int = 1) -> Page:
     """Debtors by ΑΦΜ, with their service, total outstanding and clearance today."""
     d, f = reader.t["directory.debtors"], reader.t["directory.figures"]
-    query = _debtors(reader)
+    query = select(d.c.afm)
     if service is not None:
         query = query.where(d.c.service == service)
     if fund is not None:
@@ -61,8 +61,8 @@ def debtor_list(reader: ProjectionReader, service: str | None = None, fund: str 
         query = query.where(select(funds.c.fund).where(funds.c.debtor_id == d.c.debtor_id, funds.c.fund == fund)
                             .exists())
     if clear is not None:
-        query = query.where(f.c["clear"].is_(clear))
-    return _page(reader, query, (d.c.afm,), page)
+        query = query.join(f, f.c.afm == d.c.afm).where(f.c["clear"].is_(clear))
+    return _debtor_page(reader, query, (d.c.afm,), page)
 
 
 def debtor_search(reader: ProjectionReader, text: str, page: int = 1) -> Page:
@@ -74,13 +74,13 @@ def debtor_search(reader: ProjectionReader, text: str, page: int = 1) -> Page:
         if len(wanted) > 9:
             raise BadInput("TEXT", f"an ΑΦΜ has 9 digits, not {len(wanted)}")
         # The ΑΦΜs that start so form one range of the primary key.
-        query = _debtors(reader).where(d.c.afm.between(wanted.ljust(9, "0"), wanted.ljust(9, "9")))
-        return _page(reader, query, (d.c.afm,), page)
+        query = select(d.c.afm).where(d.c.afm.between(wanted.ljust(9, "0"), wanted.ljust(9, "9")))
+        return _debtor_page(reader, query, (d.c.afm,), page)
     key = search_key(wanted)
     if not key:
         raise BadInput("TEXT", "required: part of a name or an ΑΦΜ prefix")
-    query = _debtors(reader).where(d.c.search_key.contains(key, autoescape=True))
-    return _page(reader, query, (d.c.search_key, d.c.afm), page)
+    query = select(d.c.afm).where(d.c.search_key.contains(key, autoescape=True))
+    return _debtor_page(reader, query, (d.c.search_key, d.c.afm), page)
 
 
 def arrangement_list(reader: ProjectionReader, status: str | None = None, scheme: str | None = None,
@@ -149,16 +149,21 @@ def _in_euro(entry: dict[str, Any]) -> bool:
     return isinstance(entry["amount"], Decimal) and last.get("currency") == "EUR"
 
 
-def _debtors(reader: ProjectionReader) -> Select[Any]:
+def _debtor_page(reader: ProjectionReader, query: Select[Any], order: tuple[Any, ...], page: int) -> Page:
+    """The page's ΑΦΜs, chosen by ``query`` (the filters alone), then their rows:
+    a search matching thousands joins only the page to the figures."""
     d, f = reader.t["directory.debtors"], reader.t["directory.figures"]
-    return select(d.c.afm, d.c.name, d.c.service, f.c.total_outstanding, f.c["clear"]).join(f, f.c.afm == d.c.afm)
+    found = _page(reader, query, order, page, lambda row: row.afm)
+    rows = {r.afm: {k: r._mapping[k] for k in DEBTOR_COLUMNS} for r in reader.conn.execute(
+        select(d.c.afm, d.c.name, d.c.service, f.c.total_outstanding, f.c["clear"])
+        .join(f, f.c.afm == d.c.afm).where(d.c.afm.in_(found.rows)))}
+    return replace(found, rows=[rows[afm] for afm in found.rows if afm in rows])
 
 
 def _page(reader: ProjectionReader, query: Select[Any], order: tuple[Any, ...], page: int,
-          row_of: Any = None) -> Page:
+          row_of: Callable[[Any], Any]) -> Page:
     if page < 1:
         raise BadInput("--page", f"must be 1 or more, not {page}")
     count = reader.conn.execute(select(func.count()).select_from(query.subquery())).scalar() or 0
     rows = reader.conn.execute(query.order_by(*order).limit(PAGE).offset((page - 1) * PAGE))
-    shaped = [row_of(r) for r in rows] if row_of else [{k: r._mapping[k] for k in DEBTOR_COLUMNS} for r in rows]
-    return Page(reader.current_date(), shaped, page, max(1, -(-count // PAGE)), count)
+    return Page(reader.current_date(), [row_of(r) for r in rows], page, max(1, -(-count // PAGE)), count)

@@ -48,6 +48,9 @@ def create_tables(runner: Runner, conn: Connection, p: Projection, slot: str, in
     audit's aggregate ids). Long texts (the states) are compressed with lz4
     on PostgreSQL when it has it: half the time of its default pglz."""
     tables = list(p.tables(slot).values())
+    if conn.dialect.name == "postgresql":
+        for extension in p.extensions:  # contrib and trusted: the database's owner may add it
+            conn.exec_driver_sql(f"CREATE EXTENSION IF NOT EXISTS {extension} SCHEMA public")
     for table in tables:
         conn.execute(CreateTable(table, if_not_exists=True))
     if indexes:
