@@ -7,10 +7,12 @@ Design
   ``debt_table`` (debtors, units, items, payments per item, arrangements
   joined, the business date), ``arrangements`` (a summary row holding the
   arrangement's recorded state, and its instalment schedule rows),
-  ``suspense`` (every bank payment's outcome and conflicting duplicates) and
+  ``suspense`` (every bank payment's outcome and conflicting duplicates),
   ``audit`` (one row per event: position, type, aggregate, version, business
-  date, recorded time, payload). Clearance has no table: it is answered from
-  the debt-table and arrangement rows.
+  date, recorded time, payload) and ``directory`` (each debtor's search key,
+  service, funds and last change, with the figures of the operators' lists as
+  of the business date, which ``projections.figures`` refreshes). Clearance has
+  no table: it is answered from the debt-table and arrangement rows.
 * **Date-dependent figures are computed at query time.** Surcharges, arrears
   and "overdue" move with the date; the tables keep their inputs (principal,
   due date, payments, the arrangement's recorded facts) and
