@@ -27,7 +27,7 @@ from ledger.entrypoints.output import console, table
 from ledger.errors import BadInput
 from ledger.i18n import _, ngettext
 from projections import figures
-from projections.runner import PROJECTIONS
+from projections.runner import PROJECTIONS, Runner
 
 projections_cli = typer.Typer(no_args_is_help=True, help=_("Read models: status, rebuild, run."))
 err = Console(stderr=True)
@@ -95,6 +95,14 @@ def rebuild(
     elapsed = time.perf_counter() - started
     console.print(_("rebuilt {names} in {seconds}s; now answering from the new tables").format(
         names=", ".join(names), seconds=f"{elapsed:.1f}"))
+    if "directory" in names:  # its new tables start without the lists' figures
+        refresh_figures(r)
+
+
+def refresh_figures(r: Runner) -> None:
+    refreshed = figures.refresh(r)
+    console.print(ngettext("figures of {count} debtor refreshed for the lists",
+                           "figures of {count} debtors refreshed for the lists", refreshed).format(count=refreshed))
 
 
 @projections_cli.command("run", help=_("Catch every projection up with the log and refresh the operators' "
@@ -110,9 +118,7 @@ def run(
         count = r.catch_up()
         console.print(ngettext("caught up: {count} event applied", "caught up: {count} events applied", count).format(
             count=count))
-        refreshed = figures.refresh(r)
-        console.print(ngettext("figures of {count} debtor refreshed for the lists",
-                               "figures of {count} debtors refreshed for the lists", refreshed).format(count=refreshed))
+        refresh_figures(r)
         return
     stopping = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stopping.update(now=True))

@@ -20,7 +20,7 @@ from projections import queries
 from projections.queries import STATUSES, Page
 
 Service = Annotated[Optional[str], typer.Option("--service", metavar=TEXT, help=_(
-    "Only the debtors of this KEAO service, as registered."))]
+    "Only those of debtors of this KEAO service, as registered."))]
 PageNumber = Annotated[int, typer.Option("--page", metavar="N", help=_(
     "Which page of {rows} rows (1 is the first).").format(rows=queries.PAGE))]
 ARRANGEMENT_COLUMNS = ["payment_code", "debtor_afm", "scheme", "status", "status_since", "remaining_balance",

@@ -38,6 +38,10 @@ def test_the_figures_are_refreshed_once_and_the_questions_answered(cli):
     assert cli("arrangement", "list", "--json") == []
     summary = cli("summary", "--json")
     assert summary["debtors"] == {"count": 2, "not_clear": 1, "total_outstanding": found[1]["total_outstanding"]}
+    # a rebuilt directory starts without the figures: the rebuild refreshes them
+    out, _ = cli("projections", "rebuild", "directory")
+    assert out.splitlines()[-1] == "ανανεώθηκαν τα στοιχεία καταλόγων 2 οφειλετών"
+    assert cli("debtor", "search", "ιωαν", "--json") == found
 
 
 @pytest.mark.parametrize(("args", "field"), [
