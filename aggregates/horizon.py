@@ -51,9 +51,8 @@ def _debtor_days(debtor: Debtor, arrangements: Sequence[ArrangementAsOf], rules:
 
 
 def _arrangement_days(state: ArrangementAsOf, as_of: date) -> Iterable[date]:
-    for receipt in history.receipts(state.arrangement).values():
-        if receipt["value_date"] > as_of:  # P3: a payment counts from its value date
-            yield receipt["value_date"]
+    for receipt in history.valued_after(state.arrangement, as_of):  # P3: it counts from its value date
+        yield receipt["value_date"]
     course = state.course
     if state.status in LIVE:
         # C6, C8: its timeline's next step; ND3: not yet planned, any day

@@ -75,7 +75,6 @@ class ProjectionReader:
         """Read these debtors and their arrangements with a few queries for them all,
         so that ``debtor`` and ``arrangements_of`` answer them from memory (the
         figures' refresh computes hundreds at a time); the last preload only is kept."""
-        self._preloaded = {}
         self._preloaded = self._debtors(afms)
         joined = [key for debtor in self._preloaded.values() for key in debtor.arrangement_ids]
         self._preloaded_arrangements = {str(a.id): a for a in self._load_arrangements(joined)}
