@@ -30,6 +30,13 @@ def previous_working_day(day: date) -> date:
     return day
 
 
+def next_working_day(day: date) -> date:
+    """The day itself when it is a working day, else the first one after it (N4)."""
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
 def month_end(year: int, month: int) -> date:
     return date(year, month, _gregorian.monthrange(year, month)[1])
 

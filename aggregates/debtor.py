@@ -39,6 +39,10 @@ class Debtor(Aggregate):
     # O4, by correction id: a read-only class default (not a field), as a debtor snapshotted
     # before corrections existed has none; the events that record them replace it.
     corrections: ClassVar[Mapping[str, dict[str, Any]]] = MappingProxyType({})
+    # N2/N6: the numbers of its notices, in issue order; N13: its enforcement measures
+    # by id. Read-only class defaults too, for debtors snapshotted before them.
+    notice_numbers: ClassVar[tuple[str, ...]] = ()
+    measures: ClassVar[Mapping[str, dict[str, Any]]] = MappingProxyType({})
 
     class Event(PinnedTopic, Aggregate.Event):
         business_date: date
@@ -182,6 +186,37 @@ class Debtor(Aggregate):
             resolved = {**debtor.corrections[self.correction_id], "status": "resolved", "reason": self.reason}
             debtor.corrections = {**debtor.corrections, self.correction_id: resolved}
 
+    class NoticeSent(Event):
+        """N2, N6: a notice (``aggregates.notice``) was issued to the debtor."""
+
+        number: str
+
+        def apply(self, debtor: Debtor) -> None:
+            debtor.notice_numbers = (*debtor.notice_numbers, self.number)
+
+    class EnforcementRecorded(Event):
+        """N13: a measure (seizure, garnishment, mortgage) on these items."""
+
+        measure_id: str
+        measure: str
+        item_ids: list[str]
+        reference: str
+
+        def apply(self, debtor: Debtor) -> None:
+            recorded = {"measure": self.measure, "item_ids": list(self.item_ids), "reference": self.reference,
+                        "recorded_on": self.business_date, "lifted_on": None, "lift_reason": None}
+            debtor.measures = {**debtor.measures, self.measure_id: recorded}
+
+    class EnforcementLifted(Event):
+        """N9, N10: a measure lifted, with the reason."""
+
+        measure_id: str
+        reason: str
+
+        def apply(self, debtor: Debtor) -> None:
+            lifted = {**debtor.measures[self.measure_id], "lifted_on": self.business_date, "lift_reason": self.reason}
+            debtor.measures = {**debtor.measures, self.measure_id: lifted}
+
     def __init__(
         self,
         afm: str,
@@ -323,6 +358,29 @@ class Debtor(Aggregate):
             credit=remaining,
             business_date=value_date,
         )
+
+    # -- notices and enforcement (§10) ------------------------------------------------
+
+    def notice_sent(self, number: str, on: date) -> None:
+        if number not in self.notice_numbers:
+            self.trigger_event(self.NoticeSent, number=number, business_date=on)
+
+    def record_measure(self, measure: str, item_ids: list[str], reference: str, on: date) -> str:
+        """N13: the caller has checked the rules (``aggregates.enforcement``); returns its id."""
+        measure_id = f"M-{self.afm}-{len(self.measures) + 1}"
+        self.trigger_event(self.EnforcementRecorded, measure_id=measure_id, measure=measure, item_ids=list(item_ids),
+                           reference=reference, business_date=on)
+        return measure_id
+
+    def lift_measure(self, measure_id: str, reason: str, on: date) -> None:
+        measure = self.measures.get(measure_id)
+        if measure is None:
+            raise NotAllowed("MEASURE_ID", f"debtor {self.afm} has no measure {measure_id}")
+        if measure["lifted_on"] is not None:
+            raise NotAllowed("MEASURE_ID", f"measure {measure_id} was lifted on {measure['lifted_on']}")
+        if on < measure["recorded_on"]:
+            raise NotAllowed("--date", f"{on} is before measure {measure_id} was recorded, on {measure['recorded_on']}")
+        self.trigger_event(self.EnforcementLifted, measure_id=measure_id, reason=reason, business_date=on)
 
     # -- corrections (§14) ----------------------------------------------------------
 

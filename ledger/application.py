@@ -22,6 +22,8 @@ from aggregates import history
 from aggregates.arrangement import Arrangement
 from aggregates.business_day import BUSINESS_DAY_ID, BusinessDay
 from aggregates.debtor import Debtor
+from aggregates.notice import Notice
+from aggregates.notice_agenda import NoticeAgenda
 from aggregates.payment import BankPayment
 from aggregates.references import valid_afm
 from aggregates.transfer import FundTransfer
@@ -37,7 +39,7 @@ from ledger.store.urls import event_store_env, is_postgres
 
 # The aggregates the ledger stores: defining them registers their pinned topics
 # (``keao:Debtor``, …) with the library, so that every stored event decodes.
-AGGREGATES = (Arrangement, BankPayment, BusinessDay, Debtor, FundTransfer)
+AGGREGATES = (Arrangement, BankPayment, BusinessDay, Debtor, FundTransfer, Notice, NoticeAgenda)
 
 
 class Ledger(Application):
@@ -45,7 +47,7 @@ class Ledger(Application):
 
     name = "keao_ledger"  # pinned: its tables are named after it (a plain SQL identifier)
     # BusinessDay too: every command reads it, and it grows by a close of day each day (O6).
-    snapshotting_intervals = {Arrangement: 200, Debtor: 200, BusinessDay: 100}
+    snapshotting_intervals = {Arrangement: 200, Debtor: 200, BusinessDay: 100, NoticeAgenda: 50}
 
     def __init__(self, db_url: str, settings: Settings | None = None, env: dict[str, str] | None = None):
         """The ledger on the store at ``db_url``; ``StoreUnavailable`` (one line, the URL
@@ -149,6 +151,15 @@ class Ledger(Application):
 
     def arrangements_of(self, debtor: Debtor) -> list[Arrangement]:
         return [self.repository.get(UUID(i)) for i in debtor.arrangement_ids]
+
+    def notices_of(self, debtor: Debtor) -> list[Notice]:
+        return [self.repository.get(Notice.create_id(n)) for n in debtor.notice_numbers]
+
+    def notice(self, number: str) -> Notice:
+        try:
+            return self.repository.get(Notice.create_id(number))
+        except AggregateNotFoundError:
+            raise NotFound("NOTICE_ID", f"no notice {number}") from None
 
     def arrangement_ids(self) -> Iterator[UUID]:
         """Every arrangement's id, in the order applied (without reading the events)."""

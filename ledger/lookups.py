@@ -20,6 +20,7 @@ from eventsourcing.persistence import Mapper, Notification
 
 from aggregates.arrangement import Arrangement
 from aggregates.debtor import Debtor
+from aggregates.notice import Notice
 from ledger.settings import Settings
 
 
@@ -48,6 +49,10 @@ class Lookups(Protocol):
 
     def arrangements_of(self, debtor: Debtor) -> list[Arrangement]:
         """The debtor's arrangements, in the order it joined them."""
+        ...
+
+    def notices_of(self, debtor: Debtor) -> list[Notice]:
+        """The debtor's notices, in the order issued (N2, N6)."""
         ...
 
 

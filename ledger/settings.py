@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from aggregates.clearance import ClearancePolicy
+from aggregates.enforcement import NoticeRules
 from aggregates.schemes.base import Scheme
 from aggregates.schemes.covid650 import Covid650, Covid650Parameters
 from aggregates.schemes.disaster import (
@@ -53,6 +54,7 @@ class Settings:
     clearance: ClearancePolicy
     delimitations: dict[str, Delimitation]
     limits: Limits
+    notices: NoticeRules
 
     def scheme(self, name: str) -> Scheme:
         try:
@@ -126,4 +128,11 @@ def load_settings(folder: str | None = None) -> Settings:
         clearance_raw["months_valid_with_arrangement"],
         clearance_raw["months_valid_without_debt"],
     )
-    return Settings({s.name: s for s in schemes}, surcharges, clearance, delimitations, limits)
+    # A folder copied before the notices existed keeps working with the shipped ones (as limits.toml).
+    notices = load_notice_rules(_read(path if (path / "notices.toml").is_file() else DEFAULT_CONFIG_DIR, "notices.toml"))
+    return Settings({s.name: s for s in schemes}, surcharges, clearance, delimitations, limits, notices)
+
+
+def load_notice_rules(raw: dict[str, Any]) -> NoticeRules:
+    return NoticeRules(bool(raw["auto"]), int(raw["invitation_days"]), int(raw["notice_days"]),
+                       bool(raw["invitation_required"]), Decimal(raw["floor"]), tuple(raw.get("services", ())))

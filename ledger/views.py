@@ -21,17 +21,21 @@ from uuid import UUID
 
 from aggregates.arrangement import Arrangement
 from aggregates.arrangement_as_of import ArrangementAsOf, arrangement_as_of
-from aggregates.clearance import Clearance, clearance_of
+from aggregates.calendar import add_months
+from aggregates.clearance import Clearance, clearance_of, overdue_outside_arrangements
 from aggregates.course import Course, InstalmentAccount
 from aggregates.debtor import Debtor
+from aggregates.enforcement import NoticeRules, Standing, criminal_proceedings, enforceable, period_end, suspended_items
 from aggregates.events import event_name, payload_of
 from aggregates.horizon import next_change
 from aggregates.item_balance import ItemBalance
 from aggregates.item_shares import ItemShare, item_shares, paid_on
 from aggregates.money import ZERO
+from aggregates.notice import INDIVIDUAL_NOTICE, INVITATION, Notice
 from aggregates.payment import BankPayment
 from aggregates.references import debtor_identity_code
-from aggregates.status import Status
+from aggregates.schemes.base import Scheme
+from aggregates.status import LIVE, Status
 from ledger.errors import BadInput, NotFound
 from ledger.lookups import EventLog, Lookups
 
@@ -148,11 +152,32 @@ def debt_table(lookups: Lookups, afm: str, as_of: date | None = None) -> dict[st
     return _debt_table(lookups, debtor, _arrangements_as_of(lookups, debtor, day), day)
 
 
-def _debt_table(lookups: Lookups, debtor: Debtor, arrangements: Sequence[ArrangementAsOf], day: date) -> dict[str, Any]:
+def item_rows(lookups: Lookups, debtor: Debtor, arrangements: Sequence[ArrangementAsOf], day: date) -> list[dict[str, Any]]:
+    """V1: the debt table's rows, one per item known on ``day``, oldest due first."""
     holder = {item: s for s in arrangements for item in s.held_items}
     balances = {b.item["item_id"]: b for b in debtor.balances(day, lookups.settings.surcharges, holder)}
     shares = {share.item_id: share for s in arrangements for share in item_shares(s, balances)}
-    items = [_item_row(balance, holder.get(item_id), shares.get(item_id), day) for item_id, balance in balances.items()]
+    return [_item_row(balance, holder.get(item_id), shares.get(item_id), day) for item_id, balance in balances.items()]
+
+
+def standing_of(lookups: Lookups, debtor: Debtor, arrangements: Sequence[ArrangementAsOf], day: date,
+                rows: Sequence[dict[str, Any]] | None = None) -> Standing:
+    """The debtor on ``day`` as the enforcement rules see it (``aggregates.enforcement``)."""
+    settings = lookups.settings
+    return Standing(
+        afm=debtor.afm, day=day, rows=item_rows(lookups, debtor, arrangements, day) if rows is None else rows,
+        received_later=sorted({i["received_on"] for i in debtor.items.values() if i["received_on"] > day}),
+        suspended=suspended_items(list(debtor.items.values()), arrangements, settings.scheme),
+        overdue_principal=overdue_outside_arrangements(debtor, arrangements, settings.surcharges, day),
+        notices=[n for n in lookups.notices_of(debtor) if n.issued_on <= day])
+
+
+def _debt_table(lookups: Lookups, debtor: Debtor, arrangements: Sequence[ArrangementAsOf], day: date) -> dict[str, Any]:
+    settings = lookups.settings
+    rows = item_rows(lookups, debtor, arrangements, day)
+    standing = standing_of(lookups, debtor, arrangements, day, rows)
+    allowed = enforceable(standing, settings.notices)
+    items = [row | {"enforceable": allowed[row["item_id"]]} for row in rows]
     summaries = []
     for state in arrangements:
         view = arrangement_json(state, day)
@@ -160,8 +185,10 @@ def _debt_table(lookups: Lookups, debtor: Debtor, arrangements: Sequence[Arrange
             "id", "scheme", "status", "payment_code", "capital", "interest_total", "instalment_count",
             "arrears", "next_due_date", "next_due_amount", "remaining_balance",
         )} | {"paid_instalments": sum(1 for i in view["instalments"] if i["status"] == "paid"),
-              "paid": paid_on(state.course)})
+              "paid": paid_on(state.course),
+              "limitation_not_before": limitation_not_before(state, settings.scheme(state.arrangement.scheme))})
     totals = {column: sum((row[column] for row in items), ZERO) for column in TOTALLED}
+    kept = any(s.status in LIVE for s in arrangements)
     return {
         "afm": debtor.afm,
         "identity_code": debtor_identity_code(debtor.afm),  # P2: pays its debts outside arrangements
@@ -174,8 +201,54 @@ def _debt_table(lookups: Lookups, debtor: Debtor, arrangements: Sequence[Arrange
         "arrangements": summaries,
         # O5: the debtor's own credit, as it stands, and its arrangements' as of the day
         "credit": debtor.credit + sum((s.course.credit for s in arrangements if s.course is not None), ZERO),
-        "enforcement": "suspended" if any(s.kept for s in arrangements) else "allowed",
+        # N14: suspended while a kept arrangement leaves nothing enforceable
+        "enforcement": "suspended" if kept and not any(allowed.values()) else "allowed",
+        "criminal_proceedings": criminal_proceedings(arrangements, settings.scheme),
+        "notices": [notice_summary(n, settings.notices) for n in standing.notices],
+        "measures": measures_json(debtor, rows),
     }
+
+
+def limitation_not_before(state: ArrangementAsOf, scheme: Scheme) -> date | None:
+    """N11 [P]: the limitation of a covid-650 arrangement's debts completes no sooner
+    than a year after it ends (completed, lost, lapsed or rejected)."""
+    if not scheme.limitation_years_after_end or state.status in LIVE:
+        return None
+    return add_months(state.status_since, 12 * scheme.limitation_years_after_end)
+
+
+def notice_json(notice: Notice, rules: NoticeRules) -> dict[str, Any]:
+    """A notice as ``show notices`` shows it (interfaces §1.3): its frozen content (N5),
+    its delivery (N3) and the last day of its period (N4), known once delivered."""
+    days = {INVITATION: rules.invitation_days, INDIVIDUAL_NOTICE: rules.notice_days}.get(notice.kind)
+    deadline = period_end(notice.delivered_on, days) if days and notice.delivered_on else None
+    content = notice.content
+    return {"id": notice.number, "kind": notice.kind, "afm": notice.debtor_afm, "name": content["name"],
+            "service": content["service"], "identity_code": content["identity_code"], "issued_on": notice.issued_on,
+            "items": content.get("items", []), "total": content.get("total", ZERO), "period_days": days,
+            "deadline": deadline, "delivered_on": notice.delivered_on, "channel": notice.channel,
+            "proof": notice.proof, "opened_on": notice.opened_on, "fund": content.get("fund"),
+            "status": "delivered" if notice.delivered_on else "issued"}
+
+
+def notice_summary(notice: Notice, rules: NoticeRules) -> dict[str, Any]:
+    """A notice in the debt table (N14): its id, kind, dates, total and status."""
+    view = notice_json(notice, rules)
+    return {k: view[k] for k in ("id", "kind", "issued_on", "delivered_on", "deadline", "total", "status")}
+
+
+def measures_json(debtor: Debtor, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """N13: the debtor's measures, each naming its items as PERIOD:KIND."""
+    named = {row["item_id"]: f"{row['period']}:{row['kind']}" for row in rows}
+    return [{"id": measure_id, "measure": m["measure"], "items": [named.get(i, i) for i in m["item_ids"]],
+             "reference": m["reference"], "recorded_on": m["recorded_on"], "lifted_on": m["lifted_on"],
+             "lift_reason": m["lift_reason"]} for measure_id, m in debtor.measures.items()]
+
+
+def notices_view(lookups: Lookups, afm: str) -> list[dict[str, Any]]:
+    """``show notices AFM``: the debtor's notices, in issue order."""
+    debtor = lookups.debtor(afm)
+    return [notice_json(n, lookups.settings.notices) for n in lookups.notices_of(debtor)]
 
 
 def debtor_figures(lookups: Lookups, afm: str, day: date) -> dict[str, Any]:

@@ -139,6 +139,14 @@ class Scheme:
     name: str
     code: str
     exclusive: bool = False
+    # What a kept arrangement does to enforcement (N7–N11): it suspends measures on
+    # its own items, or on all the debtor's debt; it suspends criminal proceedings;
+    # it lifts these measures on joining; the limitation ends no sooner than this
+    # many years after it ends.
+    suspends_whole_debt: bool = False
+    suspends_criminal_proceedings: bool = False
+    lifts_on_joining: frozenset[str] = frozenset()
+    limitation_years_after_end: int = 0
 
     def grant(
         self,

@@ -39,6 +39,9 @@ class Covid650Parameters:
 
 class Covid650(Scheme):
     name = "covid-650"
+    suspends_criminal_proceedings = True  # N8
+    lifts_on_joining = frozenset({"garnishment"})  # N9, N10: garnishments only
+    limitation_years_after_end = 1  # N11
 
     def __init__(self, parameters: Covid650Parameters):
         self.parameters = parameters

@@ -75,6 +75,9 @@ class DisasterParameters:
 class Disaster(Scheme):
     name = "disaster"
     exclusive = True  # ND8
+    # N7: the whole debt (but insurance-time recognition) and criminal trials; N10: lifts nothing
+    suspends_whole_debt = True
+    suspends_criminal_proceedings = True
 
     def __init__(self, parameters: DisasterParameters, delimitations: dict[str, Delimitation]):
         self.parameters = parameters

@@ -22,6 +22,7 @@ from ledger.application import Ledger
 from ledger.errors import BadInput, NotFound
 from ledger.handlers.common import arrangements_of, committed, settle
 from ledger.settings import Limits
+from ledger.handlers.notices import lift_on_joining
 from ledger.unit_of_work import UnitOfWork
 
 
@@ -100,6 +101,7 @@ def apply_into(
     uow.add(arrangement)
     debtor.join(str(arrangement.id), scheme.name, applied_on)
     if arrangement.status != Status.REJECTED:
+        lift_on_joining(uow, debtor, arrangement, applied_on)  # N9, N10
         today = business_date or uow.business_date() or applied_on
         settle(uow, arrangement, debtor, max(applied_on, today), held)
     return arrangement

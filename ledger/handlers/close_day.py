@@ -19,7 +19,8 @@ from aggregates.status import ENDED
 from ledger.actors import CLOSE_DAY, acting_as
 from ledger.application import Ledger
 from ledger.errors import BadInput
-from ledger.handlers.common import arrangements_of, retried, settle
+from ledger.handlers.common import CLOSE_LOCK, arrangements_of, retried, settle
+from ledger.handlers.notices import issue_locked
 from ledger.store.processes import in_processes
 from ledger.store.recorder import store_lock
 from ledger.store.urls import is_postgres
@@ -33,8 +34,6 @@ from ledger.unit_of_work import UnitOfWork
 SNAPSHOT_AFTER = 8
 # How many of a page's arrangements a close of day settles and saves at once.
 SETTLE_CHUNK = 100
-# The store lock (``ledger.store.recorder.store_lock``) a close of day holds.
-CLOSE_LOCK = "close"
 
 # The events after which an arrangement is rejected, completed or lapsed (their
 # ``apply`` sets that status): a close of day skips it without reading it.
@@ -76,6 +75,8 @@ def close_locked(ledger: Ledger, day: date, batch_size: int, progress: Any, proc
         settled = sum(in_processes(close_partition_job, jobs))
     else:
         settled = close_partition(ledger, day, previous, batch_size, progress)
+    if ledger.settings.notices.auto:  # N2/N4: with the arrangements settled, before the date moves
+        issue_locked(ledger, day)
     uow = UnitOfWork(ledger)
     uow.add(calendar)
     uow.commit()

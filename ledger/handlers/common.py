@@ -25,6 +25,9 @@ from ledger.errors import BadInput
 from ledger.unit_of_work import UnitOfWork
 
 R = TypeVar("R")
+# The store lock (``ledger.store.recorder.store_lock``) a close of day holds, and the
+# notices' pass on its own: one of them at a time.
+CLOSE_LOCK = "close"
 log = logging.getLogger(__name__)
 
 # An optimistic-concurrency conflict: another writer saved a new version of an

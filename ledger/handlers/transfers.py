@@ -26,6 +26,7 @@ from ledger.handlers.common import (
     prefetch_with_arrangements,
 )
 from ledger.handlers.credit import apply_credit
+from ledger.handlers.notices import inform_of_transfer
 from ledger.settings import Limits
 from ledger.unit_of_work import UnitOfWork
 
@@ -63,7 +64,10 @@ def transfer_into(uow: UnitOfWork, transfer: TransferInput) -> Outcome:
         uow.add(debtor)
     uow.add(FundTransfer.receive(transfer.fund, transfer_id, afm, digest, day))
     before = set(debtor.items)
+    first_from_fund = all(i["fund"] != transfer.fund for i in debtor.items.values())
     debtor.transfer(transfer.fund, transfer_id, items, day)
+    if first_from_fund:
+        inform_of_transfer(uow, debtor, transfer.fund, day)  # N6
     suspend_new_items(uow, debtor, [debtor.items[i] for i in debtor.items if i not in before], day)
     apply_credit(uow, debtor, day)  # O5
     return Outcome("recorded", afm)
