@@ -34,7 +34,7 @@ class NoticeAgenda(Aggregate):
 
     class Passed(Event):
         """A pass through ``business_date`` looked at what happened up to ``position``;
-        ``planned`` pairs a debtor's ΑΦΜ with the next day to look at it (None: no day)."""
+        ``planned`` pairs a debtor's id with the next day to look at it (None: no day)."""
 
         position: int
         planned: list[list[Any]]
@@ -47,7 +47,7 @@ class NoticeAgenda(Aggregate):
     def __init__(self, position: int, planned: list[list[Any]], business_date: date):
         self.through = business_date
         self.position = position
-        self.plan: dict[str, date] = _planned({}, planned)
+        self.plan: dict[str, date] = _planned({}, planned)  # by debtor id
 
     @classmethod
     def start(cls, through: date, position: int, planned: list[list[Any]]) -> NoticeAgenda:
@@ -57,16 +57,13 @@ class NoticeAgenda(Aggregate):
     def passed(self, through: date, position: int, planned: list[list[Any]]) -> None:
         self.trigger_event(self.Passed, position=position, planned=[list(p) for p in planned], business_date=through)
 
-    def due(self, day: date) -> list[str]:
-        """The debtors planned for ``day`` or before."""
-        return [afm for afm, on in self.plan.items() if on <= day]
 
 
 def _planned(plan: dict[str, date], changes: list[list[Any]]) -> dict[str, date]:
     merged = dict(plan)
-    for afm, on in changes:
+    for key, on in changes:
         if on is None:
-            merged.pop(afm, None)
+            merged.pop(key, None)
         else:
-            merged[afm] = on
+            merged[key] = on
     return merged

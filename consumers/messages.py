@@ -325,6 +325,42 @@ class RefundOrderMessage(KafkaMessageModel):
         return (self.afm or self.tx_id or self.refund_id).encode("utf-8")
 
 
+class NoticeItemMessage(KafkaMessageModel):
+    """One item of a notice, as frozen at issue (N5)."""
+
+    item_id: NonEmptyStr
+    fund: NonEmptyStr
+    period: NonEmptyStr
+    kind: NonEmptyStr
+    due_date: IsoDate
+    amount: DecimalString
+    surcharges: DecimalString
+    paid: DecimalString
+    outstanding: DecimalString
+
+
+class NoticeMessage(KafkaMessageModel):
+    """``keao.notices`` (interfaces §2.6), key: the debtor's ΑΦΜ. An issued notice for
+    the print and e-mail services (N3, N5), its content as frozen at issue;
+    ``notice_id`` is the same on every re-send: the services drop repeats by it."""
+
+    notice_id: NonEmptyStr
+    kind: Literal["invitation", "individual_notice", "information"]
+    afm: NonEmptyStr
+    name: NonEmptyStr
+    service: str | None = None
+    identity_code: NonEmptyStr
+    issued_on: IsoDate
+    items: list[NoticeItemMessage]
+    total: DecimalString
+    period_days: int | None = None  # N4: the days it gives, from the day after delivery
+    fund: str | None = None  # N6: the fund whose debts moved to KEAO
+    actor: str | None = None  # O1
+
+    def kafka_key(self) -> bytes:
+        return self.afm.encode("utf-8")
+
+
 def describe_validation_error(exc: ValidationError) -> list[str]:
     """``["items.0.amount: must be a decimal string …", "value_date: field required"]``."""
     problems = []

@@ -38,11 +38,13 @@ from faststream.kafka.annotations import KafkaMessage
 from consumers.ingest import PAYMENTS, TRANSFERS, Ingestor
 from consumers.kafka_io import KafkaDeadLetters, make_producer
 from consumers.publisher import EventPublisher
+from consumers.notices import NOTICE_EVENTS, notice_message
 from consumers.refunds import REFUND_EVENTS, refund_message
 from consumers.topics import (
     BANK_PAYMENTS,
     FUND_TRANSFERS,
     LEDGER_EVENTS,
+    NOTICES,
     REFUNDS,
     dlq_topic,
     ensure_topics,
@@ -61,6 +63,7 @@ class ConsumeConfig:
     transfers_topic: str = FUND_TRANSFERS
     events_topic: str = LEDGER_EVENTS
     refunds_topic: str = REFUNDS
+    notices_topic: str = NOTICES
     group_id: str = DEFAULT_GROUP
     max_records: int = 500
     batch_timeout_ms: int = 200
@@ -83,6 +86,7 @@ class ConsumeConfig:
             "transfers_topic": env.get("LEDGER_KAFKA_TRANSFERS_TOPIC", FUND_TRANSFERS),
             "events_topic": env.get("LEDGER_KAFKA_EVENTS_TOPIC", LEDGER_EVENTS),
             "refunds_topic": env.get("LEDGER_KAFKA_REFUNDS_TOPIC", REFUNDS),
+            "notices_topic": env.get("LEDGER_KAFKA_NOTICES_TOPIC", NOTICES),
             "group_id": env.get("LEDGER_KAFKA_GROUP", DEFAULT_GROUP),
             "max_records": int(env.get("LEDGER_KAFKA_MAX_RECORDS", "500")),
             "session_timeout_ms": int(env.get("LEDGER_KAFKA_SESSION_TIMEOUT_MS", "10000")),
@@ -138,7 +142,7 @@ class Stats:
 
 class LedgerConsumers:
     """The broker, its two subscribers and the publishers (the events, §2.3; the
-    refund orders, §2.6), for one ledger."""
+    refund orders and the issued notices, §2.6), for one ledger."""
 
     def __init__(self, ledger: Ledger, config: ConsumeConfig, producer: Any = None):
         self.ledger = ledger
@@ -151,6 +155,8 @@ class LedgerConsumers:
             EventPublisher(ledger, self.producer, config.events_topic),
             EventPublisher(ledger, self.producer, config.refunds_topic, event_topics=REFUND_EVENTS,
                            message=refund_message),
+            EventPublisher(ledger, self.producer, config.notices_topic, event_topics=NOTICE_EVENTS,
+                           message=notice_message),
         ]
         self.ingestors = {
             config.payments_topic: Ingestor(ledger, PAYMENTS, self.dead_letters, cache_size=config.cache_aggregates),
@@ -214,6 +220,7 @@ class LedgerConsumers:
         await asyncio.to_thread(
             ensure_topics, config.bootstrap,
             topics=[config.payments_topic, config.transfers_topic, config.events_topic, config.refunds_topic,
+                    config.notices_topic,
                     dlq_topic(config.payments_topic), dlq_topic(config.transfers_topic)],
         )
         await self.broker.start()

@@ -12,6 +12,7 @@ BANK_PAYMENTS = "keao.bank-payments"
 FUND_TRANSFERS = "keao.fund-transfers"
 LEDGER_EVENTS = "keao.ledger-events"
 REFUNDS = "keao.refunds"  # out (§2.6): refund orders for the paying banks (O2, O5)
+NOTICES = "keao.notices"  # out (§2.6): issued notices, for the print and e-mail services (N3)
 
 DLQ_SUFFIX = ".dlq"
 
@@ -31,6 +32,7 @@ ALL_TOPICS = (
     FUND_TRANSFERS,
     LEDGER_EVENTS,
     REFUNDS,
+    NOTICES,
     BANK_PAYMENTS_DLQ,
     FUND_TRANSFERS_DLQ,
 )

@@ -55,6 +55,10 @@ class Lookups(Protocol):
         """The debtor's notices, in the order issued (N2, N6)."""
         ...
 
+    def notice(self, number: str) -> Notice:
+        """By its number; ``NotFound`` when there is none."""
+        ...
+
 
 class EventLog(Lookups, Protocol):
     """``Lookups`` and the recorded events, in ledger order."""

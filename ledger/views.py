@@ -31,7 +31,7 @@ from aggregates.horizon import next_change
 from aggregates.item_balance import ItemBalance
 from aggregates.item_shares import ItemShare, item_shares, paid_on
 from aggregates.money import ZERO
-from aggregates.notice import INDIVIDUAL_NOTICE, INVITATION, Notice
+from aggregates.notice import INDIVIDUAL_NOTICE, INVITATION, PREFIXES, Notice
 from aggregates.payment import BankPayment
 from aggregates.references import debtor_identity_code
 from aggregates.schemes.base import Scheme
@@ -245,6 +245,11 @@ def measures_json(debtor: Debtor, rows: Sequence[dict[str, Any]]) -> list[dict[s
              "lift_reason": m["lift_reason"]} for measure_id, m in debtor.measures.items()]
 
 
+def notice_view(lookups: Lookups, number: str) -> dict[str, Any]:
+    """One notice by its number (``notice pdf``)."""
+    return notice_json(lookups.notice(number), lookups.settings.notices)
+
+
 def notices_view(lookups: Lookups, afm: str) -> list[dict[str, Any]]:
     """``show notices AFM``: the debtor's notices, in issue order."""
     debtor = lookups.debtor(afm)
@@ -399,17 +404,21 @@ def waiting_corrections(log: EventLog) -> list[dict[str, Any]]:
 
 def audit(log: EventLog, ref: str) -> list[dict[str, Any]]:
     """The event history of an arrangement (id or payment code) or of a
-    debtor (ΑΦΜ: the debtor and its arrangements), in ledger order."""
+    debtor (ΑΦΜ: the debtor, its arrangements and its notices), or of a notice (its
+    number), in ledger order."""
     ids = audited_ids(log, ref)
     return list(audit_entries(log, ids))
 
 
 def audited_ids(lookups: Lookups, ref: str) -> set[UUID]:
-    """The aggregates of an audit trail: an arrangement's (id or payment code), or a
-    debtor's (ΑΦΜ) and its arrangements'."""
+    """The aggregates of an audit trail: an arrangement's (id or payment code), a
+    debtor's (ΑΦΜ) with its arrangements' and notices', or a notice's (its number)."""
     if ref.isdigit() and len(ref) == 9:
         debtor = lookups.debtor(ref)
-        return {debtor.id, *(UUID(i) for i in debtor.arrangement_ids)}
+        return {debtor.id, *(UUID(i) for i in debtor.arrangement_ids),
+                *(Notice.create_id(n) for n in debtor.notice_numbers)}
+    if ref.startswith(tuple(f"{p}-" for p in PREFIXES.values())):
+        return {lookups.notice(ref).id}
     return {lookups.arrangement(ref).id}
 
 

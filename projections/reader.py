@@ -22,6 +22,7 @@ from sqlalchemy import Connection, func, select
 from aggregates.arrangement import Arrangement
 from aggregates.business_day import BusinessDay
 from aggregates.debtor import Debtor
+from aggregates.notice import Notice
 from aggregates.references import valid_afm
 from ledger import views
 from ledger.errors import NotFound
@@ -47,8 +48,10 @@ class ProjectionReader:
             s = states[name]
             self.t.update({f"{name}.{k}": v for k, v in p.tables(s.active_slot, s.active_version).items()})
         self._arrangements = runner.projections["arrangements"]
+        self._notices = runner.projections["notices"]
         self._preloaded: dict[str, Debtor] = {}
         self._preloaded_arrangements: dict[str, Arrangement] = {}
+        self._preloaded_notices: dict[str, list[Notice]] = {}
 
     def business_date(self) -> date | None:
         t = self.t["debt_table.calendar"]
@@ -78,6 +81,7 @@ class ProjectionReader:
         self._preloaded = self._debtors(afms)
         joined = [key for debtor in self._preloaded.values() for key in debtor.arrangement_ids]
         self._preloaded_arrangements = {str(a.id): a for a in self._load_arrangements(joined)}
+        self._preloaded_notices = self._load_notices(afms)
 
     def _debtors(self, afms: list[str]) -> dict[str, Debtor]:
         t = self.t
@@ -107,6 +111,17 @@ class ProjectionReader:
                 payments.setdefault(r.debtor_id, []).append({
                     "item_id": r.item_id, "part": r.part, "amount": r.amount, "value_date": r.value_date,
                     "tx_id": r.tx_id})
+            numbers: dict[str, list[str]] = {}
+            notices_t, measures_t = t["notices.notices"], t["notices.measures"]
+            for r in self.conn.execute(select(notices_t.c.debtor_afm, notices_t.c.number)
+                                       .where(notices_t.c.debtor_afm.in_(chunk)).order_by(notices_t.c.position)):
+                numbers.setdefault(r.debtor_afm, []).append(r.number)
+            measures: dict[str, dict[str, Any]] = {}
+            for r in self.conn.execute(select(measures_t).where(measures_t.c.debtor_id.in_(ids))
+                                       .order_by(measures_t.c.position)):
+                measures.setdefault(r.debtor_id, {})[r.measure_id] = {
+                    "measure": r.measure, "item_ids": self._notices.decode(r.item_ids), "reference": r.reference,
+                    "recorded_on": r.recorded_on, "lifted_on": r.lifted_on, "lift_reason": r.lift_reason}
             for row in rows:
                 found[row.afm] = from_state(Debtor, {
                     "_id": UUID(row.id), "_version": row.version,
@@ -115,6 +130,7 @@ class ProjectionReader:
                     "registered_on": row.registered_on, "units": units.get(row.id, []),
                     "items": items.get(row.id, {}), "arrangement_ids": joined.get(row.id, []),
                     "item_payments": payments.get(row.id, []), "credit": row.credit,
+                    "notice_numbers": tuple(numbers.get(row.afm, ())), "measures": measures.get(row.id, {}),
                 })
         return found
 
@@ -129,6 +145,28 @@ class ProjectionReader:
         if all(key in kept for key in debtor.arrangement_ids):
             return [kept[key] for key in debtor.arrangement_ids]
         return self._load_arrangements(list(debtor.arrangement_ids))
+
+    def notices_of(self, debtor: Debtor) -> list[Notice]:
+        found = self._preloaded_notices.get(debtor.afm)
+        if found is None:
+            found = self._load_notices([debtor.afm]).get(debtor.afm, [])
+        return found
+
+    def notice(self, number: str) -> Notice:
+        t = self.t["notices.notices"]
+        state = self.conn.execute(select(t.c.state).where(t.c.number == number)).scalar()
+        if state is None:
+            raise NotFound("NOTICE_ID", f"no notice {number}")
+        return self._notices.aggregate_from(Notice, state)
+
+    def _load_notices(self, afms: list[str]) -> dict[str, list[Notice]]:
+        t = self.t["notices.notices"]
+        found: dict[str, list[Notice]] = {afm: [] for afm in afms}
+        for chunk in chunks(afms, 900):
+            for r in self.conn.execute(select(t.c.debtor_afm, t.c.state).where(t.c.debtor_afm.in_(chunk))
+                                       .order_by(t.c.position)):
+                found[r.debtor_afm].append(self._notices.aggregate_from(Notice, r.state))
+        return found
 
     def _load_arrangements(self, ids: list[str]) -> list[Arrangement]:
         if not ids:
@@ -228,6 +266,16 @@ def clearance(runner: Runner, afm: str) -> dict[str, Any]:
         return views.clearance(reader, afm)
 
 
+def notices_view(runner: Runner, afm: str) -> list[dict[str, Any]]:
+    with reading(runner) as reader:
+        return views.notices_view(reader, afm)
+
+
+def notice_view(runner: Runner, number: str) -> dict[str, Any]:
+    with reading(runner) as reader:
+        return views.notice_view(reader, number)
+
+
 def suspense(runner: Runner, resolved: bool = False) -> list[dict[str, Any]]:
     with reading(runner) as reader:
         return reader.suspense(resolved)
@@ -238,4 +286,5 @@ def audit(runner: Runner, ref: str, as_of: date | None = None) -> list[dict[str,
         return reader.audit(ref, as_of)
 
 
-__all__ = ["ProjectionReader", "arrangement_view", "audit", "clearance", "debt_table", "reading", "suspense"]
+__all__ = ["ProjectionReader", "arrangement_view", "audit", "clearance", "debt_table", "notice_view", "notices_view",
+           "reading", "suspense"]

@@ -37,13 +37,15 @@ from projections.base import Codec, Decoded, Projection
 from projections.db import engine_for, meta, projection_state, projection_tracking
 from projections.debt_table import DebtTableProjection
 from projections.directory import DirectoryProjection
+from projections.notices import NoticesProjection
 from projections.rebuild import one_pass
 from projections.slots import State, create_tables, now
 from projections.status import status_rows
 from projections.suspense import SuspenseProjection
 from projections.workers import cpus, groups, rebuild_in_processes
 
-PROJECTIONS = (DebtTableProjection, ArrangementsProjection, SuspenseProjection, AuditProjection, DirectoryProjection)
+PROJECTIONS = (DebtTableProjection, ArrangementsProjection, SuspenseProjection, AuditProjection, DirectoryProjection,
+               NoticesProjection)
 BATCH = 5000
 
 Progress = Callable[[int, int], None]  # (position, head)

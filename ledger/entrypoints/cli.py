@@ -22,7 +22,7 @@ from consumers.messages import BANK_PAYMENTS_TOPIC, FUND_TRANSFERS_TOPIC, Messag
 from ledger import inputs, views
 from ledger.actors import act_as, default_actor
 from ledger.commands import PaymentInput, TransferInput, TransferItem
-from ledger.entrypoints import kafka_cli, labels, operators_cli, queries_cli
+from ledger.entrypoints import kafka_cli, labels, notices_cli, operators_cli, queries_cli
 from ledger.entrypoints.bootstrap import services
 from ledger.entrypoints.output import (
     compact_json, console, line, print_json, printable, show_arrangement_table, show_debt_table_view, table, text,
@@ -47,6 +47,9 @@ from projections import reader as projected
 # typer vendors click and re-exports only BadParameter; its base class is the
 # usage error every parsing failure raises.
 UsageError = typer.BadParameter.__mro__[1]
+
+PdfOption = Annotated[Optional[str], typer.Option("--pdf", metavar="FILE", help=_(
+    "Write it as a printable PDF document instead (Greek, A4)."))]
 
 # Plain help, as click writes it: each option with its metavar (``--date YYYY-MM-DD``), no type tags.
 cli = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None,
@@ -249,8 +252,10 @@ def show_arrangement(ident: ArrangementId, as_of: AsOf = None, as_json: JsonFlag
 
 
 @show_cli.command("debt-table", help=_("The debtor's debt table, Πίνακας Χρεών Οφειλέτη (V1)."))
-def show_debt_table(afm: Afm, as_of: AsOf = None, as_json: JsonFlag = False) -> None:
+def show_debt_table(afm: Afm, as_of: AsOf = None, as_json: JsonFlag = False, pdf: PdfOption = None) -> None:
     view = read_view("debt_table", afm, as_of)
+    if notices_cli.printed(view, pdf, "debt_table"):
+        return
     if as_json:
         print_json(view)
         return
@@ -258,8 +263,10 @@ def show_debt_table(afm: Afm, as_of: AsOf = None, as_json: JsonFlag = False) -> 
 
 
 @show_cli.command("clearance", help=_("Clearance, ασφαλιστική ενημερότητα (V2)."))
-def show_clearance(afm: Afm, as_of: AsOf = None, as_json: JsonFlag = False) -> None:
+def show_clearance(afm: Afm, as_of: AsOf = None, as_json: JsonFlag = False, pdf: PdfOption = None) -> None:
     view = read_view("clearance", afm, as_of)
+    if notices_cli.printed(view, pdf, "clearance"):
+        return
     if as_json:
         print_json(view)
         return
@@ -370,6 +377,7 @@ def demo(
 kafka_cli.register(cli)  # `ledger consume`
 operators_cli.register(cli, payment_cli, debt_cli, show_cli)  # §1.2
 queries_cli.register(cli, debtor_cli, arrangement_cli)  # §1.7
+notices_cli.register(cli, show_cli)  # §1.3
 
 
 def main() -> None:

@@ -80,7 +80,11 @@ def issue_locked(ledger: Ledger, day: date, everyone: bool = False) -> list[str]
     """N2/N4: issue the notices due on each day after the last pass through ``day``,
     each on its own day (E2); the numbers issued. Run again through the same day, it
     issues nothing: the agenda passed it, and a notice's number is its debtor's,
-    kind's and day's (``notice_number``), so a pass cut short finds those it issued."""
+    kind's and day's (``notice_number``), so a pass cut short finds those it issued.
+
+    A debtor is looked at on the business date of each event of its since the last
+    pass, and on the day its last look planned (``next_check``): between them
+    nothing it owes can change."""
     agenda = UnitOfWork(ledger).get(NoticeAgenda, NOTICE_AGENDA_ID)
     position = ledger.recorder.max_notification_id() or 0
     if agenda is not None and agenda.through >= day:
@@ -88,24 +92,34 @@ def issue_locked(ledger: Ledger, day: date, everyone: bool = False) -> list[str]
     first = agenda.through + timedelta(days=1) if agenda is not None else day
     plan: dict[str, date] = dict(agenda.plan) if agenda is not None else {}
     every = everyone or agenda is None
-    touched = set() if every else touched_since(ledger, agenda.position if agenda else 0)
+    visits: dict[date, set[str]] = {}
+    if not every:
+        assert agenda is not None
+        for debtor_id, on in touched_since(ledger, agenda.position):
+            if on > day:  # recorded to take effect later: looked at then
+                plan[debtor_id] = min(on, plan.get(debtor_id, on))
+            else:
+                visits.setdefault(max(on, first), set()).add(debtor_id)
     changes: dict[str, date | None] = {}
     issued: list[str] = []
     for d in days(first, day):
-        ids = all_debtors(ledger) if every else sorted(touched | {Debtor.create_id(a) for a, on in plan.items()
-                                                                  if on <= d})
+        if every:
+            ids = all_debtors(ledger)
+        else:
+            due = visits.pop(d, set()) | {key for key, on in plan.items() if on <= d}
+            ids = [UUID(key) for key in sorted(due)]
         for page in pages(ids, PAGE):
             numbers, planned = examine(ledger, page, d)
             issued += numbers
-            for afm, on in planned.items():
+            for key, on in planned.items():
                 if on is None:
-                    plan.pop(afm, None)
+                    plan.pop(key, None)
                 else:
-                    plan[afm] = on
+                    plan[key] = on
             changes.update(planned)
     uow = UnitOfWork(ledger)
     agenda = uow.get(NoticeAgenda, NOTICE_AGENDA_ID)
-    planned_list = [[afm, on] for afm, on in changes.items()]
+    planned_list = [[key, on] for key, on in changes.items()]
     if agenda is None:
         uow.add(NoticeAgenda.start(day, position, planned_list))
     else:
@@ -129,7 +143,7 @@ def examine(ledger: Ledger, ids: Sequence[UUID], day: date) -> tuple[list[str], 
         planned: dict[str, date | None] = {}
         for debtor in debtors:
             if debtor.registered_on > day:
-                planned[debtor.afm] = debtor.registered_on
+                planned[str(debtor.id)] = debtor.registered_on
                 continue
             arrangements = views._arrangements_as_of(lookups, debtor, day)
             standing = views.standing_of(lookups, debtor, arrangements, day)
@@ -138,7 +152,7 @@ def examine(ledger: Ledger, ids: Sequence[UUID], day: date) -> tuple[list[str], 
                 numbers.append(send(uow, debtor, kind, rows, day))
             if due:
                 standing = views.standing_of(lookups, debtor, arrangements, day)
-            planned[debtor.afm] = next_check(standing, ledger.settings.notices)
+            planned[str(debtor.id)] = next_check(standing, ledger.settings.notices)
         uow.commit()
         return numbers, planned
 
@@ -158,19 +172,19 @@ def send(uow: UnitOfWork, debtor: Debtor, kind: str, rows: Sequence[dict[str, An
     return number
 
 
-def touched_since(ledger: Ledger, position: int) -> set[UUID]:
-    """The debtors with an event ``WATCHED`` after ``position``."""
-    debtors: set[UUID] = set()
-    others: list[UUID] = []
+def touched_since(ledger: Ledger, position: int) -> Iterator[tuple[str, date]]:
+    """Each debtor (by id) with an event ``WATCHED`` after ``position``, with the
+    event's business date."""
+    others: dict[UUID, date] = {}
     for notification in ledger.notifications(WATCHED, start=position + 1):
+        event = ledger.mapper.to_domain_event(notification)
         if notification.topic.startswith("keao:Debtor."):
-            debtors.add(notification.originator_id)
+            yield str(notification.originator_id), event.business_date
         else:
-            others.append(notification.originator_id)
-    uow = UnitOfWork(ledger)
-    for aggregate in uow.load_many(list(dict.fromkeys(others))).values():
-        debtors.add(Debtor.create_id(aggregate.debtor_afm))  # type: ignore[attr-defined]
-    return debtors
+            others[notification.originator_id] = event.business_date
+    found = UnitOfWork(ledger).load_many(list(others))
+    for aggregate_id, aggregate in found.items():
+        yield str(Debtor.create_id(aggregate.debtor_afm)), others[aggregate_id]  # type: ignore[attr-defined]
 
 
 def all_debtors(ledger: Ledger) -> list[UUID]:
