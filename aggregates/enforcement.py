@@ -20,6 +20,7 @@ from aggregates.money import ZERO
 from aggregates.notice import INDIVIDUAL_NOTICE, INVITATION, Notice
 from aggregates.schemes.base import Scheme
 from aggregates.status import LIVE
+from aggregates.wording import N_
 
 SEIZURE = "seizure"  # κατάσχεση (of movable or immovable property)
 GARNISHMENT = "garnishment"  # κατάσχεση εις χείρας τρίτων
@@ -152,20 +153,22 @@ def enforcement_refusal(standing: Standing, rules: NoticeRules, item_id: str) ->
     """N13: why no measure may be recorded on the item on the day (None: it may)."""
     row = next((r for r in standing.rows if r["item_id"] == item_id), None)
     if row is None:
-        return f"item {item_id} is not known on {standing.day}"
+        return N_("item {item} is not known on {day}").format(item=item_id, day=standing.day)
+    item = f"{row['period']}:{row['kind']}"
     if item_id in standing.suspended:
-        return f"item {row['period']}:{row['kind']} is covered by a kept arrangement (N7, N8)"
+        return N_("item {item} is covered by a kept arrangement (N7, N8)").format(item=item)
     if row["status"] not in OWED_AT_ONCE or row["outstanding"] <= ZERO:
-        return f"item {row['period']}:{row['kind']} is not overdue on {standing.day} (N13)"
+        return N_("item {item} is not overdue on {day} (N13)").format(item=item, day=standing.day)
     notices = [n for n in standing.named(INDIVIDUAL_NOTICE).get(item_id, ()) if n.delivered_on is not None]
     if not notices:
-        return f"no delivered individual notice names item {row['period']}:{row['kind']} (N2, N13)"
+        return N_("no delivered individual notice names item {item} (N2, N13)").format(item=item)
     start = next_step_on(notices, rules.notice_days)
     if start is not None and start > standing.day:
-        return f"the notice period for item {row['period']}:{row['kind']} runs until {start - timedelta(days=1)}: " \
-               f"a measure is allowed from {start} (N4)"
+        return N_("the notice period for item {item} runs until {last_day}: a measure is allowed from {first_day} "
+                  "(N4)").format(item=item, last_day=start - timedelta(days=1), first_day=start)
     if standing.overdue_principal < rules.floor:
-        return f"the overdue debt {standing.overdue_principal} EUR is below {rules.floor} EUR (G13)"
+        return N_("the overdue debt {overdue} EUR is below {floor} EUR (G13)").format(
+            overdue=standing.overdue_principal, floor=rules.floor)
     return None
 
 

@@ -21,6 +21,8 @@ from stdnum.gr import vat
 
 from aggregates.calendar import add_months, last_working_day
 from aggregates.references import creditor_reference, debtor_identity_code
+from aggregates.errors import NotAllowed
+from ledger import views
 from ledger.actors import acting_as
 from ledger.application import Ledger
 from ledger.commands import (
@@ -35,13 +37,15 @@ from ledger.handlers.arrangements import apply_for_arrangement
 from ledger.handlers.close_day import close_day
 from ledger.handlers.debtors import register_debtor
 from ledger.handlers.fund_corrections import correct_debt
+from ledger.handlers.notices import deliver_notice, record_measure
 from ledger.handlers.payments import record_payment
 from ledger.handlers.recalls import recall_payment
 from ledger.handlers.suspense import assign_payment, refund_payment
 from ledger.handlers.transfers import record_transfer
 
 FUNDS = ("IKA", "OAEE", "OGA", "ETAA")
-SERVICES = ("Α΄ Τοπικό Κέντρο Αθηνών", "Τοπικό Κέντρο Θεσσαλονίκης", "Τοπικό Κέντρο Ρόδου", "Τοπικό Κέντρο Πάτρας")
+SERVICES = ("Περιφερειακή Υπηρεσία Κ.Ε.Α.Ο. Αθηνών", "Περιφερειακή Υπηρεσία Κ.Ε.Α.Ο. Θεσσαλονίκης",  # N15
+            "Τμήμα Κ.Ε.Α.Ο. Ρόδου", "Τμήμα Κ.Ε.Α.Ο. Πάτρας")
 BANKS = ("ETE", "ALPHA", "PIRAEUS", "EUROBANK")
 DEMO_OPERATOR = "m.papadaki@keao.gr"  # O1: who the demo's corrections are recorded as done by
 DEMO_IBAN = "GR1601101250000000012300695"
@@ -86,6 +90,7 @@ class Scenario:
         self.tx = 0
         self.plans: list[Plan] = []
         self.steps: list[Step] = []  # a heap: what comes next, by date
+        self.refusals: list[str] = []  # N13: the measures the rules refused, with the reasons
 
     def next_tx(self) -> str:
         self.tx += 1
@@ -113,6 +118,7 @@ class Scenario:
             self.debtor_steps(index, plan)
         self.suspense_steps()
         self.operator_steps()
+        self.notice_steps()
         return self.steps
 
     def add(self, on: date, label: str, run: Callable[[Ledger], object], closes_day: bool = False) -> None:
@@ -275,6 +281,38 @@ class Scenario:
             self.add(on, label, lambda l, act=run: _as_operator(act, l))
 
 
+    def notice_steps(self) -> None:
+        """§10: the post delivers a debtor's invitations, then its individual notice; an
+        operator records a seizure once its period has run (N13), and a garnishment on
+        an item inside a kept covid-650 arrangement, which the rules refuse (N8)."""
+        debt = next(p for p in self.plans if p.behaviour == "debt")
+        kept = [p for p in self.plans if (p.scheme, p.behaviour) == ("covid-650", "good")][-1]  # the report's
+        steps: list[tuple[date, str, Callable[[Ledger], object]]] = [
+            (date(2021, 9, 20), "invitations delivered", lambda l: _deliver_all(l, debt.afm, "invitation", "ΕΛΤΑ RR-1", date(2021, 9, 20))),
+            (date(2021, 11, 5), "notice delivered", lambda l: _deliver_all(
+                l, debt.afm, "individual_notice", "ΕΛΤΑ RR-2", date(2021, 11, 5))),
+            (date(2022, 1, 10), "seizure", lambda l: record_measure(
+                l, debt.afm, "seizure", ["2021-05:contribution"], "ΠΡΑΞΗ ΚΑΤΑΣΧΕΣΗΣ 14/2022", date(2022, 1, 10))),
+            (date(2022, 2, 15), "garnishment refused", lambda l: self.refused(lambda: record_measure(
+                l, kept.afm, "garnishment", ["2020-03:contribution"], "ΚΑΤΑΣΧΕΤΗΡΙΟ 3/2022", date(2022, 2, 15)))),
+        ]
+        for on, label, run in steps:
+            self.add(on, label, lambda l, act=run: _as_operator(act, l))
+
+    def refused(self, run: Callable[[], object]) -> None:
+        try:
+            run()
+        except NotAllowed as refusal:
+            self.refusals.append(str(refusal))
+
+
+def _deliver_all(ledger: Ledger, afm: str, kind: str, proof: str, day: date) -> None:
+    """N3: the post delivers the debtor's notices of ``kind`` not delivered yet."""
+    for notice in views.notices_view(ledger, afm):
+        if notice["kind"] == kind and notice["delivered_on"] is None:
+            deliver_notice(ledger, notice["id"], "post", proof, day)
+
+
 def _as_operator(run: Callable[[Ledger], object], ledger: Ledger) -> object:
     with acting_as(DEMO_OPERATOR):
         return run(ledger)
@@ -314,4 +352,6 @@ def report_afms(scenario: Scenario) -> dict[str, list[str]]:
         "clearances": [by[("covid-650", "good")], by[("covid-650", "lost")], by[("disaster", "lost-current")],
                        by[("standing", "good")], by[(None, "clear")], by[(None, "small-debt")], by[(None, "units")]],
         "audit": [by[("covid-650", "lost")]],
+        "notices": [by[(None, "debt")]],
+        "certificate": [by[("covid-650", "good")]],
     }

@@ -369,6 +369,15 @@ def demo(
         for arrangement in ledger.arrangements_of(ledger.debtor(afm))[:1]:  # none yet with an early --until
             show_arrangement(arrangement.payment_code)
             audit(arrangement.payment_code)
+    for afm in shown["notices"]:  # §10: notices, measures, and what the rules refused
+        notices_cli.show_notices(afm)
+    for refusal in scenario.refusals:
+        console.print(line(_("refused: {reason}"), reason=labels.say(refusal)))
+    folder = Path(sqlite_path(url)).parent if not is_postgres(url) else Path.cwd()
+    notice = [n for n in views.notices_view(ledger, shown["notices"][0]) if n["kind"] == "individual_notice"][-1]
+    notices_cli.notice_pdf(notice["id"], str(folder / f"{notice['id']}.pdf"))
+    certified = shown["certificate"][0]
+    show_clearance(certified, pdf=str(folder / f"clearance-{certified}.pdf"))
     queries_cli.summary()
     console.print(line(_("ledger written to {url}; try `ledger show debt-table {afm}`"), url=masked(url),
                        afm=shown["debt_tables"][0]))

@@ -55,12 +55,19 @@ COLUMNS = {
     "transfer_id": NP_("column", "transfer"), "tx_id": NP_("column", "transaction"), "type": NP_("column", "event"),
     "valid_until": NP_("column", "valid until"), "value_date": NP_("column", "value date"),
     "version": NP_("column", "version"),
+    # §10: notices and measures
+    "id": NP_("column", "no."), "issued_on": NP_("column", "issued"), "total": NP_("column", "total"),
+    "delivered_on": NP_("column", "delivered"), "channel": NP_("column", "channel"),
+    "deadline": NP_("column", "period ends"), "measure": NP_("column", "measure"),
+    "recorded_on": NP_("column", "recorded"), "lifted_on": NP_("column", "lifted"),
+    "enforceable": NP_("column", "enforceable"), "criminal_proceedings": NP_("column", "criminal proceedings"),
 }
 
 MONEY = frozenset({"amount", "arrears", "capital", "credit", "interest", "interest_total", "next_due_amount",
-                   "outstanding", "paid", "remaining_balance", "surcharge", "surcharges", "total_due",
+                   "outstanding", "paid", "remaining_balance", "surcharge", "surcharges", "total", "total_due",
                    "total_outstanding"})
-WORDS = frozenset({"action", "basis", "clear", "enforcement", "kind", "resolution", "status"})
+WORDS = frozenset({"action", "basis", "channel", "clear", "criminal_proceedings", "enforceable", "enforcement",
+                   "kind", "measure", "resolution", "status"})
 REASONS = frozenset({"loss_reason", "reason", "reasons", "rejection_reason"})
 # Columns of sentences, wrapped between words; any other column shows each value on one line.
 PROSE = REASONS | {"area", "disaster_dates", "municipal_unit", "name", "payload", "regional_unit", "service",
@@ -78,6 +85,10 @@ VALUES: dict[Any, str] = {
     "arrangement": N_("arrangement"), "no_debt": N_("no debt"), "allowed": N_("allowed"),
     "assigned": N_("assigned"), "refunded": N_("refunded"), "recalled": N_("recalled"), "dismissed": N_("dismissed"),
     "cancel": N_("cancel"), "amend": N_("amend"),
+    # §10
+    "invitation": N_("invitation"), "individual_notice": N_("individual notice"), "information": N_("information"),
+    "issued": N_("issued"), "delivered": N_("delivered"), "post": N_("post"), "electronic": N_("electronic"),
+    "seizure": N_("seizure"), "garnishment": N_("garnishment"), "mortgage": N_("mortgage"),
     # debt kinds (aggregates.debtor.KINDS), kinds of delimited area (ND1)
     "contribution": N_("contribution"), "surcharge": N_("surcharge"), "fee": N_("fee"),
     "clearing_instalment": N_("clearing instalment"), "insurance_time_recognition": N_("insurance time recognition"),
