@@ -7,7 +7,7 @@ is the arrangements' own record; the debtor only lists its arrangements.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -41,7 +41,7 @@ class Debtor(Aggregate):
     corrections: ClassVar[Mapping[str, dict[str, Any]]] = MappingProxyType({})
     # N2/N6: the numbers of its notices, in issue order; N13: its enforcement measures
     # by id. Read-only class defaults too, for debtors snapshotted before them.
-    notice_numbers: ClassVar[tuple[str, ...]] = ()
+    notice_numbers: ClassVar[Sequence[str]] = ()
     measures: ClassVar[Mapping[str, dict[str, Any]]] = MappingProxyType({})
 
     class Event(PinnedTopic, Aggregate.Event):
@@ -192,7 +192,7 @@ class Debtor(Aggregate):
         number: str
 
         def apply(self, debtor: Debtor) -> None:
-            debtor.notice_numbers = (*debtor.notice_numbers, self.number)
+            debtor.notice_numbers = [*debtor.notice_numbers, self.number]
 
     class EnforcementRecorded(Event):
         """N13: a measure (seizure, garnishment, mortgage) on these items."""

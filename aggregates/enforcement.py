@@ -19,7 +19,7 @@ from aggregates.calendar import next_working_day
 from aggregates.money import ZERO
 from aggregates.notice import INDIVIDUAL_NOTICE, INVITATION, Notice
 from aggregates.schemes.base import Scheme
-from aggregates.status import LIVE
+from aggregates.status import RUNNING
 from aggregates.wording import N_
 
 SEIZURE = "seizure"  # κατάσχεση (of movable or immovable property)
@@ -61,13 +61,13 @@ def allowed_from(delivered_on: date, days: int) -> date:
 
 def suspended_items(items: Collection[Mapping[str, Any]], arrangements: Sequence[ArrangementAsOf],
                     scheme_of: Callable[[str], Scheme]) -> frozenset[str]:
-    """N7, N8: the items a kept arrangement covers on the day. Kept = not ended [P]
-    (applied, suspended or active: arrears short of a loss do not end it). The
+    """N7, N8: the items a kept arrangement covers on the day. Kept [P]: running
+    (``RUNNING``: suspended or active, arrears short of a loss included). The
     disaster scheme covers all the debtor's debt but insurance-time recognition (N7);
     the others their own items (N8)."""
     covered: set[str] = set()
     for state in arrangements:
-        if state.status not in LIVE:
+        if state.status not in RUNNING:
             continue
         if scheme_of(state.arrangement.scheme).suspends_whole_debt:
             covered.update(i["item_id"] for i in items if i["kind"] != INSURANCE_TIME)
@@ -77,7 +77,7 @@ def suspended_items(items: Collection[Mapping[str, Any]], arrangements: Sequence
 
 def criminal_proceedings(arrangements: Sequence[ArrangementAsOf], scheme_of: Callable[[str], Scheme]) -> str:
     """N14: the criminal-law effects of N7 and N8, while such an arrangement is kept."""
-    kept = any(s.status in LIVE and scheme_of(s.arrangement.scheme).suspends_criminal_proceedings
+    kept = any(s.status in RUNNING and scheme_of(s.arrangement.scheme).suspends_criminal_proceedings
                for s in arrangements)
     return "suspended" if kept else "allowed"
 

@@ -44,6 +44,11 @@ RELEASED = frozenset({Status.REJECTED, Status.LAPSED})
 # outside arrangements [P].
 ARRANGED = frozenset({Status.SUSPENDED, Status.ACTIVE, Status.COMPLETED, Status.LOST})
 
+# N7/N8 [P]: an arrangement that suspends enforcement: once it runs (its suspension,
+# or its first instalment paid), as V2 counts its items arranged, until it ends; arrears
+# short of a loss do not end it.
+RUNNING = frozenset({Status.SUSPENDED, Status.ACTIVE})
+
 # C6/P3: the timeline follows the schedule: instalments fall due and are missed,
 # payments are allocated to them, an instalment is next due.
 FOLLOWING_SCHEDULE = frozenset({Status.APPLIED, Status.ACTIVE})

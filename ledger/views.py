@@ -35,7 +35,7 @@ from aggregates.notice import INDIVIDUAL_NOTICE, INVITATION, PREFIXES, Notice
 from aggregates.payment import BankPayment
 from aggregates.references import debtor_identity_code
 from aggregates.schemes.base import Scheme
-from aggregates.status import LIVE, Status
+from aggregates.status import LIVE, RUNNING, Status
 from ledger.errors import BadInput, NotFound
 from ledger.lookups import EventLog, Lookups
 
@@ -188,7 +188,7 @@ def _debt_table(lookups: Lookups, debtor: Debtor, arrangements: Sequence[Arrange
               "paid": paid_on(state.course),
               "limitation_not_before": limitation_not_before(state, settings.scheme(state.arrangement.scheme))})
     totals = {column: sum((row[column] for row in items), ZERO) for column in TOTALLED}
-    kept = any(s.status in LIVE for s in arrangements)
+    kept = any(s.status in RUNNING for s in arrangements)  # N7, N8 [P]
     return {
         "afm": debtor.afm,
         "identity_code": debtor_identity_code(debtor.afm),  # P2: pays its debts outside arrangements

@@ -130,7 +130,7 @@ class ProjectionReader:
                     "registered_on": row.registered_on, "units": units.get(row.id, []),
                     "items": items.get(row.id, {}), "arrangement_ids": joined.get(row.id, []),
                     "item_payments": payments.get(row.id, []), "credit": row.credit,
-                    "notice_numbers": tuple(numbers.get(row.afm, ())), "measures": measures.get(row.id, {}),
+                    "notice_numbers": numbers.get(row.afm, []), "measures": measures.get(row.id, {}),
                 })
         return found
 

@@ -117,6 +117,8 @@ def issue_locked(ledger: Ledger, day: date, everyone: bool = False) -> list[str]
                 else:
                     plan[key] = on
             changes.update(planned)
+    if agenda is None and not changes:
+        return issued  # no debtor yet: the first pass is the next one
     uow = UnitOfWork(ledger)
     agenda = uow.get(NoticeAgenda, NOTICE_AGENDA_ID)
     planned_list = [[key, on] for key, on in changes.items()]

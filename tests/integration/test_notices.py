@@ -195,12 +195,18 @@ def test_n8_n9_n10_n12_covid_lifts_garnishments_suspends_measures_until_lost(led
     assert measures[garnishment]["lifted_on"] == date(2021, 12, 1)  # N9: lifted on joining
     assert measures[garnishment]["lift_reason"] == f"joined arrangement {arrangement.payment_code} (N9)"
     assert measures[seizure]["lifted_on"] is None  # N10: a seizure stays
-    table = views.debt_table(ledger, AFM, d("2021-12-02"))
+    # Before its first instalment is paid the arrangement does not run yet [P]: nothing suspended
+    assert views.debt_table(ledger, AFM, d("2021-12-02"))["enforcement"] == "allowed"
+    pay(ledger, arrangement.payment_code, "113.33", "2021-12-20", "TX-1")  # C6: active
+    close_day(ledger, d("2021-12-20"))
+    table = views.debt_table(ledger, AFM, d("2021-12-20"))
     assert (table["enforcement"], table["criminal_proceedings"]) == ("suspended", "suspended")  # N8, N14
     with pytest.raises(NotAllowed, match=r"covered by a kept arrangement \(N7, N8\)"):
-        record_measure(ledger, AFM, "garnishment", ["2020-03:contribution"], "ΚΑΤ-3", d("2021-12-02"))
-    # instalment 1 paid (C6), 2 and 3 not: lost (C8) the day after the third's deadline, 2022-02-28
-    pay(ledger, arrangement.payment_code, "113.33", "2021-12-20", "TX-1")
+        record_measure(ledger, AFM, "garnishment", ["2020-03:contribution"], "ΚΑΤ-3", d("2021-12-20"))
+    # instalments 2 and 3 unpaid: in arrears it is still kept (N8 [P]) until lost (C8), the
+    # day after the third's deadline, 2022-02-28
+    close_day(ledger, d("2022-02-28"))
+    assert views.debt_table(ledger, AFM, d("2022-02-28"))["enforcement"] == "suspended"
     close_day(ledger, d("2022-03-01"))
     view = views.arrangement_view(ledger, arrangement.payment_code)
     assert (view["status"], view["lost_on"]) == ("lost", date(2022, 3, 1))

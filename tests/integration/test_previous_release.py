@@ -76,7 +76,11 @@ def revised(args: list[str], expected):
       (``aggregates.item_shares``) and names X in ``arrangement``;
     - issue 14, C11: an instalment of a lost arrangement not due before the loss
       showed ``pending``, or ``missed`` once its date passed; it is part of the
-      balance due at once: ``due``."""
+      balance due at once: ``due``;
+    - issue 15, N14: ``enforcement`` was ``suspended`` only while an arrangement had
+      nothing past due; it is ``suspended`` while one runs (arrears short of a loss
+      do not end it, N7/N8 [P]) and no item is enforceable, none being without a
+      delivered individual notice in a ledger of then."""
     if args[:2] == ["show", "arrangement"] and expected["lost_on"] is not None:
         return expected | {"instalments": [
             i | {"status": "due"} if i["status"] != "paid" and i["due_date"] >= expected["lost_on"] else i
@@ -91,7 +95,8 @@ def revised(args: list[str], expected):
             item = {k: v for k, v in item.items() if k not in ("surcharges", "paid", "outstanding", "status")}
             item["arrangement"] = code
         items.append(item)
-    return expected | {"items": items}
+    running = any(a["status"] in ("active", "suspended") for a in expected["arrangements"])
+    return expected | {"items": items, "enforcement": "suspended" if running else "allowed"}
 
 
 def assert_holds(actual, expected, where) -> None:

@@ -68,9 +68,12 @@ def test_the_lists_agree_with_the_views_day_after_day_computing_only_what_moved(
     assert agree(ledger, runner, d("2022-01-10")) == 4
     assert figures.refresh(runner) == 0  # nothing new: nothing computed
     close_day(ledger, d("2022-01-11"))
-    # Nobody moves on 2022-01-11: the arrangement's next step is its first payment, valued
+    # No figure moves on 2022-01-11: the arrangement's next step is its first payment, valued
     # 2022-01-12 (P3); the others' next change, their next month of delay (L1) on 2022-02-01.
-    assert agree(ledger, runner, d("2022-01-11")) == 0
+    # But the close's first notices' pass invites the two debtors owing overdue items (N2):
+    # they, and the unit's head office (004 §4), are computed again.
+    assert agree(ledger, runner, d("2022-01-11")) == 3
+    assert figures.refresh(runner) == 0
     pay(ledger, debtor_identity_code(UNIT), "250.00", "2022-01-11", "P2")  # the unit pays all it owes
     close_day(ledger, d("2022-01-12"))
     assert agree(ledger, runner, d("2022-01-12")) == 3  # the unit, its head office (004 §4), the arrangement's

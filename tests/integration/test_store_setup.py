@@ -40,6 +40,6 @@ def test_ledgers_and_runners_opened_at_once_on_a_new_schema_all_start(postgres_u
     ledger = Ledger(postgres_url)
     try:
         assert [row["name"] for row in Runner(ledger, postgres_url).status()] == [
-            "debt_table", "arrangements", "suspense", "audit", "directory"]
+            "debt_table", "arrangements", "suspense", "audit", "directory", "notices"]
     finally:
         ledger.close()

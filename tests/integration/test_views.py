@@ -54,7 +54,7 @@ def test_v1_debt_table_items_arrangements_totals_service_enforcement(ledger):
         "scheme": "covid-650", "status": "active", "payment_code": a.payment_code, "capital": m("1360.00"),
         "interest_total": m("0.00"), "instalment_count": 12, "paid_instalments": 1, "arrears": m("0.00"),
         "next_due_date": d("2022-01-31"), "next_due_amount": m("113.33"), "remaining_balance": m("1246.67"),
-        "paid": m("113.33"),
+        "paid": m("113.33"), "limitation_not_before": None,  # N11: while it runs
     }
     # the arranged item counts once, through the arrangement's remaining balance,
     # and every column adds up to its total
@@ -64,7 +64,7 @@ def test_v1_debt_table_items_arrangements_totals_service_enforcement(ledger):
     assert table["enforcement"] == "suspended"  # kept (C12)
 
 
-def test_v1_enforcement_allowed_before_activation_and_once_in_arrears(ledger):
+def test_v1_n14_enforcement_allowed_before_activation_and_suspended_in_arrears(ledger):
     a = with_outside_item(ledger)
     table = views.debt_table(ledger, AFM)
     assert table["arrangements"][0]["status"] == "applied"
@@ -76,7 +76,9 @@ def test_v1_enforcement_allowed_before_activation_and_once_in_arrears(ledger):
     close_day(ledger, d("2022-02-01"))  # instalment 2 missed
     table = views.debt_table(ledger, AFM)
     assert table["arrangements"][0]["arrears"] == m("114.09")  # 113.33 + 0.76 surcharge
-    assert table["enforcement"] == "allowed"
+    # N7/N8 [P]: arrears short of a loss do not end the suspension, and the outside item
+    # has no delivered individual notice: nothing is enforceable (N14)
+    assert table["enforcement"] == "suspended"
 
 
 def test_v1_a_lapsed_arrangement_counts_nothing_and_its_items_are_overdue_again(ledger):

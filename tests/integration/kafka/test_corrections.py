@@ -109,7 +109,7 @@ def test_recalls_corrections_and_refund_orders_on_the_broker(kafka_bootstrap, ka
         orders = read_all(kafka_bootstrap, topics["ref"], 2)
         bodies = [json.loads(r.value) for r in orders]
         assert [(b["refund_id"], b["source"], b["amount"], b["iban"]) for b in bodies] == [
-            ("refund:ETE/P9", "suspense", "5.00", IBAN), (f"refund:{two}:5", "credit", "43333.33", IBAN)]
+            ("refund:ETE/P9", "suspense", "5.00", IBAN), (f"refund:{two}:6", "credit", "43333.33", IBAN)]
         assert [r.key for r in orders] == [b"P9", two.encode()]
         assert all(b["actor"] for b in bodies)
     finally:

@@ -48,10 +48,10 @@ def test_the_projections_are_split_between_workers_by_cost() -> None:
     chosen = [cls(None) for cls in PROJECTIONS]  # type: ignore[arg-type]
     groups = Runner.groups(chosen, 2)
     assert sorted(sorted(p.name for p in g) for g in groups) == [
-        ["arrangements"], ["audit", "debt_table", "directory", "suspense"]]
+        ["arrangements", "notices"], ["audit", "debt_table", "directory", "suspense"]]
     assert [[p.name for p in g] for g in Runner.groups(chosen, 1)] == [["arrangements", "suspense", "audit",
-                                                                        "debt_table", "directory"]]
-    assert len(Runner.groups(chosen, 8)) == 5
+                                                                        "debt_table", "directory", "notices"]]
+    assert len(Runner.groups(chosen, 8)) == 6
     assert Runner.groups(chosen[:1], 2) == [[chosen[0]]]
 
 
@@ -73,7 +73,7 @@ def test_an_interrupted_rebuild_resumes_while_the_old_slot_answers(db_url: str) 
         assert fresh.rebuild(["debt_table", "audit"])
         assert active_rows(fresh) == before
         assert {row["name"]: row["slot"] for row in fresh.status()} == {
-            "debt_table": "b", "arrangements": "a", "suspense": "a", "audit": "b", "directory": "a"}
+            "debt_table": "b", "arrangements": "a", "suspense": "a", "audit": "b", "directory": "a", "notices": "a"}
     finally:
         app.close()
 
