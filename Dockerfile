@@ -8,6 +8,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# The printed documents (ledger.documents, WeasyPrint): Pango, HarfBuzz's subsetter
+# (fonts embedded several times faster) and DejaVu for Greek.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+       fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 # Only what `pip install .` needs: a local .venv or ledger.db must never enter the image.
 # README.md* is a glob so a checkout without the readme still copies pyproject.toml.
 COPY pyproject.toml README.md* ./

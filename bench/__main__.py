@@ -12,6 +12,11 @@ Each benchmark prints one JSON line on stdout (progress goes to stderr):
     scaling     Kafka ingestion with 1, 2 and 4 consumer processes in one group (bench/scaling.py, issue 5)
     growth      O6: a payment's cost after 2,000 payments ÷ after 10, one arrangement and one
                 debtor of 5,000 items, the full replay as the baseline (bench/growth.py, issue 13)
+    documents   printed notices rendered as PDF per second, a fresh template and stylesheet each
+                time as the baseline (bench/documents.py, issue 15)
+
+close_day also closes a copy with its notices' pass on (issue 15): that close's rate
+against the one without, the notices issued per second, and the PDF rendering rate.
 
 ``all`` seeds one ledger per size (in a subprocess each, so that peak memory is
 that size's alone), runs close_day and queries on it, then runs rebuild and
@@ -59,7 +64,8 @@ MEMORY_GROWTH_TARGET = 1.25  # peak memory at 4x the events ≤ 1.25x the small 
 QUICK_READ_MODEL_CACHE = 100
 SUITE = ["close_day", "queries"]  # the benchmarks of one ``suite`` process, in the order it prints them
 # The benchmarks run as ``python -m bench.NAME``, and the name their JSON lines carry.
-EXTERNAL = {"rebuild": "projection_rebuild_postgres", "ingest": "ingest", "scaling": "scaling", "growth": "growth"}
+EXTERNAL = {"rebuild": "projection_rebuild_postgres", "ingest": "ingest", "scaling": "scaling", "growth": "growth",
+            "documents": "documents"}
 IN_ALL = ("rebuild", "ingest")
 
 
@@ -194,7 +200,7 @@ def _without_read_models(lines: dict[str, dict[str, Any]]) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("name", choices=["all", "close_day", "queries", "memory", "rebuild", "ingest", "scaling", "growth",
-                                         "suite"])
+                                         "documents", "suite"])
     parser.add_argument("--quick", action="store_true", help="small sizes: the whole of `all` in under 3 minutes")
     parser.add_argument("--debtors", type=int)
     parser.add_argument("--sample", type=int)

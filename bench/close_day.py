@@ -10,7 +10,9 @@ is missed on the 30th) runs twice on identical ledgers:
 - value: ``Ledger.close_day``.
 
 Both must record the same events (count and digest of aggregate, version and
-type, checked). The close to the deadline also snapshotted the arrangements
+type, checked), their notices' pass off. A fourth copy closes with the notices'
+pass on (N2, N4): its rate against the close without (target ≥ 0.75), the
+notices issued per second of the pass, and the PDF letters rendered per second. The close to the deadline also snapshotted the arrangements
 (``ledger.handlers.close_day.SNAPSHOT_AFTER``), so both read each from its snapshot and the
 events after it: here none or few; in a steady state, where the close
 snapshots an arrangement every SNAPSHOT_AFTER events, 0 to 7 (measured at
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -36,6 +39,7 @@ import psycopg
 from aggregates.arrangement import Arrangement
 from aggregates.business_day import BUSINESS_DAY_ID, BusinessDay
 from aggregates.debtor import Debtor
+from aggregates.notice import Notice
 from aggregates.routing import held_items
 from bench.common import (
     base_url,
@@ -51,7 +55,10 @@ from bench.common import (
     seed_ledger,
 )
 from ledger.application import Ledger
+from ledger.handlers import close_day as close_module
 from ledger.handlers.close_day import close_day
+from ledger.handlers.notices import issue_locked
+from ledger.views import notice_json
 from ledger.handlers.common import settle
 from ledger.unit_of_work import UnitOfWork
 
@@ -80,10 +87,12 @@ def naive_close(ledger: Ledger, day: date) -> int:
     return settled
 
 
-def timed_close(schema: str, close: Any) -> tuple[float, int, tuple[int, str], float, float]:
+def timed_close(schema: str, close: Any, notices: bool = False) -> tuple[float, int, tuple[int, str], float, float]:
     """Seconds, live arrangements, (events, digest), peak RSS growth (MB) and
-    this process's CPU seconds (on a busy machine the CPU time is steadier)."""
+    this process's CPU seconds (on a busy machine the CPU time is steadier);
+    with ``notices``, the close issues the notices due too (``[notices] auto``)."""
     ledger = Ledger(schema_url(schema))
+    ledger.settings = replace(ledger.settings, notices=replace(ledger.settings.notices, auto=notices))
     before = last_position(schema)
     rss_before = peak_rss_mb()
     started, cpu = time.perf_counter(), time.process_time()
@@ -113,10 +122,12 @@ def measure(seeded: str, debtors: int, profile: bool = False, processes: int | N
     more than they save)."""
     if processes is None:
         processes = PROCESSES if debtors >= 20_000 else 1
-    with fresh_schema("close") as schema, fresh_schema("naive") as naive, fresh_schema("single") as single:
+    with fresh_schema("close") as schema, fresh_schema("naive") as naive, fresh_schema("single") as single, \
+            fresh_schema("notices") as with_notices:
         if baseline:
             copy_schema(seeded, naive)
         copy_schema(seeded, single)
+        copy_schema(seeded, with_notices)
         if processes > 1:
             copy_schema(seeded, schema)
         base_s, live, base_events, base_cpu = None, 0, None, None
@@ -142,6 +153,8 @@ def measure(seeded: str, debtors: int, profile: bool = False, processes: int | N
         for recorded in (one_events, events):
             if recorded != base_events:
                 raise AssertionError(f"close_day recorded {recorded} (events, digest), the naive loop {base_events}")
+        note(f"close_day: {processes} process(es) {seconds:.2f}s; with the notices ...")
+        noticed = measure_notices(with_notices, processes, seconds)
     return emit(
         "close_day", live / seconds, "arrangements/s", live / base_s if base_s else None, TARGET,
         size=debtors, arrangements=live, processes=processes, one_process_per_s=round(live / one_s, 1),
@@ -149,8 +162,59 @@ def measure(seeded: str, debtors: int, profile: bool = False, processes: int | N
         baseline_seconds=round(base_s, 2) if base_s else None,
         one_process_cpu_seconds=round(one_cpu, 2), baseline_cpu_seconds=round(base_cpu, 2) if base_cpu else None,
         peak_rss_mb=peak_rss_mb(), close_rss_growth_mb=round(rss_growth, 1),
-        day=MONTH_END, **extra, machine=machine(),
+        day=MONTH_END, **noticed, **extra, machine=machine(),
     )
+
+
+def measure_notices(schema: str, processes: int, seconds_off: float) -> dict[str, Any]:
+    """The same close with its notices' pass (N2, N4): the close's rate against the
+    one without (target ≥ 0.75), the notices issued and how fast the pass issued
+    them, and how fast their letters render as PDF (``ledger.documents``)."""
+    passes: list[float] = []
+
+    def timed_pass(ledger: Ledger, day: date, everyone: bool = False) -> list[str]:
+        started = time.perf_counter()
+        try:
+            return issue_locked(ledger, day, everyone)
+        finally:
+            passes.append(time.perf_counter() - started)
+
+    before = last_position(schema)
+    close_module.issue_locked = timed_pass
+    try:
+        seconds, live, events, _, _ = timed_close(
+            schema, lambda ledger: close_day(ledger, MONTH_END, processes=processes), notices=True)
+    finally:
+        close_module.issue_locked = issue_locked
+    ledger = Ledger(schema_url(schema))
+    try:
+        numbers = [ledger.mapper.to_domain_event(n).number
+                   for n in ledger.notifications([Notice.Issued.TOPIC], start=before + 1)]
+        rendered, render_s = render_rate(ledger, numbers[:RENDERED])
+    finally:
+        ledger.close()
+    return {
+        "notices_on_per_s": round(live / seconds, 1), "notices_on_seconds": round(seconds, 2),
+        "notices_on_ratio": round(seconds_off / seconds, 3), "notices_on_target_ratio": 0.75,
+        "notices_issued": len(numbers), "notices_pass_seconds": round(sum(passes), 2),
+        "notices_per_s": round(len(numbers) / sum(passes), 1) if numbers else None,
+        "documents_rendered": rendered, "documents_per_s": round(rendered / render_s, 2) if rendered else None,
+    }
+
+
+RENDERED = 20  # notices rendered as PDF letters for the rendering rate
+
+
+def render_rate(ledger: Ledger, numbers: list[str]) -> tuple[int, float]:
+    from ledger.documents.render import notice_pdf
+
+    views = [notice_json(ledger.notice(n), ledger.settings.notices) for n in numbers]
+    if views:
+        notice_pdf(views[0])  # the templates and fonts, loaded once
+    started = time.perf_counter()
+    for view in views:
+        notice_pdf(view)
+    return len(views), time.perf_counter() - started
 
 
 def run(debtors: int, seed: int = 2556, processes: int = 2, profile: bool = False,

@@ -1,4 +1,5 @@
-"""Printed documents' rendering rate: ``python -m bench.documents [--count N]`` (default 200 six-item notices)."""
+"""Printed documents' rendering rate: ``python -m bench documents`` or ``python -m bench.documents [--count N]``
+(default 200 six-item notices; ``--quick``: 20)."""
 
 # value: ledger.documents.notice_pdf (one Jinja environment, its compiled templates,
 # the parsed stylesheet and WeasyPrint's font configuration kept for the process);
@@ -43,8 +44,10 @@ def naive_notice_pdf(notice: dict[str, Any]) -> bytes:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--count", type=int, default=200, help="notices rendered each way (default 200)")
+    parser.add_argument("--count", type=int, default=None, help="notices rendered each way (default 200)")
+    parser.add_argument("--quick", action="store_true", help="20 notices each way")
     args = parser.parse_args()
+    args.count = args.count or (20 if args.quick else 200)
     notice = six_item_notice()
     for render in (notice_pdf, naive_notice_pdf):  # warm up: fontconfig, imports, first compile
         render(notice)

@@ -373,11 +373,19 @@ def demo(
         notices_cli.show_notices(afm)
     for refusal in scenario.refusals:
         console.print(line(_("refused: {reason}"), reason=labels.say(refusal)))
+    # One notice and one certificate as PDF files, when there are (none with an early --until).
     folder = Path(sqlite_path(url)).parent if not is_postgres(url) else Path.cwd()
-    notice = [n for n in views.notices_view(ledger, shown["notices"][0]) if n["kind"] == "individual_notice"][-1]
-    notices_cli.notice_pdf(notice["id"], str(folder / f"{notice['id']}.pdf"))
-    certified = shown["certificate"][0]
-    show_clearance(certified, pdf=str(folder / f"clearance-{certified}.pdf"))
+    issued = [n for afm in shown["notices"] for n in views.notices_view(ledger, afm) if n["kind"] == "individual_notice"]
+    written = [f"{notice['id']}.pdf" for notice in issued[-1:]]
+    for notice in issued[-1:]:
+        notices_cli.write_notice(notice["id"], str(folder / written[0]))
+    for afm in shown["certificate"]:
+        view = views.clearance(ledger, afm)
+        if view["clear"]:
+            written.append(f"clearance-{afm}.pdf")
+            notices_cli.write_document(view, str(folder / written[-1]), "clearance")
+    for name in written:  # beside the ledger: its name only, the same every run
+        console.print(line(_("wrote {file}"), file=name))
     queries_cli.summary()
     console.print(line(_("ledger written to {url}; try `ledger show debt-table {afm}`"), url=masked(url),
                        afm=shown["debt_tables"][0]))

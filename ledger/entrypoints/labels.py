@@ -59,7 +59,8 @@ COLUMNS = {
     "id": NP_("column", "no."), "issued_on": NP_("column", "issued"), "total": NP_("column", "total"),
     "delivered_on": NP_("column", "delivered"), "channel": NP_("column", "channel"),
     "deadline": NP_("column", "period ends"), "measure": NP_("column", "measure"),
-    "recorded_on": NP_("column", "recorded"), "lifted_on": NP_("column", "lifted"),
+    "recorded_on": NP_("column", "recorded"), "lifted_on": NP_("column", "lifted"), "items": NP_("column", "items"),
+    "act": NP_("column", "act"),
     "enforceable": NP_("column", "enforceable"), "criminal_proceedings": NP_("column", "criminal proceedings"),
 }
 

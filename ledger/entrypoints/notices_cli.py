@@ -12,6 +12,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from aggregates.enforcement import MEASURES
+from ledger.entrypoints import labels
 from ledger.entrypoints.bootstrap import services
 from ledger.entrypoints.options import DATE, TEXT, Afm, JsonFlag, OnDate, Reason
 from ledger.entrypoints.output import console, line, print_json, table
@@ -76,11 +77,14 @@ def notice_deliver(
 
 @notice_cli.command("pdf", help=_("The notice as a printable PDF letter, in Greek, as issued (N5)."))
 def notice_pdf(number: NoticeId, output: PdfFile) -> None:
+    write_notice(number, output)
+    console.print(line(_("wrote {file}"), file=output))
+
+
+def write_notice(number: str, path: str) -> None:
     from ledger.documents.render import notice_pdf as render
 
-    view = projected.notice_view(services.runner(), number)
-    write_pdf(output, render(view), "-o")
-    console.print(line(_("wrote {file}"), file=output))
+    write_pdf(path, render(projected.notice_view(services.runner(), number)), "-o")
 
 
 @enforcement_cli.command("record", help=_("Record an enforcement measure on a debtor's items; refused with the "
@@ -100,7 +104,7 @@ def enforcement_record(
     if as_json:
         print_json(result)
         return
-    console.print(line(_("recorded {measure} {id} on {afm}"), result))
+    console.print(line(_("recorded {measure} {id} on {afm}"), labels.shown(result)))
 
 
 @enforcement_cli.command("lift", help=_("Lift an enforcement measure, with the reason (N9, N10)."))
@@ -129,17 +133,22 @@ def printed(view: dict[str, Any], pdf: str | None, document: str) -> bool:
     """``--pdf FILE``: write the view as its printed document; whether it did."""
     if pdf is None:
         return False
+    write_document(view, pdf, document)
+    console.print(line(_("wrote {file}"), file=pdf))
+    return True
+
+
+def write_document(view: dict[str, Any], path: str, document: str) -> None:
+    """The clearance certificate (only for a clear debtor, V2) or the debt table as PDF."""
     from ledger.documents import render
 
     if document == "clearance":
         if not view["clear"]:
             raise BadInput("--pdf", f"{view['afm']} is not clear on {view['as_of']}: no certificate (V2)")
-        table_view = projected.debt_table(services.runner(), view["afm"])
-        write_pdf(pdf, render.clearance_pdf(view, table_view), "--pdf")
+        debtor = projected.debt_table(services.runner(), view["afm"])  # its name and service
+        write_pdf(path, render.clearance_pdf(view, debtor), "--pdf")
     else:
-        write_pdf(pdf, render.debt_table_pdf(view), "--pdf")
-    console.print(line(_("wrote {file}"), file=pdf))
-    return True
+        write_pdf(path, render.debt_table_pdf(view), "--pdf")
 
 
 def register(cli: typer.Typer, show_cli: typer.Typer) -> None:

@@ -149,3 +149,10 @@ def show_debt_table_view(view: dict[str, Any]) -> None:
         console.print(table(_("Arrangements"), view["arrangements"],
                             ["payment_code", "scheme", "status", "capital", "interest_total", "instalment_count",
                              "paid_instalments", "arrears", "next_due_date", "next_due_amount", "remaining_balance"]))
+    # N14: the notices and enforcement measures, where there are any
+    if view.get("notices"):
+        console.print(table(_("Notices"), view["notices"],
+                            ["id", "kind", "issued_on", "total", "delivered_on", "deadline", "status"]))
+    if view.get("measures"):
+        rows = [m | {"items": ", ".join(m["items"]), "act": m["reference"]} for m in view["measures"]]
+        console.print(table(_("Enforcement measures"), rows, ["id", "measure", "items", "act", "recorded_on", "lifted_on"]))
