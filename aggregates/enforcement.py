@@ -93,11 +93,23 @@ class Standing:
     suspended: frozenset[str]  # ``suspended_items``
     overdue_principal: Decimal  # V2's overdue principal outside arrangements (G13)
     notices: Sequence[Notice]  # the debtor's notices issued by the day
+    # The items of an application whose first instalment is not paid yet: debts outside
+    # it until it runs [P], as V2 counts them.
+    awaiting: frozenset[str] = frozenset()
+
+    def is_owed(self, row: Mapping[str, Any]) -> bool:
+        """Owed at once and not covered by a kept arrangement: overdue on its own, in a
+        lost arrangement's balance (C11), or overdue in an application not running yet."""
+        if row["outstanding"] <= ZERO or row["item_id"] in self.suspended:
+            return False
+        return row["status"] in OWED_AT_ONCE or (row["item_id"] in self.awaiting and row["due_date"] < self.day)
 
     def owed(self) -> list[Mapping[str, Any]]:
-        """The items owed at once and not covered by a kept arrangement."""
-        return [r for r in self.rows if r["status"] in OWED_AT_ONCE and r["outstanding"] > ZERO
-                and r["item_id"] not in self.suspended]
+        return [r for r in self.rows if self.is_owed(r)]
+
+    def delivered_on(self, notice: Notice) -> date | None:
+        """Its delivery, if it came by the day (the views are as of any day, V3)."""
+        return notice.delivered_on if notice.delivered_on is not None and notice.delivered_on <= self.day else None
 
     def named(self, kind: str) -> dict[str, list[Notice]]:
         """For each item, the notices of ``kind`` that name it, in issue order."""
@@ -109,9 +121,9 @@ class Standing:
         return found
 
 
-def next_step_on(notices: Sequence[Notice], days: int) -> date | None:
-    """N4: the first day after the period of the earliest delivered of ``notices``."""
-    delivered = [n.delivered_on for n in notices if n.delivered_on is not None]
+def next_step_on(standing: Standing, notices: Sequence[Notice], days: int) -> date | None:
+    """N4: the first day after the period of the earliest of ``notices`` delivered by the day."""
+    delivered = [on for on in map(standing.delivered_on, notices) if on is not None]
     return allowed_from(min(delivered), days) if delivered else None
 
 
@@ -129,7 +141,7 @@ def notices_due(standing: Standing, rules: NoticeRules) -> list[tuple[str, list[
     invited = standing.named(INVITATION)
     due: list[tuple[str, list[Mapping[str, Any]]]] = []
     if standing.overdue_principal >= rules.floor:
-        ready = [r for r in owed if r["item_id"] not in noticed and _invitation_ran(r, invited, standing.day, rules)]
+        ready = [r for r in owed if r["item_id"] not in noticed and _invitation_ran(standing, r, invited, rules)]
         if ready:
             due.append((INDIVIDUAL_NOTICE, ready))
     if rules.invitation_required:
@@ -141,12 +153,12 @@ def notices_due(standing: Standing, rules: NoticeRules) -> list[tuple[str, list[
     return due
 
 
-def _invitation_ran(row: Mapping[str, Any], invited: Mapping[str, list[Notice]], day: date,
+def _invitation_ran(standing: Standing, row: Mapping[str, Any], invited: Mapping[str, list[Notice]],
                     rules: NoticeRules) -> bool:
     if not rules.invitation_required:
         return True
-    start = next_step_on(invited.get(row["item_id"], ()), rules.invitation_days)
-    return start is not None and start <= day
+    start = next_step_on(standing, invited.get(row["item_id"], ()), rules.invitation_days)
+    return start is not None and start <= standing.day
 
 
 def enforcement_refusal(standing: Standing, rules: NoticeRules, item_id: str) -> str | None:
@@ -154,15 +166,15 @@ def enforcement_refusal(standing: Standing, rules: NoticeRules, item_id: str) ->
     row = next((r for r in standing.rows if r["item_id"] == item_id), None)
     if row is None:
         return N_("item {item} is not known on {day}").format(item=item_id, day=standing.day)
-    item = f"{row['period']}:{row['kind']}"
+    item = item_name(row)
     if item_id in standing.suspended:
         return N_("item {item} is covered by a kept arrangement (N7, N8)").format(item=item)
-    if row["status"] not in OWED_AT_ONCE or row["outstanding"] <= ZERO:
+    if not standing.is_owed(row):
         return N_("item {item} is not overdue on {day} (N13)").format(item=item, day=standing.day)
-    notices = [n for n in standing.named(INDIVIDUAL_NOTICE).get(item_id, ()) if n.delivered_on is not None]
+    notices = [n for n in standing.named(INDIVIDUAL_NOTICE).get(item_id, ()) if standing.delivered_on(n)]
     if not notices:
         return N_("no delivered individual notice names item {item} (N2, N13)").format(item=item)
-    start = next_step_on(notices, rules.notice_days)
+    start = next_step_on(standing, notices, rules.notice_days)
     if start is not None and start > standing.day:
         return N_("the notice period for item {item} runs until {last_day}: a measure is allowed from {first_day} "
                   "(N4)").format(item=item, last_day=start - timedelta(days=1), first_day=start)
@@ -170,6 +182,11 @@ def enforcement_refusal(standing: Standing, rules: NoticeRules, item_id: str) ->
         return N_("the overdue debt {overdue} EUR is below {floor} EUR (G13)").format(
             overdue=standing.overdue_principal, floor=rules.floor)
     return None
+
+
+def item_name(row: Mapping[str, Any]) -> str:
+    """How a measure names an item: FUND:PERIOD:KIND (N13)."""
+    return f"{row['fund']}:{row['period']}:{row['kind']}"
 
 
 def enforceable(standing: Standing, rules: NoticeRules) -> dict[str, bool]:
@@ -183,14 +200,14 @@ def next_check(standing: Standing, rules: NoticeRules) -> date | None:
     (N4). Arrangements ending, payments and deliveries are events of their own."""
     day = standing.day
     days = [r["due_date"] + timedelta(days=1) for r in standing.rows
-            if r["status"] == "current" and r["outstanding"] > ZERO and r["item_id"] not in standing.suspended]
+            if r["due_date"] >= day and r["outstanding"] > ZERO and r["item_id"] not in standing.suspended]
     days += [d for d in standing.received_later if d > day]
     if rules.invitation_required:
         noticed = standing.named(INDIVIDUAL_NOTICE)
         invited = standing.named(INVITATION)
         for row in standing.owed():
             if row["item_id"] not in noticed:
-                start = next_step_on(invited.get(row["item_id"], ()), rules.invitation_days)
+                start = next_step_on(standing, invited.get(row["item_id"], ()), rules.invitation_days)
                 if start is not None and start > day:
                     days.append(start)
     return min(days, default=None)

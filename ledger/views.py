@@ -25,7 +25,15 @@ from aggregates.calendar import add_months
 from aggregates.clearance import Clearance, clearance_of, overdue_outside_arrangements
 from aggregates.course import Course, InstalmentAccount
 from aggregates.debtor import Debtor
-from aggregates.enforcement import NoticeRules, Standing, criminal_proceedings, enforceable, period_end, suspended_items
+from aggregates.enforcement import (
+    NoticeRules,
+    Standing,
+    criminal_proceedings,
+    enforceable,
+    item_name,
+    period_end,
+    suspended_items,
+)
 from aggregates.events import event_name, payload_of
 from aggregates.horizon import next_change
 from aggregates.item_balance import ItemBalance
@@ -169,7 +177,8 @@ def standing_of(lookups: Lookups, debtor: Debtor, arrangements: Sequence[Arrange
         received_later=sorted({i["received_on"] for i in debtor.items.values() if i["received_on"] > day}),
         suspended=suspended_items(list(debtor.items.values()), arrangements, settings.scheme),
         overdue_principal=overdue_outside_arrangements(debtor, arrangements, settings.surcharges, day),
-        notices=[n for n in lookups.notices_of(debtor) if n.issued_on <= day])
+        notices=[n for n in lookups.notices_of(debtor) if n.issued_on <= day],
+        awaiting=frozenset(i for s in arrangements if s.status == Status.APPLIED for i in s.held_items))
 
 
 def _debt_table(lookups: Lookups, debtor: Debtor, arrangements: Sequence[ArrangementAsOf], day: date) -> dict[str, Any]:
@@ -204,8 +213,8 @@ def _debt_table(lookups: Lookups, debtor: Debtor, arrangements: Sequence[Arrange
         # N14: suspended while a kept arrangement leaves nothing enforceable
         "enforcement": "suspended" if kept and not any(allowed.values()) else "allowed",
         "criminal_proceedings": criminal_proceedings(arrangements, settings.scheme),
-        "notices": [notice_summary(n, settings.notices) for n in standing.notices],
-        "measures": measures_json(debtor, rows),
+        "notices": [notice_summary(n, settings.notices, day) for n in standing.notices],
+        "measures": measures_json(debtor, rows, day),
     }
 
 
@@ -217,32 +226,37 @@ def limitation_not_before(state: ArrangementAsOf, scheme: Scheme) -> date | None
     return add_months(state.status_since, 12 * scheme.limitation_years_after_end)
 
 
-def notice_json(notice: Notice, rules: NoticeRules) -> dict[str, Any]:
+def notice_json(notice: Notice, rules: NoticeRules, as_of: date | None = None) -> dict[str, Any]:
     """A notice as ``show notices`` shows it (interfaces §1.3): its frozen content (N5),
-    its delivery (N3) and the last day of its period (N4), known once delivered."""
+    its delivery (N3) and the last day of its period (N4), known once delivered; with
+    ``as_of``, as it stood that day (a later delivery not yet)."""
     days = {INVITATION: rules.invitation_days, INDIVIDUAL_NOTICE: rules.notice_days}.get(notice.kind)
-    deadline = period_end(notice.delivered_on, days) if days and notice.delivered_on else None
+    delivered = notice.delivered_on if as_of is None or (notice.delivered_on or as_of) <= as_of else None
+    deadline = period_end(delivered, days) if days and delivered else None
     content = notice.content
     return {"id": notice.number, "kind": notice.kind, "afm": notice.debtor_afm, "name": content["name"],
             "service": content["service"], "identity_code": content["identity_code"], "issued_on": notice.issued_on,
             "items": content.get("items", []), "total": content.get("total", ZERO), "period_days": days,
-            "deadline": deadline, "delivered_on": notice.delivered_on, "channel": notice.channel,
-            "proof": notice.proof, "opened_on": notice.opened_on, "fund": content.get("fund"),
-            "status": "delivered" if notice.delivered_on else "issued"}
+            "deadline": deadline, "delivered_on": delivered, "channel": notice.channel if delivered else None,
+            "proof": notice.proof if delivered else None, "opened_on": notice.opened_on, "fund": content.get("fund"),
+            "status": "delivered" if delivered else "issued"}
 
 
-def notice_summary(notice: Notice, rules: NoticeRules) -> dict[str, Any]:
-    """A notice in the debt table (N14): its id, kind, dates, total and status."""
-    view = notice_json(notice, rules)
+def notice_summary(notice: Notice, rules: NoticeRules, as_of: date) -> dict[str, Any]:
+    """A notice in the debt table (N14): its id, kind, dates, total and status on ``as_of``."""
+    view = notice_json(notice, rules, as_of)
     return {k: view[k] for k in ("id", "kind", "issued_on", "delivered_on", "deadline", "total", "status")}
 
 
-def measures_json(debtor: Debtor, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """N13: the debtor's measures, each naming its items as PERIOD:KIND."""
-    named = {row["item_id"]: f"{row['period']}:{row['kind']}" for row in rows}
+def measures_json(debtor: Debtor, rows: Sequence[dict[str, Any]], as_of: date) -> list[dict[str, Any]]:
+    """N13: the debtor's measures recorded by ``as_of``, each naming its items as
+    FUND:PERIOD:KIND, lifted if lifted by then."""
+    named = {row["item_id"]: item_name(row) for row in rows}
     return [{"id": measure_id, "measure": m["measure"], "items": [named.get(i, i) for i in m["item_ids"]],
-             "reference": m["reference"], "recorded_on": m["recorded_on"], "lifted_on": m["lifted_on"],
-             "lift_reason": m["lift_reason"]} for measure_id, m in debtor.measures.items()]
+             "reference": m["reference"], "recorded_on": m["recorded_on"],
+             "lifted_on": m["lifted_on"] if m["lifted_on"] and m["lifted_on"] <= as_of else None,
+             "lift_reason": m["lift_reason"] if m["lifted_on"] and m["lifted_on"] <= as_of else None}
+            for measure_id, m in debtor.measures.items() if m["recorded_on"] <= as_of]
 
 
 def notice_view(lookups: Lookups, number: str) -> dict[str, Any]:

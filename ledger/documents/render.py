@@ -151,7 +151,9 @@ def notice_pdf(notice: dict[str, Any]) -> bytes:
     information notice (Ενημέρωση) of a first transfer of debts to KEAO."""
     if notice.get("kind") not in NOTICE_KINDS:
         raise ValueError(f"unknown notice kind: {notice.get('kind')!r}")
-    return _pdf("notice.html", notice=notice)
+    # A paid column only where something was paid: the row then adds up to what it owes (N5).
+    paid = any(item.get("paid") for item in notice.get("items", ()))
+    return _pdf("notice.html", notice=notice, paid=paid)
 
 
 def clearance_pdf(clearance: dict[str, Any], debtor: dict[str, Any]) -> bytes:

@@ -72,7 +72,10 @@ def notice_deliver(
     if as_json:
         print_json(view)
         return
-    console.print(line(_("notice {id} delivered on {delivered_on}; its period ends on {deadline}"), view))
+    if view["deadline"] is None:  # an information notice (N6) gives no period
+        console.print(line(_("notice {id} delivered on {delivered_on}"), view))
+    else:
+        console.print(line(_("notice {id} delivered on {delivered_on}; its period ends on {deadline}"), view))
 
 
 @notice_cli.command("pdf", help=_("The notice as a printable PDF letter, in Greek, as issued (N5)."))

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from aggregates.arrangement import Arrangement
 from aggregates.debtor import Debtor
-from aggregates.enforcement import MEASURES, enforcement_refusal, next_check, notice_items, notices_due
+from aggregates.enforcement import MEASURES, enforcement_refusal, item_name, next_check, notice_items, notices_due
 from aggregates.errors import NotAllowed
 from aggregates.notice import CHANNELS, ELECTRONIC, INFORMATION, POST, Notice, notice_number
 from aggregates.notice_agenda import NOTICE_AGENDA_ID, NoticeAgenda
@@ -71,7 +71,11 @@ class UnitLookups:
 
 
 def issue_notices(ledger: Ledger, day: date, everyone: bool = False) -> list[str]:
-    """``ledger notices issue``: the pass through ``day``, under the close of day's lock."""
+    """``ledger notices issue``: the pass through ``day``, under the close of day's lock;
+    not past the ledger's business date (a later day's payments are not in yet)."""
+    current = ledger.current_date()
+    if current is not None and day > current:
+        raise BadInput("--date", f"{day} is after the ledger's business date {current}: close the day first")
     with store_lock(ledger.db_url, ledger.recorder.datastore, CLOSE_LOCK), acting_as(CLOSE_DAY):
         return issue_locked(ledger, day, everyone)
 
@@ -284,7 +288,9 @@ def record_measure(ledger: Ledger, afm: str, measure: str, items: Sequence[str],
             if refusal is not None:
                 raise NotAllowed("--items", refusal)
         measure_id = debtor.record_measure(measure, item_ids, text, day)
-        return {"id": measure_id, "afm": afm, "measure": measure, "items": list(items), "recorded_on": day}
+        names = {r["item_id"]: item_name(r) for r in standing.rows}
+        return {"id": measure_id, "afm": afm, "measure": measure, "items": [names[i] for i in item_ids],
+                "reference": text, "recorded_on": day}
 
     return committed(ledger, step)
 

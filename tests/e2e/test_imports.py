@@ -85,7 +85,9 @@ def test_a_transfer_file_starting_with_a_bom_imports(opened, tmp_path, capsys):
     file = write_lines(tmp_path / "t.jsonl", [transfer("OGA-1", AFM), transfer("OGA-2", AFM2)], prefix=BOM)
     before = stored_events(opened)
     assert run_cli(opened, "debt", "import", file, capsys=capsys) == (0, "καταχωρίστηκε: 2\n", "")
-    assert stored_events(opened) - before == 6  # per line: the debtor registered, the transfer, its items
+    # per line: the debtor registered, the transfer, its items, and the information notice of
+    # a first transfer (N6: the notice, and the debtor's record of it)
+    assert stored_events(opened) - before == 10
 
 
 def test_a_payment_file_starting_with_a_bom_imports(opened, tmp_path, capsys):

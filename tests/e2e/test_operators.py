@@ -22,8 +22,9 @@ def test_O1_as_names_the_actor_and_a_blank_one_is_refused(cli, monkeypatch):
     cli("debt", "transfer", AFM, "--fund", "OAEE", "--period", "2021-03", "--kind", "contribution",
         "--amount", "1000.00", "--due", "2021-04-30", "--date", "2021-11-01")
     trail = cli("audit", AFM, "--json")
-    assert [(e["type"], e["payload"]["actor"]) for e in trail] == [("Registered", "maria.p"),
-                                                                    ("DebtTransferred", "kostas")]
+    assert [(e["type"], e["payload"]["actor"]) for e in trail] == [
+        ("Registered", "maria.p"), ("DebtTransferred", "kostas"),
+        ("NoticeSent", "kostas"), ("Issued", "kostas")]  # N6: the debtor told of the first transfer
     before = stored_events(cli.url)
     _, err = cli("--as", "  ", "debt", "transfer", AFM, "--fund", "OAEE", "--period", "2021-04", "--kind",
                  "contribution", "--amount", "10.00", "--due", "2021-05-31", expect=2)

@@ -119,19 +119,28 @@ def test_n4_n13_a_measure_waits_for_the_period_its_last_day_moved_past_easter_mo
     measure = record_measure(ledger, AFM, "seizure", ["2022-12:contribution"], "ΠΡΑΞΗ 1/2023", d("2023-04-19"))
     assert measure["id"] == "M-100000003-1"
     table = views.debt_table(ledger, AFM)
-    assert table["measures"] == [{"id": "M-100000003-1", "measure": "seizure", "items": ["2022-12:contribution"],
+    assert table["measures"] == [{"id": "M-100000003-1", "measure": "seizure", "items": ["OAEE:2022-12:contribution"],
                                   "reference": "ΠΡΑΞΗ 1/2023", "recorded_on": date(2023, 4, 19), "lifted_on": None,
                                   "lift_reason": None}]
     assert table["enforcement"] == "allowed" and table["criminal_proceedings"] == "allowed"
     lifted = lift_measure(ledger, "M-100000003-1", "paid in full", d("2023-05-02"))
     assert lifted["lifted_on"] == date(2023, 5, 2)
+    close_day(ledger, d("2023-05-02"))
     assert views.debt_table(ledger, AFM)["measures"][0]["lift_reason"] == "paid in full"
+    # V3: as of a past day, the notices and measures as they stood then
+    then = views.debt_table(ledger, AFM, d("2023-04-19"))
+    assert [m["lifted_on"] for m in then["measures"]] == [None]
+    assert views.debt_table(ledger, AFM, d("2023-04-18"))["measures"] == []
+    before_delivery = views.debt_table(ledger, AFM, d("2023-03-17"))["notices"]
+    assert [(n["id"], n["status"], n["deadline"]) for n in before_delivery] == [
+        ("INF-100000003-OAEE", "issued", None), ("INV-100000003-20230201", "delivered", date(2023, 3, 6)),
+        ("IND-100000003-20230307", "issued", None)]
 
 
 def test_n13_measures_are_refused_with_the_reason(ledger):
     overdue_debtor(ledger)
     close_day(ledger, d("2023-02-01"))
-    with pytest.raises(NotAllowed, match="no delivered individual notice names item 2022-12:contribution"):
+    with pytest.raises(NotAllowed, match="no delivered individual notice names item OAEE:2022-12:contribution"):
         record_measure(ledger, AFM, "mortgage", ["2022-12:contribution"], "R", d("2023-02-01"))
     with pytest.raises(BadInput, match="--items: the debtor has no item 2021-01:contribution"):
         record_measure(ledger, AFM, "mortgage", ["2021-01:contribution"], "R", d("2023-02-01"))
@@ -139,6 +148,29 @@ def test_n13_measures_are_refused_with_the_reason(ledger):
         record_measure(ledger, AFM, "mortgage", [], "R", d("2023-02-01"))
     with pytest.raises(BadInput, match="--measure"):
         record_measure(ledger, AFM, "arrest", ["2022-12:contribution"], "R", d("2023-02-01"))
+
+
+def test_notices_are_not_issued_past_the_business_date(ledger):
+    from ledger.handlers.notices import issue_notices
+
+    overdue_debtor(ledger)
+    close_day(ledger, d("2023-02-01"))
+    with pytest.raises(BadInput, match="--date: 2023-02-02 is after the ledger's business date 2023-02-01"):
+        issue_notices(ledger, d("2023-02-02"))
+    assert issue_notices(ledger, d("2023-02-01")) == []  # E2: the close issued them already
+
+
+def test_the_items_of_an_application_awaiting_its_first_payment_are_still_owed(ledger):
+    """Before its first instalment is paid an arrangement does not run [P]: its items are
+    debts outside it (as V2 counts them), invited and enforceable as any other."""
+    individual_notice_delivered(ledger, on="2023-03-08")
+    close_day(ledger, d("2023-04-20"))
+    apply_for_arrangement(ledger, AFM, "standing", d("2023-04-20"), 12)
+    table = views.debt_table(ledger, AFM)
+    assert table["items"][0]["status"] == "in_arrangement" and table["items"][0]["enforceable"] is True
+    assert table["enforcement"] == "allowed"
+    measure = record_measure(ledger, AFM, "mortgage", ["2022-12:contribution"], "ΥΠΟΘ-1", d("2023-04-20"))
+    assert measure["items"] == ["OAEE:2022-12:contribution"]
 
 
 def test_g13_below_15_eur_an_invitation_but_no_individual_notice_nor_measure(ledger):
