@@ -292,3 +292,33 @@ def close_day_everyone(ledger, day):
     finally:
         ledger.settings = settings
     issue_notices(ledger, day, everyone=True)
+
+
+def test_w8_the_e_services_post_a_notice_to_the_account_and_record_its_first_opening(ledger):
+    from ledger.handlers.notices import open_notice, post_to_account
+
+    overdue_debtor(ledger)
+    close_day(ledger, d("2023-02-01"))
+    view = post_to_account(ledger, "INV-100000003-20230201", d("2023-02-02"))
+    assert (view["channel"], view["delivered_on"], view["deadline"]) == ("electronic", date(2023, 2, 2), date(2023, 3, 6))
+    open_notice(ledger, "INV-100000003-20230201", d("2023-02-05"))
+    open_notice(ledger, "INV-100000003-20230201", d("2023-02-09"))  # the first opening only
+    assert notices(ledger, kind="invitation")[0]["opened_on"] == date(2023, 2, 5)
+
+
+def test_the_notices_read_model_answers_as_the_events_and_rebuilds_to_the_same_rows(ledger):
+    from projections import reader
+    from projections.runner import Runner
+    from tests.integration.projections.helpers import active_rows, mismatches
+
+    covid_after_notices(ledger)
+    runner = Runner(ledger, ledger.db_url)
+    runner.catch_up()
+    with reader.reading(runner) as r:
+        assert views.debt_table(r, AFM) == views.debt_table(ledger, AFM)
+        assert views.notices_view(r, AFM) == views.notices_view(ledger, AFM)
+    assert mismatches(ledger, runner) == []
+    before = active_rows(runner)["notices"]
+    assert len(before["notices"]) == 3 and len(before["measures"]) == 2
+    assert runner.rebuild(["notices"])
+    assert active_rows(runner)["notices"] == before
