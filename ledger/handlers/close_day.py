@@ -3,7 +3,6 @@ every live arrangement records what its timeline gives up to it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -19,7 +18,7 @@ from aggregates.status import ENDED
 from ledger.actors import CLOSE_DAY, acting_as
 from ledger.application import Ledger
 from ledger.errors import BadInput
-from ledger.handlers.common import CLOSE_LOCK, arrangements_of, retried, settle
+from ledger.handlers.common import CLOSE_LOCK, arrangements_of, pages, retried, settle
 from ledger.handlers.notices import issue_locked
 from ledger.store.processes import in_processes
 from ledger.store.recorder import store_lock
@@ -178,14 +177,3 @@ def settle_chunk(uow: UnitOfWork, due: list[Arrangement], day: date) -> None:
         assert debtor is not None  # an arrangement is applied for by a registered debtor
         settle(uow, arrangement, debtor, day, held_items(arrangements_of(uow, debtor)))
     uow.commit()
-
-
-def pages(ids: Iterator[UUID], size: int) -> Iterator[list[UUID]]:
-    page: list[UUID] = []
-    for aggregate_id in ids:
-        page.append(aggregate_id)
-        if len(page) >= size:
-            yield page
-            page = []
-    if page:
-        yield page

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from typing import TypeVar
 from uuid import UUID
@@ -83,6 +83,18 @@ def effective_date(uow: UnitOfWork, given: date | None, field_name: str = "--dat
     if day is None:
         raise BadInput(field_name, "required: the ledger records nothing yet to take its business date from")
     return day
+
+
+def pages(ids: Iterable[UUID], size: int) -> Iterator[list[UUID]]:
+    """``ids`` in lists of ``size`` (the last shorter): what a bulk job reads and saves at once."""
+    page: list[UUID] = []
+    for aggregate_id in ids:
+        page.append(aggregate_id)
+        if len(page) >= size:
+            yield page
+            page = []
+    if page:
+        yield page
 
 
 def arrangements_of(uow: UnitOfWork, debtor: Debtor) -> list[Arrangement]:

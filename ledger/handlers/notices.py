@@ -10,7 +10,7 @@ agenda's tests compare against, and what the very first pass does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
@@ -26,7 +26,7 @@ from ledger import inputs, views
 from ledger.actors import CLOSE_DAY, acting_as
 from ledger.application import Ledger
 from ledger.errors import BadInput, NotFound
-from ledger.handlers.common import CLOSE_LOCK, arrangements_of, committed, effective_date, reason_of, retried
+from ledger.handlers.common import CLOSE_LOCK, arrangements_of, committed, effective_date, pages, reason_of, retried
 from ledger.store.bulk import originator_ids
 from ledger.store.recorder import store_lock
 from ledger.unit_of_work import UnitOfWork
@@ -202,17 +202,6 @@ def days(first: date, last: date) -> Iterator[date]:
     while day <= last:
         yield day
         day += timedelta(days=1)
-
-
-def pages(ids: Iterable[UUID], size: int) -> Iterator[list[UUID]]:
-    page: list[UUID] = []
-    for i in ids:
-        page.append(i)
-        if len(page) == size:
-            yield page
-            page = []
-    if page:
-        yield page
 
 
 # -- the information notice (N6) -----------------------------------------------------
