@@ -303,7 +303,7 @@ class Scenario:
         try:
             run()
         except NotAllowed as refusal:
-            self.refusals.append(str(refusal))
+            self.refusals.append(refusal.reason)
 
 
 def _deliver_all(ledger: Ledger, afm: str, kind: str, proof: str, day: date) -> None:

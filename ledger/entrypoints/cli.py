@@ -333,6 +333,9 @@ def demo(
         "Delete the SQLite ledger file first."))] = False,
     until: Annotated[str, typer.Option("--until", metavar=DATE, help=_("The last business date to run to."))
                      ] = "2022-12-31",
+    pdf_dir: Annotated[Optional[str], typer.Option("--pdf-dir", metavar="DIR", help=_(
+        "Where to write the notice and the certificate as PDF (default: beside the SQLite file; "
+        "a PostgreSQL ledger writes them only with this option)."))] = None,
 ) -> None:
     from rich.progress import (
         BarColumn,
@@ -374,21 +377,28 @@ def demo(
     for refusal in scenario.refusals:
         console.print(line(_("refused: {reason}"), reason=labels.say(refusal)))
     # One notice and one certificate as PDF files, when there are (none with an early --until).
-    folder = Path(sqlite_path(url)).parent if not is_postgres(url) else Path.cwd()
+    folder = Path(pdf_dir) if pdf_dir else None if is_postgres(url) else Path(sqlite_path(url)).parent
+    if folder is not None:
+        write_demo_documents(ledger, shown, folder)
+    queries_cli.summary()
+    console.print(line(_("ledger written to {url}; try `ledger show debt-table {afm}`"), url=masked(url),
+                       afm=shown["debt_tables"][0]))
+
+
+def write_demo_documents(ledger: Any, shown: dict[str, list[str]], folder: Path) -> None:
+    """The demo's last individual notice and a clearance certificate, as PDF files in ``folder``."""
     issued = [n for afm in shown["notices"] for n in views.notices_view(ledger, afm) if n["kind"] == "individual_notice"]
-    written = [f"{notice['id']}.pdf" for notice in issued[-1:]]
+    written = []
     for notice in issued[-1:]:
-        notices_cli.write_notice(notice["id"], str(folder / written[0]))
+        written.append(f"{notice['id']}.pdf")
+        notices_cli.write_notice(notice["id"], str(folder / written[-1]))
     for afm in shown["certificate"]:
         view = views.clearance(ledger, afm)
         if view["clear"]:
             written.append(f"clearance-{afm}.pdf")
             notices_cli.write_document(view, str(folder / written[-1]), "clearance")
-    for name in written:  # beside the ledger: its name only, the same every run
+    for name in written:  # its name only: the report reads the same every run
         console.print(line(_("wrote {file}"), file=name))
-    queries_cli.summary()
-    console.print(line(_("ledger written to {url}; try `ledger show debt-table {afm}`"), url=masked(url),
-                       afm=shown["debt_tables"][0]))
 
 
 kafka_cli.register(cli)  # `ledger consume`

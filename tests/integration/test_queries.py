@@ -70,9 +70,10 @@ def test_the_lists_agree_with_the_views_day_after_day_computing_only_what_moved(
     close_day(ledger, d("2022-01-11"))
     # No figure moves on 2022-01-11: the arrangement's next step is its first payment, valued
     # 2022-01-12 (P3); the others' next change, their next month of delay (L1) on 2022-02-01.
-    # But the close's first notices' pass invites the two debtors owing overdue items (N2):
-    # they, and the unit's head office (004 §4), are computed again.
-    assert agree(ledger, runner, d("2022-01-11")) == 3
+    # But the close's first notices' pass invites the three debtors owing overdue items (N2;
+    # the applicant's, its arrangement not running before its first payment [P]): they, and
+    # the unit's head office (004 §4), are computed again.
+    assert agree(ledger, runner, d("2022-01-11")) == 4
     assert figures.refresh(runner) == 0
     pay(ledger, debtor_identity_code(UNIT), "250.00", "2022-01-11", "P2")  # the unit pays all it owes
     close_day(ledger, d("2022-01-12"))
