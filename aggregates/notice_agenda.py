@@ -9,6 +9,7 @@ writes it, under the close of day's lock.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
@@ -42,12 +43,12 @@ class NoticeAgenda(Aggregate):
         def apply(self, agenda: NoticeAgenda) -> None:
             agenda.through = self.business_date
             agenda.position = self.position
-            agenda.plan = _planned(agenda.plan, self.planned)
+            agenda.plan = replanned(agenda.plan, self.planned)
 
     def __init__(self, position: int, planned: list[list[Any]], business_date: date):
         self.through = business_date
         self.position = position
-        self.plan: dict[str, date] = _planned({}, planned)  # by debtor id
+        self.plan: dict[str, date] = replanned({}, planned)  # by debtor id
 
     @classmethod
     def start(cls, through: date, position: int, planned: list[list[Any]]) -> NoticeAgenda:
@@ -59,7 +60,8 @@ class NoticeAgenda(Aggregate):
 
 
 
-def _planned(plan: dict[str, date], changes: list[list[Any]]) -> dict[str, date]:
+def replanned(plan: dict[str, date], changes: Iterable[Sequence[Any]]) -> dict[str, date]:
+    """``plan`` with each (debtor id, day) of ``changes`` in it; a day None takes the debtor out."""
     merged = dict(plan)
     for key, on in changes:
         if on is None:

@@ -20,7 +20,7 @@ from aggregates.debtor import Debtor
 from aggregates.enforcement import MEASURES, enforcement_refusal, item_name, next_check, notice_items, notices_due
 from aggregates.errors import NotAllowed
 from aggregates.notice import CHANNELS, ELECTRONIC, INFORMATION, POST, Notice, notice_number
-from aggregates.notice_agenda import NOTICE_AGENDA_ID, NoticeAgenda
+from aggregates.notice_agenda import NOTICE_AGENDA_ID, NoticeAgenda, replanned
 from aggregates.references import debtor_identity_code, valid_afm
 from ledger import inputs, views
 from ledger.actors import CLOSE_DAY, acting_as
@@ -106,25 +106,21 @@ def issue_locked(ledger: Ledger, day: date, everyone: bool = False) -> list[str]
                 visits.setdefault(max(on, first), set()).add(debtor_id)
     changes: dict[str, date | None] = {}
     issued: list[str] = []
+    everybody = all_debtors(ledger) if every else []
     for d in days(first, day):
         if every:
-            ids = all_debtors(ledger)
+            ids = everybody
         else:
             due = visits.pop(d, set()) | {key for key, on in plan.items() if on <= d}
             ids = [UUID(key) for key in sorted(due)]
         for page in pages(ids, PAGE):
             numbers, planned = examine(ledger, page, d)
             issued += numbers
-            for key, on in planned.items():
-                if on is None:
-                    plan.pop(key, None)
-                else:
-                    plan[key] = on
+            plan = replanned(plan, planned.items())
             changes.update(planned)
     if agenda is None and not changes:
         return issued  # no debtor yet: the first pass is the next one
-    uow = UnitOfWork(ledger)
-    agenda = uow.get(NoticeAgenda, NOTICE_AGENDA_ID)
+    uow = UnitOfWork(ledger)  # the agenda as read: only this pass writes it
     planned_list = [[key, on] for key, on in changes.items()]
     if agenda is None:
         uow.add(NoticeAgenda.start(day, position, planned_list))
