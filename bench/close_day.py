@@ -58,7 +58,7 @@ from ledger.application import Ledger
 from ledger.handlers import close_day as close_module
 from ledger.handlers.close_day import close_day
 from ledger.handlers.notices import issue_locked
-from ledger.views import notice_json
+from ledger.notice_views import notice_json
 from ledger.handlers.common import settle
 from ledger.unit_of_work import UnitOfWork
 

@@ -9,7 +9,7 @@ from eventsourcing.persistence import Notification
 
 from aggregates.notice import Notice
 from consumers.messages import NoticeMessage
-from ledger import views
+from ledger import notice_views
 from ledger.application import Ledger
 
 NOTICE_EVENTS = (Notice.Issued.TOPIC,)
@@ -19,7 +19,7 @@ def notice_message(ledger: Ledger, notification: Notification) -> NoticeMessage:
     """The notice an ``Issued`` event records, as ``show notices`` words it."""
     event = ledger.mapper.to_domain_event(notification)
     notice = ledger.repository.get(event.originator_id, version=event.originator_version)
-    view = views.notice_json(notice, ledger.settings.notices)
+    view = notice_views.notice_json(notice, ledger.settings.notices)
     return NoticeMessage(notice_id=view["id"], kind=view["kind"], afm=view["afm"], name=view["name"],
                          service=view["service"], identity_code=view["identity_code"], issued_on=view["issued_on"],
                          items=view["items"], total=view["total"], period_days=view["period_days"],

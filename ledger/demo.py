@@ -20,9 +20,9 @@ from stdnum import luhn
 from stdnum.gr import vat
 
 from aggregates.calendar import add_months, last_working_day
-from aggregates.references import creditor_reference, debtor_identity_code
 from aggregates.errors import NotAllowed
-from ledger import views
+from aggregates.references import creditor_reference, debtor_identity_code
+from ledger import notice_views
 from ledger.actors import acting_as
 from ledger.application import Ledger
 from ledger.commands import (
@@ -308,7 +308,7 @@ class Scenario:
 
 def _deliver_all(ledger: Ledger, afm: str, kind: str, proof: str, day: date) -> None:
     """N3: the post delivers the debtor's notices of ``kind`` not delivered yet."""
-    for notice in views.notices_view(ledger, afm):
+    for notice in notice_views.notices_view(ledger, afm):
         if notice["kind"] == kind and notice["delivered_on"] is None:
             deliver_notice(ledger, notice["id"], "post", proof, day)
 

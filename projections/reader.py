@@ -24,7 +24,7 @@ from aggregates.business_day import BusinessDay
 from aggregates.debtor import Debtor
 from aggregates.notice import Notice
 from aggregates.references import valid_afm
-from ledger import views
+from ledger import notice_views, views
 from ledger.errors import NotFound
 from projections.base import chunks, from_state
 from projections.runner import Runner
@@ -268,12 +268,12 @@ def clearance(runner: Runner, afm: str) -> dict[str, Any]:
 
 def notices_view(runner: Runner, afm: str) -> list[dict[str, Any]]:
     with reading(runner) as reader:
-        return views.notices_view(reader, afm)
+        return notice_views.notices_view(reader, afm)
 
 
 def notice_view(runner: Runner, number: str) -> dict[str, Any]:
     with reading(runner) as reader:
-        return views.notice_view(reader, number)
+        return notice_views.notice_view(reader, number)
 
 
 def suspense(runner: Runner, resolved: bool = False) -> list[dict[str, Any]]:

@@ -106,9 +106,12 @@ def fund(code: str | None) -> str:
 
 
 def item_ref(ref: str) -> str:
-    """A measure's item, ``PERIOD:KIND`` (views.measures_json): ``2019-03 Εισφορές``."""
-    period, _, kind = str(ref).rpartition(":")
-    return f"{period} {KINDS.get(kind, kind)}" if period else str(ref)
+    """A measure's item, ``FUND:PERIOD:KIND`` (``notice_views.measures_json``): ``ΟΑΕΕ 2019-03 Εισφορές``."""
+    parts = str(ref).split(":")
+    if len(parts) != 3:
+        return str(ref)
+    code, period, kind = parts
+    return f"{fund(code)} {period} {KINDS.get(kind, kind)}"
 
 
 def environment() -> Environment:

@@ -19,7 +19,7 @@ from aggregates.errors import DomainError
 from consumers.files import read_lines
 from consumers.imports import command_of
 from consumers.messages import BANK_PAYMENTS_TOPIC, FUND_TRANSFERS_TOPIC, MessageFormatError
-from ledger import inputs, views
+from ledger import inputs, notice_views, views
 from ledger.actors import act_as, default_actor
 from ledger.commands import PaymentInput, TransferInput, TransferItem
 from ledger.entrypoints import kafka_cli, labels, notices_cli, operators_cli, queries_cli
@@ -387,7 +387,7 @@ def demo(
 
 def write_demo_documents(ledger: Any, shown: dict[str, list[str]], folder: Path) -> None:
     """The demo's last individual notice and a clearance certificate, as PDF files in ``folder``."""
-    issued = [n for afm in shown["notices"] for n in views.notices_view(ledger, afm) if n["kind"] == "individual_notice"]
+    issued = [n for afm in shown["notices"] for n in notice_views.notices_view(ledger, afm) if n["kind"] == "individual_notice"]
     written = []
     for notice in issued[-1:]:
         written.append(f"{notice['id']}.pdf")

@@ -22,7 +22,7 @@ from aggregates.errors import NotAllowed
 from aggregates.notice import CHANNELS, ELECTRONIC, INFORMATION, POST, Notice, notice_number
 from aggregates.notice_agenda import NOTICE_AGENDA_ID, NoticeAgenda, replanned
 from aggregates.references import debtor_identity_code, valid_afm
-from ledger import inputs, views
+from ledger import inputs, notice_views, views
 from ledger.actors import CLOSE_DAY, acting_as
 from ledger.application import Ledger
 from ledger.errors import BadInput, NotFound
@@ -225,7 +225,7 @@ def deliver_notice(ledger: Ledger, number: str, channel: str, proof: str | None,
             raise NotFound("NOTICE_ID", f"no notice {number}")
         day = effective_date(uow, on)
         notice.deliver(channel, proof if channel == POST else None, day)
-        return views.notice_json(notice, uow.settings.notices)
+        return notice_views.notice_json(notice, uow.settings.notices)
 
     return committed(ledger, step)
 

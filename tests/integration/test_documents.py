@@ -98,7 +98,7 @@ def debt_table(items: int = 5, name: str = "ΠΑΠΑΔΟΠΟΥΛΟΣ ΓΕΩΡΓ�
         "notices": [{"id": f"IND-{AFM}-20230301", "kind": "individual_notice", "issued_on": date(2023, 3, 1),
                      "delivered_on": date(2023, 3, 1), "deadline": date(2023, 3, 31), "total": m("1234.56"),
                      "status": "delivered"}],
-        "measures": [{"id": "M-1", "measure": "garnishment", "items": ["2015-01:contribution", "2015-08:surcharge"],
+        "measures": [{"id": "M-1", "measure": "garnishment", "items": ["OAEE:2015-01:contribution", "OAEE:2015-08:surcharge"],
                       "reference": "ΚΑΤ-2023/117", "recorded_on": date(2023, 4, 20), "lifted_on": None,
                       "lift_reason": None}],
     }

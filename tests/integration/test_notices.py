@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from aggregates.errors import BadInput, NotAllowed
-from ledger import views
+from ledger import notice_views, views
 from ledger.handlers.close_day import close_day
 from ledger.handlers.notices import deliver_notice, issue_locked, lift_measure, record_measure
 from ledger.errors import NotFound
@@ -18,7 +18,7 @@ from ledger.handlers.arrangements import apply_for_arrangement
 
 
 def notices(ledger, afm=AFM, kind=None):
-    return [n for n in views.notices_view(ledger, afm) if kind is None or n["kind"] == kind]
+    return [n for n in notice_views.notices_view(ledger, afm) if kind is None or n["kind"] == kind]
 
 
 def numbers(ledger, afm=AFM):
@@ -316,7 +316,7 @@ def test_the_notices_read_model_answers_as_the_events_and_rebuilds_to_the_same_r
     runner.catch_up()
     with reader.reading(runner) as r:
         assert views.debt_table(r, AFM) == views.debt_table(ledger, AFM)
-        assert views.notices_view(r, AFM) == views.notices_view(ledger, AFM)
+        assert notice_views.notices_view(r, AFM) == notice_views.notices_view(ledger, AFM)
     assert mismatches(ledger, runner) == []
     before = active_rows(runner)["notices"]
     assert len(before["notices"]) == 3 and len(before["measures"]) == 2
