@@ -19,7 +19,7 @@ from aggregates.errors import DomainError
 from consumers.files import read_lines
 from consumers.imports import command_of
 from consumers.messages import BANK_PAYMENTS_TOPIC, FUND_TRANSFERS_TOPIC, MessageFormatError
-from ledger import inputs, notice_views, views
+from ledger import inputs, views
 from ledger.actors import act_as, default_actor
 from ledger.commands import PaymentInput, TransferInput, TransferItem
 from ledger.entrypoints import kafka_cli, labels, notices_cli, operators_cli, queries_cli
@@ -29,7 +29,7 @@ from ledger.entrypoints.output import (
 )
 from ledger.entrypoints.options import (
     AMOUNT, DATE, FLAG, SCHEMES, TEXT, Afm, Amount, ArrangementId, AsOf, Bank, Bootstrap, File, Fund, JsonFlag, Kind,
-    OnDate, Period,
+    OnDate, PdfOption, Period,
     one_of,
 )
 from ledger.entrypoints.parsing import parse_amount, parse_date, readable_file, require_date
@@ -47,9 +47,6 @@ from projections import reader as projected
 # typer vendors click and re-exports only BadParameter; its base class is the
 # usage error every parsing failure raises.
 UsageError = typer.BadParameter.__mro__[1]
-
-PdfOption = Annotated[Optional[str], typer.Option("--pdf", metavar="FILE", help=_(
-    "Write it as a printable PDF document instead (Greek, A4)."))]
 
 # Plain help, as click writes it: each option with its metavar (``--date YYYY-MM-DD``), no type tags.
 cli = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None,
@@ -372,33 +369,12 @@ def demo(
         for arrangement in ledger.arrangements_of(ledger.debtor(afm))[:1]:  # none yet with an early --until
             show_arrangement(arrangement.payment_code)
             audit(arrangement.payment_code)
-    for afm in shown["notices"]:  # §10: notices, measures, and what the rules refused
-        notices_cli.show_notices(afm)
-    for refusal in scenario.refusals:
-        console.print(line(_("refused: {reason}"), reason=labels.say(refusal)))
-    # One notice and one certificate as PDF files, when there are (none with an early --until).
+    # §10; the PDF files beside the SQLite file, or in --pdf-dir
     folder = Path(pdf_dir) if pdf_dir else None if is_postgres(url) else Path(sqlite_path(url)).parent
-    if folder is not None:
-        write_demo_documents(ledger, shown, folder)
+    notices_cli.demo_report(ledger, shown, scenario.refusals, folder)
     queries_cli.summary()
     console.print(line(_("ledger written to {url}; try `ledger show debt-table {afm}`"), url=masked(url),
                        afm=shown["debt_tables"][0]))
-
-
-def write_demo_documents(ledger: Any, shown: dict[str, list[str]], folder: Path) -> None:
-    """The demo's last individual notice and a clearance certificate, as PDF files in ``folder``."""
-    issued = [n for afm in shown["notices"] for n in notice_views.notices_view(ledger, afm) if n["kind"] == "individual_notice"]
-    written = []
-    for notice in issued[-1:]:
-        written.append(f"{notice['id']}.pdf")
-        notices_cli.write_notice(notice["id"], str(folder / written[-1]))
-    for afm in shown["certificate"]:
-        view = views.clearance(ledger, afm)
-        if view["clear"]:
-            written.append(f"clearance-{afm}.pdf")
-            notices_cli.write_document(view, str(folder / written[-1]), "clearance")
-    for name in written:  # its name only: the report reads the same every run
-        console.print(line(_("wrote {file}"), file=name))
 
 
 kafka_cli.register(cli)  # `ledger consume`

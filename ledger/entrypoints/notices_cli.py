@@ -12,6 +12,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from aggregates.enforcement import MEASURES
+from ledger import notice_views, views
 from ledger.entrypoints import labels
 from ledger.entrypoints.bootstrap import services
 from ledger.entrypoints.options import DATE, TEXT, Afm, JsonFlag, OnDate, Reason
@@ -152,6 +153,33 @@ def write_document(view: dict[str, Any], path: str, document: str) -> None:
         write_pdf(path, render.clearance_pdf(view, debtor), "--pdf")
     else:
         write_pdf(path, render.debt_table_pdf(view), "--pdf")
+
+
+def demo_report(ledger: Any, shown: dict[str, list[str]], refusals: list[str], folder: Path | None) -> None:
+    """The demo's §10: a debtor's notices, the measures the rules refused, and (with a
+    ``folder``) a notice and a certificate written as PDF there."""
+    for afm in shown["notices"]:
+        show_notices(afm)
+    for refusal in refusals:
+        console.print(line(_("refused: {reason}"), reason=labels.say(refusal)))
+    if folder is not None:
+        write_demo_documents(ledger, shown, folder)
+
+
+def write_demo_documents(ledger: Any, shown: dict[str, list[str]], folder: Path) -> None:
+    """The demo's last individual notice and a clearance certificate, as PDF files in ``folder``."""
+    issued = [n for afm in shown["notices"] for n in notice_views.notices_view(ledger, afm) if n["kind"] == "individual_notice"]
+    written = []
+    for notice in issued[-1:]:
+        written.append(f"{notice['id']}.pdf")
+        write_notice(notice["id"], str(folder / written[-1]))
+    for afm in shown["certificate"]:
+        view = views.clearance(ledger, afm)
+        if view["clear"]:
+            written.append(f"clearance-{afm}.pdf")
+            write_document(view, str(folder / written[-1]), "clearance")
+    for name in written:  # its name only: the report reads the same every run
+        console.print(line(_("wrote {file}"), file=name))
 
 
 def register(cli: typer.Typer, show_cli: typer.Typer) -> None:

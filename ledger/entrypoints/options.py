@@ -51,4 +51,5 @@ Reason = Annotated[str, typer.Option("--reason", metavar=TEXT, help=_(
 Iban = Annotated[str, typer.Option("--iban", metavar="IBAN", help=_("The IBAN to pay to (ISO 13616)."))]
 Bootstrap = Annotated[Optional[str], typer.Option("--bootstrap", metavar="HOST:PORT", help=_(
     "Kafka bootstrap server (env LEDGER_KAFKA_BOOTSTRAP; default localhost:9092)."))]
-
+PdfOption = Annotated[Optional[str], typer.Option("--pdf", metavar="FILE", help=_(
+    "Write it as a printable PDF document instead (Greek, A4)."))]
