@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
@@ -39,6 +39,9 @@ ARRANGEMENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://keao.gov.gr/ledger/arrange
 
 class Arrangement(Aggregate):
     TOPIC = "keao:Arrangement"
+    # W9: class defaults too, for arrangements snapshotted before the channel was recorded.
+    channel: ClassVar[str] = "service"
+    account: ClassVar[str | None] = None
 
     class Event(PinnedTopic, Aggregate.Event):
         business_date: date
@@ -52,6 +55,11 @@ class Arrangement(Aggregate):
         requested_instalments: int | None
         options: dict[str, Any]
         payment_code: str
+        # W9: where the application was filed (``service``: at a KEAO service; ``online``:
+        # the e-services, with the debtor's account). Events recorded before W9 lack both:
+        # ``__init__``'s defaults read them as filed at a service.
+        channel: str
+        account: str | None
 
     class Rejected(Event):
         reason: str
@@ -227,8 +235,12 @@ class Arrangement(Aggregate):
         options: dict[str, Any],
         payment_code: str,
         business_date: date,
+        channel: str = "service",
+        account: str | None = None,
     ):
         self.debtor_afm = debtor_afm
+        self.channel = channel
+        self.account = account
         self.scheme = scheme
         self.applied_on = applied_on
         self.requested_instalments = requested_instalments
@@ -272,8 +284,11 @@ class Arrangement(Aggregate):
         items: Sequence[OpenItem],
         surcharges: SurchargeRules,
         rejection: str | None = None,
+        channel: str = "service",
+        account: str | None = None,
     ) -> Arrangement:
-        """A1: record the application, then the scheme's decision on it."""
+        """A1: record the application, then the scheme's decision on it; W9: filed at a
+        service or online, from the debtor's account."""
         arrangement = cls._create(
             cls.Applied,
             id=cls.create_id(payment_code),
@@ -284,6 +299,8 @@ class Arrangement(Aggregate):
             options=dict(form.options),
             payment_code=payment_code,
             business_date=form.applied_on,
+            channel=channel,
+            account=account,
         )
         try:
             if rejection:

@@ -117,8 +117,12 @@ def item_ref(ref: str) -> str:
 def environment() -> Environment:
     """A new environment on the package's templates (the bench's baseline makes one
     per document; the documents below share ``_environment()``)."""
-    env = Environment(loader=PackageLoader("ledger.documents"), autoescape=True,
-                      trim_blocks=True, lstrip_blocks=True)
+    return with_vocabulary(Environment(loader=PackageLoader("ledger.documents"), autoescape=True,
+                                       trim_blocks=True, lstrip_blocks=True))
+
+
+def with_vocabulary(env: Environment) -> Environment:
+    """The Greek words and formats of the documents, which the web pages share."""
     env.filters.update(money=money, date=day, fund=fund, item_ref=item_ref)
     env.globals.update(kinds=KINDS, statuses=ITEM_STATUSES, schemes=SCHEMES,
                        arrangement_statuses=ARRANGEMENT_STATUSES, enforcement=ENFORCEMENT,

@@ -26,6 +26,11 @@ from ledger.handlers.notices import lift_on_joining
 from ledger.unit_of_work import UnitOfWork
 
 
+# W9: at a KEAO service (or through e-EFKA's citizen application), or online.
+SERVICE, ONLINE = "service", "online"
+CHANNELS = (SERVICE, ONLINE)
+
+
 def apply_for_arrangement(
     ledger: Ledger,
     afm: str,
@@ -33,8 +38,14 @@ def apply_for_arrangement(
     applied_on: date,
     instalments: int | None = None,
     options: dict[str, Any] | None = None,
+    channel: str = SERVICE,
+    account: str | None = None,
+    preview: bool = False,
 ) -> Arrangement:
-    """A1: record an application and the scheme's decision on it."""
+    """A1: record an application and the scheme's decision on it. W9: ``channel`` says
+    where it was filed, ``account`` the e-services account online. With ``preview``,
+    the decision and plan the scheme would grant, recorded nowhere (the online form
+    shows them before the debtor confirms)."""
     afm = valid_afm(afm, "afm")
     applied_on = inputs.plausible_date(applied_on, "--date", ledger.settings.limits)
     options = checked_options(options or {}, ledger.settings.limits)
@@ -46,7 +57,16 @@ def apply_for_arrangement(
         raise BadInput(field_name, reason) from None
     if instalments is not None and instalments < 1:
         raise BadInput("--instalments", "must be at least 1")
-    return committed(ledger, lambda uow: apply_into(uow, afm, scheme, scheme_options, applied_on, instalments))
+    if channel not in CHANNELS:
+        raise BadInput("channel", f"must be one of {', '.join(CHANNELS)}, not {channel!r}")
+
+    def step(uow: UnitOfWork) -> Arrangement:
+        return apply_into(uow, afm, scheme, scheme_options, applied_on, instalments, channel=channel, account=account)
+
+    if preview:
+        return step(UnitOfWork(ledger))  # never committed
+    return committed(ledger, step)
+
 
 
 # The scheme options that are amounts (the others are text, dates or flags).
@@ -78,6 +98,8 @@ def apply_into(
     applied_on: date,
     instalments: int | None = None,
     business_date: date | None = None,
+    channel: str = SERVICE,
+    account: str | None = None,
 ) -> Arrangement:
     """``apply_for_arrangement`` inside a unit of work (a batch), its input already checked."""
     settings = uow.settings
@@ -97,6 +119,7 @@ def apply_into(
     code = arrangement_payment_code(scheme.code, afm, len(debtor.arrangement_ids) + 1)
     arrangement = Arrangement.apply_for(
         scheme, form, code, debtor.open_items(applied_on, settings.surcharges, held), settings.surcharges, rejection,
+        channel, account,
     )
     uow.add(arrangement)
     debtor.join(str(arrangement.id), scheme.name, applied_on)

@@ -230,21 +230,22 @@ def deliver_notice(ledger: Ledger, number: str, channel: str, proof: str | None,
     return committed(ledger, step)
 
 
-def post_to_account(ledger: Ledger, number: str, on: date | None = None) -> dict[str, Any]:
-    """W8: the e-services post a notice to the certified debtor's account: its
-    electronic delivery (N3). The e-services call this (next issue)."""
-    return deliver_notice(ledger, number, ELECTRONIC, None, on)
-
-
-def open_notice(ledger: Ledger, number: str, on: date | None = None) -> None:
-    """W8: the debtor opened the notice in the e-services."""
-    def step(uow: UnitOfWork) -> None:
+def open_in_account(ledger: Ledger, number: str, on: date | None = None) -> dict[str, Any]:
+    """W8: the debtor opens the notice in its e-services account. A notice not yet
+    delivered in writing is posted to the account by this first sight: its electronic
+    delivery (N3), on the business date, its period running from then [P]; then the
+    first opening is recorded. Opening it again changes nothing."""
+    def step(uow: UnitOfWork) -> dict[str, Any]:
         notice = uow.get(Notice, Notice.create_id(number))
         if notice is None:
             raise NotFound("NOTICE_ID", f"no notice {number}")
-        notice.open(effective_date(uow, on))
+        day = effective_date(uow, on)
+        if notice.delivered_on is None:
+            notice.deliver(ELECTRONIC, None, day)
+        notice.open(day)
+        return notice_views.notice_json(notice, uow.settings.notices)
 
-    committed(ledger, step)
+    return committed(ledger, step)
 
 
 # -- enforcement measures (N13, N9, N10) ----------------------------------------------

@@ -294,16 +294,24 @@ def close_day_everyone(ledger, day):
     issue_notices(ledger, day, everyone=True)
 
 
-def test_w8_the_e_services_post_a_notice_to_the_account_and_record_its_first_opening(ledger):
-    from ledger.handlers.notices import open_notice, post_to_account
+def test_w8_opening_a_notice_in_the_account_is_its_electronic_delivery_and_its_first_opening(ledger):
+    from ledger.handlers.notices import deliver_notice, open_in_account
 
     overdue_debtor(ledger)
     close_day(ledger, d("2023-02-01"))
-    view = post_to_account(ledger, "INV-100000003-20230201", d("2023-02-02"))
-    assert (view["channel"], view["delivered_on"], view["deadline"]) == ("electronic", date(2023, 2, 2), date(2023, 3, 6))
-    open_notice(ledger, "INV-100000003-20230201", d("2023-02-05"))
-    open_notice(ledger, "INV-100000003-20230201", d("2023-02-09"))  # the first opening only
-    assert notices(ledger, kind="invitation")[0]["opened_on"] == date(2023, 2, 5)
+    view = open_in_account(ledger, "INV-100000003-20230201", d("2023-02-02"))
+    assert (view["channel"], view["delivered_on"], view["deadline"], view["opened_on"]) == (
+        "electronic", date(2023, 2, 2), date(2023, 3, 6), date(2023, 2, 2))
+    again = open_in_account(ledger, "INV-100000003-20230201", d("2023-02-09"))  # the first opening only
+    assert (again["delivered_on"], again["opened_on"]) == (date(2023, 2, 2), date(2023, 2, 2))
+    assert notices(ledger, kind="invitation")[0]["opened_on"] == date(2023, 2, 2)
+    # delivered by post first: opening it later records the opening only, the post's delivery stays (N3)
+    close_day(ledger, d("2023-03-20"))
+    number = notices(ledger, kind="individual_notice")[0]["id"]
+    deliver_notice(ledger, number, "post", "ΕΛΤΑ RR123", d("2023-03-21"))
+    opened = open_in_account(ledger, number, d("2023-03-25"))
+    assert (opened["channel"], opened["delivered_on"], opened["opened_on"]) == (
+        "post", date(2023, 3, 21), date(2023, 3, 25))
 
 
 def test_the_notices_read_model_answers_as_the_events_and_rebuilds_to_the_same_rows(ledger):
