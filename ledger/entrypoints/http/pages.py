@@ -135,25 +135,26 @@ def nth_notice(user: User, ledger: Portal, n: int) -> dict[str, Any]:
     return found[n - 1]
 
 
-@router.get("/notices/{n}", tags=[DEBTOR])
-def notice(request: Request, n: int, user: Signed, ledger: Ledger) -> Response:
-    return page(request, "notice.html", n=n, notice=nth_notice(user, ledger, n))
-
-
-@router.post("/notices/{n}/open", tags=[DEBTOR])
-def open_notice(n: int, user: Signed, ledger: Ledger) -> Response:
-    """W8: opening it is its electronic delivery (if not delivered by post) and its first opening."""
-    ledger.open_notice(user, nth_notice(user, ledger, n)["id"])
-    return RedirectResponse(f"/notices/{n}", 303)
-
-
-@router.get("/notices/{n}.pdf", tags=[DEBTOR])
+# Before ``/notices/{n}``, whose ``{n}`` would take ``1.pdf`` and refuse it as no integer (422).
+@router.get("/notices/{n:int}.pdf", tags=[DEBTOR])
 def notice_pdf(n: int, user: Signed, ledger: Ledger) -> Response:
     found = nth_notice(user, ledger, n)
     if found["opened_on"] is None:
         raise BadInput("n", "open the notice first: its opening is its delivery (W8)")
     return Response(ledger.notice_pdf(user, found["id"]), media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{found["kind"]}-{n}.pdf"'})
+
+
+@router.get("/notices/{n:int}", tags=[DEBTOR])
+def notice(request: Request, n: int, user: Signed, ledger: Ledger) -> Response:
+    return page(request, "notice.html", n=n, notice=nth_notice(user, ledger, n))
+
+
+@router.post("/notices/{n:int}/open", tags=[DEBTOR])
+def open_notice(n: int, user: Signed, ledger: Ledger) -> Response:
+    """W8: opening it is its electronic delivery (if not delivered by post) and its first opening."""
+    ledger.open_notice(user, nth_notice(user, ledger, n)["id"])
+    return RedirectResponse(f"/notices/{n}", 303)
 
 
 @router.get("/apply", tags=[DEBTOR])
