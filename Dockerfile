@@ -1,4 +1,5 @@
-# The ledger's runtime image: `ledger consume`, `ledger projections run`, any CLI command.
+# The ledger's runtime image: `ledger consume`, `ledger projections run`, `ledger serve`, any
+# CLI command.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -23,10 +24,18 @@ COPY aggregates ./aggregates
 COPY projections ./projections
 COPY consumers ./consumers
 
+# The web service's access log (W10) goes to a directory of its own, writable by the ledger's
+# user (the working directory is not): docker-compose mounts a volume there.
 RUN pip install . \
-    && useradd --system --uid 10001 --no-create-home ledger
+    && useradd --system --uid 10001 --no-create-home ledger \
+    && mkdir -p /var/log/ledger && chown ledger /var/log/ledger
+
+ENV LEDGER_ACCESS_LOG=/var/log/ledger/access.log
 
 USER ledger
+
+# `ledger serve --host 0.0.0.0 --port 8000`, behind the TLS proxy (docs/web.md).
+EXPOSE 8000
 
 # SIGTERM reaches the ledger process directly (exec form), so it can finish its batch,
 # commit and exit 0 (interfaces §1).
