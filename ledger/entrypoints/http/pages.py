@@ -204,15 +204,18 @@ def operator_suspense(request: Request, user: Operator, ledger: Ledger) -> Respo
 def operator_assign(request: Request, user: Operator, ledger: Ledger, tx_id: Annotated[str, Form()],
                     bank: Annotated[str, Form()], to: Annotated[str, Form()],
                     reason: Annotated[str, Form()]) -> Response:
-    outcome = ledger.assign(tx_id, bank, to, reason)
-    return page(request, "operator/done.html", what=f"Πληρωμή {tx_id}", outcome=outcome, back="/operator/suspense")
+    return resolved(request, tx_id, ledger.assign(tx_id, bank, to, reason))
 
 
 @router.post("/operator/suspense/refund", tags=[OPERATOR])
 def operator_refund(request: Request, user: Operator, ledger: Ledger, tx_id: Annotated[str, Form()],
                     bank: Annotated[str, Form()], iban: Annotated[str, Form()],
                     reason: Annotated[str, Form()]) -> Response:
-    outcome = ledger.refund(tx_id, bank, iban, reason)
+    return resolved(request, tx_id, ledger.refund(tx_id, bank, iban, reason))
+
+
+def resolved(request: Request, tx_id: str, outcome: Any) -> Response:
+    """O2: what became of the payment in suspense."""
     return page(request, "operator/done.html", what=f"Πληρωμή {tx_id}", outcome=outcome, back="/operator/suspense")
 
 
