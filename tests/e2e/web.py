@@ -31,6 +31,9 @@ HEAD_OFFICE, BRANCH = "400000049", "410000254"  # D1: the unit of the head offic
 OTHER = "100000027"  # another debtor: W7's "someone else's"
 WRITER = "100000039"  # the debtor whose notices and application tests record
 STRANGER = "123456783"  # a valid ΑΦΜ no one registered
+APPLICANT = "100000064"  # no live arrangement (its covid-650 lapsed), debt a standing one takes: applies online
+POSTED = "100000107"  # notices no one delivered: the operator's browser test records one's post delivery
+SEALED = "100000040"  # its notices stay unopened until test_http_records opens one (W8), whose post one delivers
 
 USERS: dict[str, dict[str, Any]] = {
     "debtor": {"taxid": DEBTOR, "name": "Παπαδόπουλος ΑΕ"},
@@ -38,6 +41,8 @@ USERS: dict[str, dict[str, Any]] = {
     "branch": {"taxid": BRANCH},
     "other": {"taxid": OTHER},
     "writer": {"taxid": WRITER},
+    "applicant": {"taxid": APPLICANT},
+    "sealed": {"taxid": SEALED},
     "stranger": {"taxid": STRANGER, "name": "Κανείς"},
     "no-afm": {"name": "Χωρίς ΑΦΜ"},
     "operator": {"name": "Υπάλληλος ΚΕΑΟ", "roles": ["operator"]},

@@ -22,7 +22,7 @@ def test_the_roles_claim_is_a_list_or_a_space_separated_string_and_only_staff_ro
 def test_the_name_comes_from_the_claims():
     assert name_of({"name": "Γ. Παπαδόπουλος", "given_name": "x"}) == "Γ. Παπαδόπουλος"
     assert name_of({"given_name": "Γιώργος", "family_name": "Παπαδόπουλος"}) == "Γιώργος Παπαδόπουλος"
-    assert name_of({"sub": "u-1"}) == "u-1"
+    assert name_of({"sub": "u-1"}) == ""  # not the subject: the debtor's registered name then (Portal.sign_in)
 
 
 def test_w7_a_debtor_may_see_its_own_and_its_units_staff_everyone():
@@ -45,6 +45,11 @@ def test_the_configuration_names_the_variable_that_is_missing_or_wrong(monkeypat
     with pytest.raises(BadInput, match="LEDGER_WEB_FUNDS: must name some of IKA, OAEE, OGA, ETAA, not 'OAEE,TEBE'"):
         WebConfig.from_environment()
     monkeypatch.delenv("LEDGER_WEB_FUNDS")
+    monkeypatch.setenv("LEDGER_SESSION_HOURS", "48")
+    with pytest.raises(BadInput, match="LEDGER_SESSION_HOURS: must be a whole number of hours from 1 to 24, not '48'"):
+        WebConfig.from_environment()
+    monkeypatch.setenv("LEDGER_SESSION_HOURS", "2")
+    assert WebConfig.from_environment().session_hours == 2
     monkeypatch.setenv("LEDGER_SESSION_SECRET", "short")
     with pytest.raises(BadInput, match="LEDGER_SESSION_SECRET: must be at least 32 characters"):
         WebConfig.from_environment()

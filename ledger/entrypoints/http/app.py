@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aggregates.errors import DomainError, NotAllowed
 from ledger.entrypoints.bootstrap import Bootstrap
@@ -31,8 +32,8 @@ from ledger.entrypoints.http import access_log, pages, signing
 from ledger.entrypoints.http.api import PUBLIC, api
 from ledger.entrypoints.http.auth import Identity
 from ledger.entrypoints.http.config import WebConfig
+from ledger.entrypoints.http.fast import CachedSessions, ViewCache
 from ledger.entrypoints.http.portal import Portal
-from ledger.entrypoints.http.sessions import SessionStore
 from ledger.errors import NotFound
 
 SESSION_COOKIE = "keao_session"
@@ -58,9 +59,11 @@ def create_app(services: Bootstrap, config: WebConfig, follow: bool = True) -> F
                   description="The debtors' e-services and the staff's consoles (domain §11, interfaces §3).",
                   docs_url=None, redoc_url=None)
     app.state.portal = portal
-    app.state.identity = Identity(config, portal, SessionStore(services.runner().engine, config.session_hours))
+    app.state.identity = Identity(config, portal, CachedSessions(services.runner().engine, config.session_hours))
+    app.state.views = ViewCache(portal)  # the debt table and clearance JSON by the read models' position
     app.state.access_log = access_log.AccessLog(config.access_log)
     app.add_middleware(access_log.Middleware)
+    app.add_middleware(SecurityHeaders)
     # Signed (itsdangerous), HttpOnly, SameSite=Lax; Secure but in --dev on loopback.
     app.add_middleware(SessionMiddleware, secret_key=config.session_secret, session_cookie=SESSION_COOKIE,
                        max_age=config.session_hours * 3600, same_site="lax", https_only=config.secure_cookies)
@@ -78,6 +81,37 @@ def create_app(services: Bootstrap, config: WebConfig, follow: bool = True) -> F
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     return app
+
+
+# No framing, no sniffing, no referrer leaving the site, scripts from nowhere (there are
+# none); and nothing of a debtor's kept in a cache, the browser's or a proxy's.
+SECURITY_HEADERS = [
+    (b"content-security-policy", b"default-src 'self'; script-src 'none'; frame-ancestors 'none'; "
+                                 b"form-action 'self'; base-uri 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+]
+NO_STORE = (b"cache-control", b"no-store")
+
+
+class SecurityHeaders:
+    """Every response's headers (pure ASGI); the stylesheet alone may be cached."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = SECURITY_HEADERS if scope["path"].startswith("/static/") else [*SECURITY_HEADERS, NO_STORE]
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, sending)
 
 
 def wants_json(request: Request) -> bool:

@@ -22,6 +22,7 @@ from authlib.integrations.starlette_client import OAuth, OAuthError
 from fastapi import HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
+from ledger.actors import act_as
 from ledger.entrypoints.http.config import WebConfig
 from ledger.entrypoints.http.identity import OPERATOR, User, name_of, roles_of
 from ledger.entrypoints.http.portal import Portal, Refused
@@ -43,7 +44,7 @@ class Identity:
         self.oauth.register(
             "provider", client_id=config.client_id, client_secret=config.client_secret,
             server_metadata_url=config.issuer.rstrip("/") + "/.well-known/openid-configuration",
-            client_kwargs={"scope": "openid profile"},
+            client_kwargs={"scope": "openid profile", "code_challenge_method": "S256"},  # PKCE beside the secret
         )
         self._bearers: dict[str, tuple[float, User]] = {}
 
@@ -119,6 +120,8 @@ async def signed_in(request: Request) -> User:
     session = await optional_session(request)
     if session is None:
         raise HTTPException(401, "sign in first", {"WWW-Authenticate": "Bearer"})
+    # O1: what this request records is the signed-in user's (a context variable: this request's task only)
+    act_as(web_actor(session.user))
     if request.method not in SAFE_METHODS and not getattr(request.state, "bearer", False):
         await check_csrf(request, session)
     return session.user
@@ -145,6 +148,11 @@ async def operator(request: Request) -> User:
     if OPERATOR not in user.roles:
         raise HTTPException(403, "for KEAO operators only (role operator)")
     return user
+
+
+def web_actor(user: User) -> str:
+    """O1: ``web:`` and the provider's subject (a debtor's account id, W9; a staff member's login)."""
+    return f"web:{user.subject}"
 
 
 def csrf_token(request: Request) -> str:

@@ -42,6 +42,7 @@ class WebConfig:
             "afm_claim": env.get("LEDGER_OIDC_AFM_CLAIM", "taxid"),
             "roles_claim": env.get("LEDGER_OIDC_ROLES_CLAIM", "roles"),
             "access_log": env.get("LEDGER_ACCESS_LOG", "ledger-access.log"),
+            "session_hours": session_hours(env.get("LEDGER_SESSION_HOURS", "8")),
             "secure_cookies": not dev,
         }
         if "LEDGER_WEB_FUNDS" in env:
@@ -57,6 +58,13 @@ class WebConfig:
         if len(str(values["session_secret"])) < 32:
             raise BadInput("LEDGER_SESSION_SECRET", "must be at least 32 characters")
         return cls(**values)  # type: ignore[arg-type]
+
+
+def session_hours(text: str) -> int:
+    """``LEDGER_SESSION_HOURS``: how long a session lasts after sign-in (1 to 24)."""
+    if not text.strip().isdigit() or not 1 <= int(text) <= 24:
+        raise BadInput("LEDGER_SESSION_HOURS", f"must be a whole number of hours from 1 to 24, not {text!r}")
+    return int(text)
 
 
 def enabled_funds(text: str) -> frozenset[str]:

@@ -49,4 +49,5 @@ def roles_of(claims: Mapping[str, Any], claim: str) -> frozenset[str]:
 
 def name_of(claims: Mapping[str, Any]) -> str:
     given = " ".join(str(claims[k]) for k in ("given_name", "family_name") if claims.get(k))
-    return str(claims.get("name") or given or claims.get("preferred_username") or claims.get("sub") or "")
+    # Not the subject: a debtor whom the provider does not name is shown by its registered name (``Portal.sign_in``).
+    return str(claims.get("name") or given or claims.get("preferred_username") or "")

@@ -28,6 +28,7 @@ from ledger.entrypoints.http.config import WebConfig
 from ledger.entrypoints.http.identity import User
 from aggregates.errors import NotAllowed
 from ledger.errors import BadInput, NotFound
+from ledger.inputs import plausible_date
 from ledger.handlers.arrangements import ONLINE, apply_for_arrangement
 from ledger.handlers.notices import deliver_notice, open_in_account
 from ledger.handlers.suspense import assign_payment, refund_payment
@@ -112,7 +113,9 @@ class Portal:
 
     @staticmethod
     def as_of(user: User, as_of: date | None) -> date | None:
-        return as_of if user.is_staff else None  # W2
+        if as_of is None or not user.is_staff:
+            return None  # W2
+        return plausible_date(as_of, "as_of")  # as ``--as-of``: 9999-12-31 would overflow the replay (500)
 
     # -- the debtor's views ---------------------------------------------------------------
 
@@ -149,9 +152,12 @@ class Portal:
             return [views.arrangement_view(r, i) for i in reversed(debtor.arrangement_ids)]
 
     def notices(self, user: User, afm: str) -> list[dict[str, Any]]:
+        """The debtor's notices; to the debtor, one it has not opened shows what it is and
+        when it was issued, not what it says (W8: opening it is the electronic delivery)."""
         afm = self.visible_afm(user, afm)
         with self.reader() as r:
-            return notice_views.notices_view(r, afm)
+            found = notice_views.notices_view(r, afm)
+        return found if user.is_staff else [sealed(view) for view in found]
 
     def notice(self, user: User, number: str) -> dict[str, Any]:
         with self.reader() as r:
@@ -251,4 +257,14 @@ class Portal:
     def notice_pdf(self, user: User, number: str) -> bytes:
         from ledger.documents import render
 
-        return render.notice_pdf(self.notice(user, number))
+        view = self.notice(user, number)
+        if not user.is_staff and view["opened_on"] is None:
+            raise NotAllowed("notice_id", f"notice {number} is not opened yet: open it first "
+                                          "(POST /api/v1/notices/{id}/open), its opening is its delivery (W8)")
+        return render.notice_pdf(view)
+
+
+def sealed(view: dict[str, Any]) -> dict[str, Any]:
+    """A notice as its addressee sees it before opening it: its content withheld
+    (``items`` empty, ``total`` null), the rest as it is (W8)."""
+    return view if view["opened_on"] is not None else {**view, "items": [], "total": None}

@@ -61,13 +61,17 @@ class SessionStore:
         return token
 
     def find(self, token: str) -> Session | None:
+        return self.find_until(token)[0]
+
+    def find_until(self, token: str) -> tuple[Session | None, datetime | None]:
+        """The session and when it expires; (None, None) if there is none or it expired."""
         with self.engine.connect() as conn:
             row = conn.execute(select(web_sessions).where(web_sessions.c.token_hash == digest(token))).first()
             conn.rollback()
         if row is None or _aware(row.expires_at) < datetime.now(timezone.utc):
-            return None
+            return None, None
         user = User(row.subject, row.name, frozenset(row.roles.split()), row.afm, frozenset(row.visible.split()))
-        return Session(user, row.csrf)
+        return Session(user, row.csrf), _aware(row.expires_at)
 
     def close(self, token: str) -> None:
         with self.engine.begin() as conn:

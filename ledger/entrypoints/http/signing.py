@@ -3,6 +3,7 @@ the provider, then a session of our own (``sessions``)."""
 
 from __future__ import annotations
 
+import httpx
 from authlib.integrations.starlette_client import OAuthError
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -20,7 +21,12 @@ router = APIRouter(include_in_schema=False)
 @router.get("/login", tags=[PUBLIC])
 async def login(request: Request) -> Response:
     request.state.access_event = "login-start"
-    redirect: Response = await identity(request).client.authorize_redirect(request, str(request.url_for("callback")))
+    try:
+        redirect: Response = await identity(request).client.authorize_redirect(request,
+                                                                              str(request.url_for("callback")))
+    except httpx.HTTPError as error:  # its discovery document did not come
+        return pages.error_page(request, 503, f"the identity provider does not answer ({type(error).__name__}): "
+                                              "try again in a few minutes", title="Η σύνδεση δεν είναι διαθέσιμη")
     return redirect
 
 

@@ -1,0 +1,195 @@
+"""The fast paths of the debtor's API (``bench/web.py``), each beside its plain path,
+which stays the reference (``tests/unit/test_web_fast_paths.py`` compares them).
+
+**Views by the read models' position** (``ViewCache``). A debtor's debt table and
+clearance today are a pure function of the read-model tables (and of the process's
+settings): ``ledger.views`` reads nothing else (no clock; the business date is the
+read models' calendar). Each projection's tracking row moves in the very transaction
+that writes its rows (``Runner.apply_batch``), and a blue/green switch changes
+``projection_state``. So a request reads, in its snapshot (REPEATABLE READ on
+PostgreSQL, as ``projections.reader.reading``), every active projection's (name,
+version, slot, position): one small query. If the JSON of (view, ΑΦΜ) was encoded at
+those very positions, it is the answer, byte for byte what the plain path would give
+(``LedgerJSON(Portal.debt_table(...))``); else it is computed in the same snapshot,
+encoded once and kept. Whichever process moves the read models (this worker's
+follower, another worker's, ``ledger projections run``), the next request sees new
+positions: no invalidation to miss, and read-your-writes across workers holds as
+without the cache. The cache keeps one generation: entries of the current positions
+only (older ones are dropped when the positions move), at most ``VIEW_CACHE_ENTRIES``
+and ``VIEW_CACHE_BYTES``. While the log moves (payments arriving), every catch-up
+empties it; it serves the reads between. W7 is checked before it, on every request;
+staff's ``as_of`` replays, uncached, as before. ``LEDGER_WEB_VIEW_CACHE=0`` turns it off.
+
+**Sessions** (``CachedSessions``): the row of a session's token hash, kept for
+``LEDGER_WEB_SESSION_CACHE_SECONDS`` (default 5; 0 turns it off) in the process. A
+logout in this process ends it here at once; in another worker process it ends there
+within those seconds (the bearer tokens' userinfo answer is trusted for 60 s,
+``auth.BEARER_CACHE_SECONDS``). The session's own expiry is checked on every hit.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import OrderedDict
+from datetime import date, datetime, timezone
+from typing import Any
+
+from urllib.parse import urlparse, urlunparse
+
+from sqlalchemy import Connection, Engine, and_, create_engine, select
+from sqlalchemy.exc import DBAPIError
+
+from ledger import views
+from ledger.entrypoints.http.api import ledger_json
+from ledger.entrypoints.http.identity import User
+from ledger.entrypoints.http.portal import Portal
+from ledger.entrypoints.http.sessions import Session, SessionStore, digest
+from ledger.store.urls import is_postgres
+from projections.db import projection_state, projection_tracking, schema_of
+from projections.reader import ProjectionReader
+
+VIEW_CACHE_ENTRIES = 20_000
+VIEW_CACHE_BYTES = 64 * 1024 * 1024
+SESSION_CACHE_SECONDS = 5.0
+CACHED_VIEWS = ("debt_table", "clearance")
+
+
+def encode(view: Any) -> bytes:
+    """The body ``api.LedgerJSON`` renders."""
+    return ledger_json(view)
+
+
+def positions(conn: Connection) -> tuple[tuple[str, int, str, int], ...]:
+    """Every active projection's (name, version, slot, position), in this snapshot."""
+    s, t = projection_state, projection_tracking
+    query = (select(s.c.name, s.c.active_version, s.c.active_slot, t.c.position)
+             .join(t, and_(t.c.name == s.c.name, t.c.version == s.c.active_version, t.c.slot == s.c.active_slot))
+             .order_by(s.c.name))
+    return tuple((r[0], r[1], r[2], r[3]) for r in conn.execute(query))
+
+
+class ViewCache:
+    def __init__(self, portal: Portal, enabled: bool | None = None,
+                 entries: int = VIEW_CACHE_ENTRIES, budget: int = VIEW_CACHE_BYTES):
+        self.portal = portal
+        if enabled is None:
+            enabled = os.environ.get("LEDGER_WEB_VIEW_CACHE", "1") not in ("0", "", "off", "false")
+        self.enabled = enabled
+        self.entries, self.budget = entries, budget
+        self.lock = threading.Lock()
+        self.generation: tuple[Any, ...] | None = None
+        self.kept: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self.size = 0
+        self.hits = self.misses = 0
+        self.probes: Engine | None = None
+
+    def json(self, name: str, user: User, afm: str, as_of: date | None = None) -> bytes:
+        """The view's JSON body, as ``encode(getattr(portal, name)(user, afm, as_of))``."""
+        assert name in CACHED_VIEWS
+        afm = self.portal.visible_afm(user, afm)  # W7 first, every time
+        if not self.enabled or self.portal.as_of(user, as_of) is not None:
+            return encode(getattr(self.portal, name)(user, afm, as_of))
+        runner = self.portal.services.runner()
+        runner.setup()
+        probe = self._probe(runner)
+        if probe is not None:  # the positions committed now: if they are the kept ones, so is the answer
+            found = self._get(probe, (name, afm))
+            if found is not None:
+                return found
+        with runner.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            generation = positions(conn)  # the snapshot's first read: the view below is of these positions
+            found = self._get(generation, (name, afm)) if probe is None else None
+            if found is None:
+                found = encode(getattr(views, name)(ProjectionReader(runner, conn), afm))
+                self._put(generation, (name, afm), found)
+            conn.rollback()
+        return found
+
+    def _probe(self, runner: Any) -> tuple[Any, ...] | None:
+        """The positions as committed, read on a connection of our own in autocommit
+        (one round trip: no BEGIN, no rollback, no pre-ping); None on SQLite, where the
+        snapshot's own read is as cheap."""
+        if self.probes is None:
+            url = self.portal.services.url()
+            if not is_postgres(url):
+                return None
+            schema = schema_of(url)
+            plain = urlunparse(urlparse(url)._replace(scheme="postgresql+psycopg", query=""))
+            self.probes = create_engine(plain, connect_args={"options": f"-csearch_path={schema}"} if schema else {},
+                                        isolation_level="AUTOCOMMIT", pool_size=4, max_overflow=8)
+        for attempt in (1, 2):
+            try:
+                with self.probes.connect() as conn:
+                    return positions(conn)
+            except DBAPIError as error:  # a connection the server dropped (a restart): once more, on a new one
+                if attempt == 2 or not error.connection_invalidated:
+                    raise
+        return None
+
+    def close(self) -> None:
+        if self.probes is not None:
+            self.probes.dispose()
+
+    def _get(self, generation: tuple[Any, ...], key: tuple[str, str]) -> bytes | None:
+        with self.lock:
+            found = self.kept.get(key) if generation == self.generation else None
+            if found is None:
+                self.misses += 1
+            else:
+                self.hits += 1
+                self.kept.move_to_end(key)
+            return found
+
+    def _put(self, generation: tuple[Any, ...], key: tuple[str, str], body: bytes) -> None:
+        with self.lock:
+            if generation != self.generation:
+                # New positions: what was kept is of a state no request will read again
+                # (positions only move on; a request still in an older snapshot just misses).
+                self.kept.clear()
+                self.size = 0
+                self.generation = generation
+            previous = self.kept.pop(key, None)
+            self.size -= len(previous) if previous is not None else 0
+            self.kept[key] = body
+            self.size += len(body)
+            while self.kept and (len(self.kept) > self.entries or self.size > self.budget):
+                _, dropped = self.kept.popitem(last=False)
+                self.size -= len(dropped)
+
+
+class CachedSessions(SessionStore):
+    """``SessionStore`` whose ``find`` keeps a session's row for a few seconds."""
+
+    def __init__(self, engine: Any, hours: int, seconds: float | None = None):
+        super().__init__(engine, hours)
+        if seconds is None:
+            seconds = float(os.environ.get("LEDGER_WEB_SESSION_CACHE_SECONDS", SESSION_CACHE_SECONDS))
+        self.seconds = seconds
+        self.lock = threading.Lock()
+        self.kept: dict[str, tuple[float, datetime, Session]] = {}
+
+    def find(self, token: str) -> Session | None:
+        if self.seconds <= 0:
+            return super().find(token)
+        key = digest(token)
+        now = time.monotonic()
+        with self.lock:
+            cached = self.kept.get(key)
+        if cached is not None and cached[0] > now and cached[1] > datetime.now(timezone.utc):
+            return cached[2]
+        found, expires = self.find_until(token)
+        if found is not None and expires is not None:
+            with self.lock:
+                if len(self.kept) > 10_000:
+                    self.kept.clear()
+                self.kept[key] = (now + self.seconds, expires, found)
+        return found
+
+    def close(self, token: str) -> None:
+        with self.lock:
+            self.kept.pop(digest(token), None)
+        super().close(token)
