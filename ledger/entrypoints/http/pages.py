@@ -128,9 +128,7 @@ def nth_notice(user: User, ledger: Portal, n: int) -> dict[str, Any]:
 # Before ``/notices/{n}``, whose ``{n}`` would take ``1.pdf`` and refuse it as no integer (422).
 @router.get("/notices/{n:int}.pdf", tags=[DEBTOR])
 def notice_pdf(n: int, user: Signed, ledger: Ledger) -> Response:
-    found = nth_notice(user, ledger, n)
-    if found["opened_on"] is None:
-        raise BadInput("n", "open the notice first: its opening is its delivery (W8)")
+    found = nth_notice(user, ledger, n)  # unopened: 409, from the portal (W8)
     return Response(ledger.notice_pdf(user, found["id"]), media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{found["kind"]}-{n}.pdf"'})
 

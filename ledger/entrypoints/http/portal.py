@@ -259,8 +259,8 @@ class Portal:
 
         view = self.notice(user, number)
         if not user.is_staff and view["opened_on"] is None:
-            raise NotAllowed("notice_id", f"notice {number} is not opened yet: open it first "
-                                          "(POST /api/v1/notices/{id}/open), its opening is its delivery (W8)")
+            raise NotAllowed("notice_id", f"notice {number} is not opened yet: open it first, "
+                                          "its opening is its delivery (W8)")
         return render.notice_pdf(view)
 
 
