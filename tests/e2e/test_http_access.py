@@ -313,8 +313,8 @@ def callback_page(web: Web, sub: str) -> tuple[httpx.Client, httpx.Response]:
 
 
 @pytest.mark.parametrize(("sub", "reason"), [
-    ("stranger", f"ΑΦΜ {STRANGER} is not a KEAO debtor"),
-    ("no-afm", "the identity provider gave no ΑΦΜ (claim &#39;taxid&#39;) and no staff role"),
+    ("stranger", f"ο ΑΦΜ {STRANGER} δεν είναι οφειλέτης του ΚΕΑΟ"),  # the page is Greek, its reason too
+    ("no-afm", "η υπηρεσία ταυτοποίησης δεν έδωσε ΑΦΜ (πεδίο &#39;taxid&#39;) ούτε ρόλο προσωπικού"),
 ])
 def test_w6_a_sign_in_that_is_no_keao_debtor_gets_a_403_page_saying_why(web: Web, sub: str, reason: str) -> None:
     """W6: a valid ΑΦΜ that is no debtor, or no ΑΦΜ at all and no role: a 403 page with

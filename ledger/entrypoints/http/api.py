@@ -52,7 +52,10 @@ Ledger = Annotated[Portal, Depends(portal)]
 AfmPath = Annotated[str, Path(description="The debtor's ΑΦΜ (9 digits).")]
 AsOf = Annotated[date | None, Query(description="Staff only: the view as of this business date (V3); "
                                                 "ignored for a debtor (W2).")]
-NOTICE = Annotated[str, Path(description="The notice's number (INV-…, IND-…, INF-…).")]
+# Identifiers are letters, digits and hyphens: anything else is a 422 naming the
+# parameter, before a lookup (PostgreSQL refuses a NUL in text; a 500 otherwise).
+IDENTIFIER = r"^[A-Za-z0-9-]{1,64}$"
+NOTICE = Annotated[str, Path(description="The notice's number (INV-…, IND-…, INF-…).", pattern=IDENTIFIER)]
 PDF = {200: {"content": {"application/pdf": {}}, "description": "The document, as PDF."}}
 
 api = APIRouter(prefix="/api/v1")
@@ -101,13 +104,15 @@ def open_notice(notice_id: NOTICE, user: Signed, ledger: Ledger) -> Response:
 
 
 @api.get("/arrangements/{id}", tags=[DEBTOR], summary="One arrangement, by id or payment code")
-def arrangement(id: Annotated[str, Path(description="The arrangement's id or payment code (RF…).")],
+def arrangement(id: Annotated[str, Path(description="The arrangement's id or payment code (RF…).",
+                                        pattern=IDENTIFIER)],
                 user: Signed, ledger: Ledger, as_of: AsOf = None) -> Response:
     return LedgerJSON(ledger.arrangement(user, id, as_of))
 
 
 @api.get("/audit/{id}", tags=[STAFF], summary="The event history of an arrangement, debtor or notice (§14)")
-def audit(id: Annotated[str, Path(description="An arrangement's id or payment code, an ΑΦΜ or a notice's number.")],
+def audit(id: Annotated[str, Path(description="An arrangement's id or payment code, an ΑΦΜ or a notice's number.",
+                                  pattern=IDENTIFIER)],
           user: Staff, ledger: Ledger, as_of: AsOf = None) -> Response:
     return LedgerJSON(ledger.audit(id, as_of))
 

@@ -27,6 +27,7 @@ from ledger.entrypoints.http.config import WebConfig
 from ledger.entrypoints.http.identity import OPERATOR, User, name_of, roles_of
 from ledger.entrypoints.http.portal import Portal, Refused
 from ledger.entrypoints.http.sessions import Session, SessionStore
+from ledger.i18n import N_
 
 BEARER_CACHE_SECONDS = 60.0
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -77,7 +78,7 @@ class Identity:
         async with httpx.AsyncClient(timeout=10) as http:
             answer = await http.get(metadata["userinfo_endpoint"], headers={"Authorization": f"Bearer {token}"})
         if answer.status_code != 200:
-            raise HTTPException(401, "the bearer token is not valid", {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+            raise HTTPException(401, N_("the bearer token is not valid"), {"WWW-Authenticate": 'Bearer error="invalid_token"'})
         try:
             user = await self.user_of(answer.json())
         except Refused as refusal:
@@ -106,7 +107,9 @@ async def optional_session(request: Request) -> Session | None:
     else:
         token = request.session.get("token")
         if token:
-            found = await run_in_threadpool(identity(request).store.find, token)
+            store = identity(request).store
+            # A session kept in memory (fast.CachedSessions) is answered here, without the threadpool.
+            found = store.cached(token) or await run_in_threadpool(store.find, token)
             if found is None:
                 request.session.clear()  # ended (logout, expiry): the cookie goes too
     request.state.session = found
@@ -119,7 +122,7 @@ async def signed_in(request: Request) -> User:
     """401 without a session; a POST's CSRF token checked (a bearer needs none)."""
     session = await optional_session(request)
     if session is None:
-        raise HTTPException(401, "sign in first", {"WWW-Authenticate": "Bearer"})
+        raise HTTPException(401, N_("sign in first"), {"WWW-Authenticate": "Bearer"})
     # O1: what this request records is the signed-in user's (a context variable: this request's task only)
     act_as(web_actor(session.user))
     if request.method not in SAFE_METHODS and not getattr(request.state, "bearer", False):
@@ -133,20 +136,20 @@ async def check_csrf(request: Request, session: Session) -> None:
             ("application/x-www-form-urlencoded", "multipart/form-data")):
         sent = (await request.form()).get("csrf")
     if not isinstance(sent, str) or not hmac.compare_digest(sent, session.csrf):
-        raise HTTPException(403, "the form's CSRF token is missing or wrong: reload the page and try again")
+        raise HTTPException(403, N_("the form's CSRF token is missing or wrong: reload the page and try again"))
 
 
 async def staff(request: Request) -> User:
     user = await signed_in(request)
     if not user.is_staff:
-        raise HTTPException(403, "for KEAO staff only (role operator or auditor)")
+        raise HTTPException(403, N_("for KEAO staff only (role operator or auditor)"))
     return user
 
 
 async def operator(request: Request) -> User:
     user = await signed_in(request)
     if OPERATOR not in user.roles:
-        raise HTTPException(403, "for KEAO operators only (role operator)")
+        raise HTTPException(403, N_("for KEAO operators only (role operator)"))
     return user
 
 

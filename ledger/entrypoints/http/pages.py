@@ -25,6 +25,7 @@ from ledger.entrypoints.http.identity import OPERATOR as OPERATOR_ROLE
 from ledger.entrypoints.http.portal import Portal
 from ledger.entrypoints.http.sessions import Session
 from ledger.errors import BadInput, NotFound
+from ledger.i18n import N_
 from projections.runner import PROJECTIONS
 
 router = APIRouter(include_in_schema=False)
@@ -42,6 +43,7 @@ Signed = Annotated[User, Depends(signed_in)]
 Staff = Annotated[User, Depends(staff)]
 Operator = Annotated[User, Depends(operator)]
 Ledger = Annotated[Portal, Depends(portal)]
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"  # no control characters (PostgreSQL refuses a NUL)
 AsOf = Annotated[date | None, Query(description="The views as of this business date (V3).")]
 
 
@@ -64,7 +66,7 @@ def error_page(request: Request, status: int, reason: str, title: str | None = N
 def own_afm(user: User) -> str:
     """The debtor's own ΑΦΜ; staff have none (their pages are /operator/ and /audit/)."""
     if user.afm is None:
-        raise NotFound("afm", "staff have no e-services of their own: see /operator/ or /audit/")
+        raise NotFound("afm", N_("staff have no e-services of their own: see /operator/ or /audit/"))
     return user.afm
 
 
@@ -171,7 +173,7 @@ def application(request: Request, user: Signed, ledger: Ledger, scheme: Annotate
 
 @router.get("/operator/", tags=[OPERATOR])
 def operator_home(request: Request, user: Operator, ledger: Ledger,
-                  q: Annotated[str | None, Query(max_length=200)] = None) -> Response:
+                  q: Annotated[str | None, Query(max_length=200, pattern=PRINTABLE)] = None) -> Response:
     found = ledger.search(q) if q else None
     return page(request, "operator/index.html", q=q, found=found)
 
@@ -241,6 +243,6 @@ def operator_rebuild(user: Operator, ledger: Ledger, name: Annotated[str, Form()
 
 @router.get("/audit/", tags=[STAFF])
 def audit_home(request: Request, user: Staff, ledger: Ledger,
-               id: Annotated[str | None, Query(max_length=60)] = None, as_of: AsOf = None) -> Response:
+               id: Annotated[str | None, Query(max_length=60, pattern=PRINTABLE)] = None, as_of: AsOf = None) -> Response:
     entries = ledger.audit(id.strip(), as_of) if id and id.strip() else None
     return page(request, "audit/index.html", id=id, as_of=as_of, entries=entries, auditor=AUDITOR in user.roles)

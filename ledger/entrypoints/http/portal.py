@@ -32,6 +32,7 @@ from ledger.inputs import plausible_date
 from ledger.handlers.arrangements import ONLINE, apply_for_arrangement
 from ledger.handlers.notices import deliver_notice, open_in_account
 from ledger.handlers.suspense import assign_payment, refund_payment
+from ledger.i18n import N_
 from projections import figures, queries
 from projections.reader import ProjectionReader, reading
 
@@ -76,23 +77,24 @@ class Portal:
         if roles:
             return User(subject, name, roles)
         if not isinstance(afm_claim, str) or not afm_claim:
-            raise Refused(f"the identity provider gave no ΑΦΜ (claim {self.config.afm_claim!r}) and no staff role")
+            raise Refused(N_("the identity provider gave no ΑΦΜ (claim '{claim}') and no staff role").format(
+                claim=self.config.afm_claim))
         try:
             afm = valid_afm(afm_claim, self.config.afm_claim)
         except BadInput:
-            raise Refused(f"the identity provider's ΑΦΜ {afm_claim!r} is not a valid ΑΦΜ") from None
+            raise Refused(N_("the identity provider's ΑΦΜ '{afm}' is not a valid ΑΦΜ").format(afm=afm_claim)) from None
         with self.reader() as r:
             d, funds = r.t["directory.debtors"], r.t["directory.funds"]
             debtor = r.conn.execute(select(d.c.debtor_id, d.c.name, d.c.parent_afm).where(d.c.afm == afm)).first()
             if debtor is None:
-                raise Refused(f"ΑΦΜ {afm} is not a KEAO debtor")
+                raise Refused(N_("ΑΦΜ {afm} is not a KEAO debtor").format(afm=afm))
             branches = list(r.conn.execute(select(d.c.afm, d.c.debtor_id).where(d.c.parent_afm == afm)))
             ids = [debtor.debtor_id, *(b.debtor_id for b in branches)]
             debt_funds = set(r.conn.scalars(select(funds.c.fund).where(funds.c.debtor_id.in_(ids))))
         if not debt_funds & self.config.enabled_funds:
             enabled = ", ".join(sorted(self.config.enabled_funds))
-            raise Refused(f"ΑΦΜ {afm} has no debts transferred to KEAO from a fund whose debtors the e-services "
-                          f"serve ({enabled})")
+            raise Refused(N_("ΑΦΜ {afm} has no debts transferred to KEAO from a fund whose debtors the e-services "
+                             "serve ({funds})").format(afm=afm, funds=enabled))
         return User(subject, name or debtor.name, frozenset(), afm, frozenset({afm, *(b.afm for b in branches)}))
 
     def me(self, user: User) -> dict[str, Any]:
@@ -179,7 +181,7 @@ class Portal:
         """W9: the online application, for the debtor's own ΑΦΜ on the business date;
         without ``confirm`` the plan the scheme would grant, recorded nowhere."""
         if user.afm is None:
-            raise BadInput("afm", "only a signed-in debtor applies online (W9); staff use `ledger arrangement apply`")
+            raise BadInput("afm", N_("only a signed-in debtor applies online (W9); staff use `ledger arrangement apply`"))
         ledger = self.services.ledger()
         day = ledger.current_date()
         if day is None:
@@ -259,8 +261,8 @@ class Portal:
 
         view = self.notice(user, number)
         if not user.is_staff and view["opened_on"] is None:
-            raise NotAllowed("notice_id", f"notice {number} is not opened yet: open it first, "
-                                          "its opening is its delivery (W8)")
+            raise NotAllowed("notice_id", N_("notice {number} is not opened yet: open it first, its opening is its "
+                                             "delivery (W8)").format(number=number))
         return render.notice_pdf(view)
 
 

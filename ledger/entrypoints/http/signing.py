@@ -10,10 +10,11 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ledger.entrypoints.http import pages
-from ledger.entrypoints.http.api import PUBLIC
+from ledger.entrypoints.http.api import DEBTOR, PUBLIC
 from ledger.entrypoints.http.auth import identity, signed_in
 from ledger.entrypoints.http.identity import AUDITOR, OPERATOR, User
 from ledger.entrypoints.http.portal import Refused
+from ledger.i18n import N_
 
 router = APIRouter(include_in_schema=False)
 
@@ -25,8 +26,8 @@ async def login(request: Request) -> Response:
         redirect: Response = await identity(request).client.authorize_redirect(request,
                                                                               str(request.url_for("callback")))
     except httpx.HTTPError as error:  # its discovery document did not come
-        return pages.error_page(request, 503, f"the identity provider does not answer ({type(error).__name__}): "
-                                              "try again in a few minutes", title="Η σύνδεση δεν είναι διαθέσιμη")
+        return pages.error_page(request, 503, N_("the identity provider does not answer ({error}): try again in a few minutes").format(
+                                    error=type(error).__name__), title="Η σύνδεση δεν είναι διαθέσιμη")
     return redirect
 
 
@@ -38,7 +39,8 @@ async def callback(request: Request) -> Response:
         token = await found.client.authorize_access_token(request)
     except OAuthError as error:
         request.state.access_event = "login-failed"
-        return pages.error_page(request, 401, f"the sign-in did not complete: {error.description or error.error}")
+        return pages.error_page(request, 401, N_("the sign-in did not complete: {reason}").format(
+            reason=error.description or error.error))
     claims = await found.claims_of(token)
     try:
         user = await found.user_of(claims)
@@ -59,7 +61,7 @@ def home_of(user: User) -> str:
     return "/"
 
 
-@router.post("/logout", tags=[PUBLIC])
+@router.post("/logout", tags=[DEBTOR])  # any signed-in user
 async def logout(request: Request, user: User = Depends(signed_in)) -> Response:
     """Ends the session on the server too: its cookie is worth nothing after."""
     request.state.access_event = "logout"
