@@ -14,6 +14,9 @@ Each benchmark prints one JSON line on stdout (progress goes to stderr):
                 debtor of 5,000 items, the full replay as the baseline (bench/growth.py, issue 13)
     documents   printed notices rendered as PDF per second, a fresh template and stylesheet each
                 time as the baseline (bench/documents.py, issue 15)
+    web         the debt-table API of ``ledger serve`` under 50 concurrent signed-in sessions for 30 s:
+                requests/s and p50/p95/p99, the CLI's query path in-process as the baseline
+                (bench/web.py, issue 16; on the ledger bench.close_day --seeded cd100k keeps)
 
 close_day also closes a copy with its notices' pass on (issue 15): that close's rate
 against the one without, the notices issued per second, and the PDF rendering rate.
@@ -23,7 +26,8 @@ that size's alone), runs close_day and queries on it, then runs rebuild and
 ingest as ``python -m bench.rebuild [--quick]`` / ``python -m bench.ingest
 [--quick]`` and passes their JSON lines through. ``scaling`` is not in ``all``:
 with it ``all --quick`` took 222 s, over the 3 minutes; run ``python -m bench
-scaling [--quick]`` (or ``python -m bench.scaling``) on its own.
+scaling [--quick]`` (or ``python -m bench.scaling``) on its own. Nor is ``web`` (it serves the
+100,000-debtor ledger; ``--quick`` seeds 2,000).
 
 A benchmark that fails still prints its line, with ``"met": false`` and its
 ``"error"`` ("Type: message"), and the next one runs; the exit status is then 1.
@@ -65,7 +69,7 @@ QUICK_READ_MODEL_CACHE = 100
 SUITE = ["close_day", "queries"]  # the benchmarks of one ``suite`` process, in the order it prints them
 # The benchmarks run as ``python -m bench.NAME``, and the name their JSON lines carry.
 EXTERNAL = {"rebuild": "projection_rebuild_postgres", "ingest": "ingest", "scaling": "scaling", "growth": "growth",
-            "documents": "documents"}
+            "documents": "documents", "web": "web"}
 IN_ALL = ("rebuild", "ingest")
 
 
@@ -200,7 +204,7 @@ def _without_read_models(lines: dict[str, dict[str, Any]]) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("name", choices=["all", "close_day", "queries", "memory", "rebuild", "ingest", "scaling", "growth",
-                                         "documents", "suite"])
+                                         "documents", "web", "suite"])
     parser.add_argument("--quick", action="store_true", help="small sizes: the whole of `all` in under 3 minutes")
     parser.add_argument("--debtors", type=int)
     parser.add_argument("--sample", type=int)

@@ -67,15 +67,17 @@ def me(user: Signed, ledger: Ledger) -> Response:
 
 
 @api.get("/debtors/{afm}/debt-table", tags=[DEBTOR], summary="The debt table, Πίνακας Χρεών (V1)")
-def debt_table(afm: AfmPath, user: Signed, request: Request, as_of: AsOf = None) -> Response:
+async def debt_table(afm: AfmPath, user: Signed, request: Request, as_of: AsOf = None) -> Response:
     # LedgerJSON(portal.debt_table(user, afm, as_of)), byte for byte (fast.ViewCache)
-    return Response(views_of(request).json("debt_table", user, afm, as_of), media_type="application/json")
+    body = await views_of(request).json_async("debt_table", user, afm, as_of)
+    return Response(body, media_type="application/json")
 
 
 @api.get("/debtors/{afm}/clearance", tags=[DEBTOR], summary="Clearance, ασφαλιστική ενημερότητα (V2)")
-def clearance(afm: AfmPath, user: Signed, request: Request, as_of: AsOf = None) -> Response:
+async def clearance(afm: AfmPath, user: Signed, request: Request, as_of: AsOf = None) -> Response:
     # LedgerJSON(portal.clearance(user, afm, as_of)), byte for byte (fast.ViewCache)
-    return Response(views_of(request).json("clearance", user, afm, as_of), media_type="application/json")
+    body = await views_of(request).json_async("clearance", user, afm, as_of)
+    return Response(body, media_type="application/json")
 
 
 @api.get("/debtors/{afm}/clearance.pdf", tags=[DEBTOR], summary="The clearance certificate (V2)",

@@ -43,7 +43,7 @@ def create_app(services: Bootstrap, config: WebConfig, follow: bool = True) -> F
     portal = Portal(services, config)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
         follower = threading.Thread(target=portal.follower, args=(stop,), name="read-models", daemon=True)
         if follow:
@@ -54,6 +54,7 @@ def create_app(services: Bootstrap, config: WebConfig, follow: bool = True) -> F
             stop.set()
             if follow:
                 follower.join(timeout=30)
+            await app.state.views.aclose()
 
     app = FastAPI(title="KEAO arrangement ledger", version="1", lifespan=lifespan,
                   description="The debtors' e-services and the staff's consoles (domain §11, interfaces §3).",

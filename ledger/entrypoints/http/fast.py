@@ -29,6 +29,7 @@ within those seconds (the bearer tokens' userinfo answer is trusted for 60 s,
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import time
@@ -38,7 +39,9 @@ from typing import Any
 
 from urllib.parse import urlparse, urlunparse
 
+import psycopg
 from sqlalchemy import Connection, Engine, and_, create_engine, select
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy.exc import DBAPIError
 
 from ledger import views
@@ -70,6 +73,44 @@ def positions(conn: Connection) -> tuple[tuple[str, int, str, int], ...]:
     return tuple((r[0], r[1], r[2], r[3]) for r in conn.execute(query))
 
 
+PROBE_SQL = ("SELECT s.name, s.active_version, s.active_slot, t.position FROM projection_state s "
+             "JOIN projection_tracking t ON t.name = s.name AND t.version = s.active_version "
+             "AND t.slot = s.active_slot ORDER BY s.name")  # ``positions`` in SQL, for psycopg's async connection
+
+
+class AsyncProbe:
+    """``positions`` as committed, on a few async psycopg connections in autocommit, held
+    by the event loop that opened them (a new loop, as tests make, opens its own)."""
+
+    def __init__(self, url: str, size: int = 4):
+        schema = schema_of(url)
+        self.conninfo = urlunparse(urlparse(url)._replace(scheme="postgresql", query=""))
+        self.options = {"options": f"-csearch_path={schema}"} if schema else {}
+        self.size = size
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.idle: list[psycopg.AsyncConnection[Any]] = []
+        self.gate = asyncio.Semaphore(size)
+
+    async def positions(self) -> tuple[tuple[str, int, str, int], ...]:
+        loop = asyncio.get_running_loop()
+        if loop is not self.loop:
+            self.loop, self.idle, self.gate = loop, [], asyncio.Semaphore(self.size)
+        async with self.gate:
+            for attempt in (1, 2):
+                conn = self.idle.pop() if self.idle else await psycopg.AsyncConnection.connect(
+                    self.conninfo, autocommit=True, **self.options)
+                try:
+                    rows = await (await conn.execute(PROBE_SQL)).fetchall()
+                except psycopg.OperationalError:  # a connection the server dropped (a restart): once more
+                    await conn.close()
+                    if attempt == 2:
+                        raise
+                    continue
+                self.idle.append(conn)
+                return tuple((r[0], r[1], r[2], r[3]) for r in rows)
+        raise AssertionError("unreachable")
+
+
 class ViewCache:
     def __init__(self, portal: Portal, enabled: bool | None = None,
                  entries: int = VIEW_CACHE_ENTRIES, budget: int = VIEW_CACHE_BYTES):
@@ -84,25 +125,44 @@ class ViewCache:
         self.size = 0
         self.hits = self.misses = 0
         self.probes: Engine | None = None
+        self.async_probe: AsyncProbe | None = None
 
-    def json(self, name: str, user: User, afm: str, as_of: date | None = None) -> bytes:
-        """The view's JSON body, as ``encode(getattr(portal, name)(user, afm, as_of))``."""
+    async def json_async(self, name: str, user: User, afm: str, as_of: date | None = None) -> bytes:
+        """``json`` for the event loop: W7, the probe and a kept answer without leaving
+        it (PostgreSQL: psycopg's async connection); anything else in the threadpool.
+        A request answered from the threadpool hands the GIL back and forth between the
+        loop and a worker thread several times (each database reply), which on two cores
+        cost more than the answer itself (``bench/README.md``)."""
+        assert name in CACHED_VIEWS
+        afm = self.portal.visible_afm(user, afm)  # W7 first, every time
+        probed = False
+        if self.enabled and self.portal.as_of(user, as_of) is None and self._async_probe() is not None:
+            found = self._get(await self.async_probe.positions(), (name, afm))  # type: ignore[union-attr]
+            if found is not None:
+                return found
+            probed = True
+        return await run_in_threadpool(self.json, name, user, afm, as_of, not probed)
+
+    def json(self, name: str, user: User, afm: str, as_of: date | None = None, probe: bool = True) -> bytes:
+        """The view's JSON body, as ``encode(getattr(portal, name)(user, afm, as_of))``.
+        ``probe``: look at the committed positions first (False: the caller did)."""
         assert name in CACHED_VIEWS
         afm = self.portal.visible_afm(user, afm)  # W7 first, every time
         if not self.enabled or self.portal.as_of(user, as_of) is not None:
             return encode(getattr(self.portal, name)(user, afm, as_of))
         runner = self.portal.services.runner()
         runner.setup()
-        probe = self._probe(runner)
-        if probe is not None:  # the positions committed now: if they are the kept ones, so is the answer
-            found = self._get(probe, (name, afm))
+        committed = self._probe(runner) if probe else None
+        if committed is not None:  # the positions committed now: if they are the kept ones, so is the answer
+            found = self._get(committed, (name, afm))
             if found is not None:
                 return found
+            probe = False
         with runner.engine.connect() as conn:
             if conn.dialect.name == "postgresql":
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
             generation = positions(conn)  # the snapshot's first read: the view below is of these positions
-            found = self._get(generation, (name, afm)) if probe is None else None
+            found = self._get(generation, (name, afm)) if probe else None
             if found is None:
                 found = encode(getattr(views, name)(ProjectionReader(runner, conn), afm))
                 self._put(generation, (name, afm), found)
@@ -130,9 +190,22 @@ class ViewCache:
                     raise
         return None
 
+    def _async_probe(self) -> AsyncProbe | None:
+        if self.async_probe is None and is_postgres(self.portal.services.url()):
+            self.async_probe = AsyncProbe(self.portal.services.url())
+        return self.async_probe
+
     def close(self) -> None:
         if self.probes is not None:
             self.probes.dispose()
+
+    async def aclose(self) -> None:
+        """At the app's shutdown, in its loop: the async probe's connections too."""
+        if self.async_probe is not None:
+            for conn in self.async_probe.idle:
+                await conn.close()
+            self.async_probe.idle = []
+        self.close()
 
     def _get(self, generation: tuple[Any, ...], key: tuple[str, str]) -> bytes | None:
         with self.lock:
@@ -172,21 +245,29 @@ class CachedSessions(SessionStore):
         self.lock = threading.Lock()
         self.kept: dict[str, tuple[float, datetime, Session]] = {}
 
+    def cached(self, token: str) -> Session | None:
+        """The session kept for ``token``, if it is still within its seconds and not expired."""
+        if self.seconds <= 0:
+            return None
+        with self.lock:
+            kept = self.kept.get(digest(token))
+        if kept is not None and kept[0] > time.monotonic() and kept[1] > datetime.now(timezone.utc):
+            return kept[2]
+        return None
+
     def find(self, token: str) -> Session | None:
         if self.seconds <= 0:
             return super().find(token)
-        key = digest(token)
+        found = self.cached(token)
+        if found is not None:
+            return found
         now = time.monotonic()
-        with self.lock:
-            cached = self.kept.get(key)
-        if cached is not None and cached[0] > now and cached[1] > datetime.now(timezone.utc):
-            return cached[2]
         found, expires = self.find_until(token)
         if found is not None and expires is not None:
             with self.lock:
                 if len(self.kept) > 10_000:
                     self.kept.clear()
-                self.kept[key] = (now + self.seconds, expires, found)
+                self.kept[digest(token)] = (now + self.seconds, expires, found)
         return found
 
     def close(self, token: str) -> None:

@@ -60,6 +60,10 @@ class SessionStore:
                 expires_at=now + self.lifetime))
         return token
 
+    def cached(self, token: str) -> Session | None:
+        """The session if this process keeps it in memory (``fast.CachedSessions``); this store keeps none."""
+        return None
+
     def find(self, token: str) -> Session | None:
         return self.find_until(token)[0]
 
