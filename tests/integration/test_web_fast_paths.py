@@ -40,7 +40,7 @@ def web(db_url: str, tmp_path: Path):
     app = create_app(services, config, follow=False)
     app.state.portal.catch_up()
     yield app
-    app.state.views.close()
+    asyncio.run(app.state.views.aclose())
     services.close()
 
 

@@ -1,5 +1,5 @@
 """The fast paths of the debtor's API (``bench/web.py``), each beside its plain path,
-which stays the reference (``tests/unit/test_web_fast_paths.py`` compares them).
+which stays the reference (``tests/integration/test_web_fast_paths.py`` compares them).
 
 **Views by the read models' position** (``ViewCache``). A debtor's debt table and
 clearance today are a pure function of the read-model tables (and of the process's
@@ -40,9 +40,9 @@ from typing import Any
 from urllib.parse import urlparse, urlunparse
 
 import psycopg
-from sqlalchemy import Connection, Engine, and_, create_engine, select
+from sqlalchemy import Connection, and_, select
+from sqlalchemy.dialects import postgresql
 from starlette.concurrency import run_in_threadpool
-from sqlalchemy.exc import DBAPIError
 
 from ledger import views
 from ledger.entrypoints.http.api import ledger_json
@@ -64,18 +64,19 @@ def encode(view: Any) -> bytes:
     return ledger_json(view)
 
 
+# Every active projection's (name, version, slot, position).
+_s, _t = projection_state, projection_tracking
+POSITIONS = (select(_s.c.name, _s.c.active_version, _s.c.active_slot, _t.c.position)
+             .join(_t, and_(_t.c.name == _s.c.name, _t.c.version == _s.c.active_version,
+                            _t.c.slot == _s.c.active_slot))
+             .order_by(_s.c.name))
+# The same query as text, for psycopg's async connection (it has no parameters).
+PROBE_SQL = str(POSITIONS.compile(dialect=postgresql.dialect()))
+
+
 def positions(conn: Connection) -> tuple[tuple[str, int, str, int], ...]:
-    """Every active projection's (name, version, slot, position), in this snapshot."""
-    s, t = projection_state, projection_tracking
-    query = (select(s.c.name, s.c.active_version, s.c.active_slot, t.c.position)
-             .join(t, and_(t.c.name == s.c.name, t.c.version == s.c.active_version, t.c.slot == s.c.active_slot))
-             .order_by(s.c.name))
-    return tuple((r[0], r[1], r[2], r[3]) for r in conn.execute(query))
-
-
-PROBE_SQL = ("SELECT s.name, s.active_version, s.active_slot, t.position FROM projection_state s "
-             "JOIN projection_tracking t ON t.name = s.name AND t.version = s.active_version "
-             "AND t.slot = s.active_slot ORDER BY s.name")  # ``positions`` in SQL, for psycopg's async connection
+    """``POSITIONS`` in this snapshot."""
+    return tuple((r[0], r[1], r[2], r[3]) for r in conn.execute(POSITIONS))
 
 
 class AsyncProbe:
@@ -124,7 +125,6 @@ class ViewCache:
         self.kept: OrderedDict[tuple[str, str], bytes] = OrderedDict()
         self.size = 0
         self.hits = self.misses = 0
-        self.probes: Engine | None = None
         self.async_probe: AsyncProbe | None = None
 
     async def json_async(self, name: str, user: User, afm: str, as_of: date | None = None) -> bytes:
@@ -141,63 +141,32 @@ class ViewCache:
             if found is not None:
                 return found
             probed = True
-        return await run_in_threadpool(self.json, name, user, afm, as_of, not probed)
+        return await run_in_threadpool(self.json, name, user, afm, as_of, probed)
 
-    def json(self, name: str, user: User, afm: str, as_of: date | None = None, probe: bool = True) -> bytes:
+    def json(self, name: str, user: User, afm: str, as_of: date | None = None, probed: bool = False) -> bytes:
         """The view's JSON body, as ``encode(getattr(portal, name)(user, afm, as_of))``.
-        ``probe``: look at the committed positions first (False: the caller did)."""
+        ``probed``: the caller found no answer kept at the committed positions just now."""
         assert name in CACHED_VIEWS
         afm = self.portal.visible_afm(user, afm)  # W7 first, every time
         if not self.enabled or self.portal.as_of(user, as_of) is not None:
             return encode(getattr(self.portal, name)(user, afm, as_of))
         runner = self.portal.services.runner()
         runner.setup()
-        committed = self._probe(runner) if probe else None
-        if committed is not None:  # the positions committed now: if they are the kept ones, so is the answer
-            found = self._get(committed, (name, afm))
-            if found is not None:
-                return found
-            probe = False
         with runner.engine.connect() as conn:
             if conn.dialect.name == "postgresql":
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
             generation = positions(conn)  # the snapshot's first read: the view below is of these positions
-            found = self._get(generation, (name, afm)) if probe else None
+            found = None if probed else self._get(generation, (name, afm))
             if found is None:
                 found = encode(getattr(views, name)(ProjectionReader(runner, conn), afm))
                 self._put(generation, (name, afm), found)
             conn.rollback()
         return found
 
-    def _probe(self, runner: Any) -> tuple[Any, ...] | None:
-        """The positions as committed, read on a connection of our own in autocommit
-        (one round trip: no BEGIN, no rollback, no pre-ping); None on SQLite, where the
-        snapshot's own read is as cheap."""
-        if self.probes is None:
-            url = self.portal.services.url()
-            if not is_postgres(url):
-                return None
-            schema = schema_of(url)
-            plain = urlunparse(urlparse(url)._replace(scheme="postgresql+psycopg", query=""))
-            self.probes = create_engine(plain, connect_args={"options": f"-csearch_path={schema}"} if schema else {},
-                                        isolation_level="AUTOCOMMIT", pool_size=4, max_overflow=8)
-        for attempt in (1, 2):
-            try:
-                with self.probes.connect() as conn:
-                    return positions(conn)
-            except DBAPIError as error:  # a connection the server dropped (a restart): once more, on a new one
-                if attempt == 2 or not error.connection_invalidated:
-                    raise
-        return None
-
     def _async_probe(self) -> AsyncProbe | None:
         if self.async_probe is None and is_postgres(self.portal.services.url()):
             self.async_probe = AsyncProbe(self.portal.services.url())
         return self.async_probe
-
-    def close(self) -> None:
-        if self.probes is not None:
-            self.probes.dispose()
 
     async def aclose(self) -> None:
         """At the app's shutdown, in its loop: the async probe's connections too."""
@@ -205,7 +174,6 @@ class ViewCache:
             for conn in self.async_probe.idle:
                 await conn.close()
             self.async_probe.idle = []
-        self.close()
 
     def _get(self, generation: tuple[Any, ...], key: tuple[str, str]) -> bytes | None:
         with self.lock:
