@@ -9,7 +9,7 @@ sideways. ``LEDGER_SCREENSHOTS=DIR`` saves every page, desktop and phone, into D
 ``LEDGER_UPDATE_SCREENSHOTS=1`` refreshes the README's ``docs/screenshots/``.
 
 Tests that record something use the debtors ``tests/e2e/web.py`` sets apart for it
-(``WRITER`` opens a notice, ``APPLICANT`` applies, ``POSTED``'s notice goes by post).
+(``READER`` opens a notice, ``APPLICANT`` applies, ``POSTED``'s notice goes by post).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from ledger.documents.render import day, money
-from tests.e2e.web import APPLICANT, DEBTOR, OTHER, POSTED, WRITER, Web
+from tests.e2e.web import APPLICANT, DEBTOR, OTHER, POSTED, READER, Web
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -185,21 +185,21 @@ def test_debtor_arrangements_payment_codes_and_clearance_pdf(browser: Any, web: 
         look(page, "debtor-clearance-clear")
 
 
-def test_writer_opens_a_notice_and_it_is_delivered_electronically(browser: Any, web: Web,
+def test_a_debtor_opens_a_notice_and_it_is_delivered_electronically(browser: Any, web: Web,
                                                                   debtor_table: dict[str, Any]) -> None:
     """W8: the first opening in the account is the notice's electronic delivery."""
-    before = web.cli_json("show", "notices", WRITER)
+    before = web.cli_json("show", "notices", READER)
     n, chosen = [(n, x) for n, x in enumerate(before, 1)
                  if x["kind"] == "invitation" and x["delivered_on"] is None and x["opened_on"] is None][-1]
     today = debtor_table["as_of"]  # the ledger's business date
-    with signed_in(browser, web, "writer") as page:
+    with signed_in(browser, web, "reader") as page:
         page.goto(web.base + "/notices")
         page.locator(f"ul.inbox a[href='/notices/{n}']").click()
         page.wait_for_url(f"**/notices/{n}")
         assert page.locator("h1").inner_text() == f"Πρόσκληση της {dmy(chosen['issued_on'])}"
         page.get_by_role("button", name="Άνοιγμα").click()
         page.wait_for_selector("[data-figure=deadline]")
-        after = {x["id"]: x for x in web.cli_json("show", "notices", WRITER)}[chosen["id"]]
+        after = {x["id"]: x for x in web.cli_json("show", "notices", READER)}[chosen["id"]]
         assert after["delivered_on"] == after["opened_on"] == today
         assert after["channel"] == "electronic"
         assert figure(page, "deadline") == dmy(after["deadline"])

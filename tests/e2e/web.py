@@ -33,6 +33,7 @@ WRITER = "100000039"  # the debtor whose notices and application tests record
 STRANGER = "123456783"  # a valid ΑΦΜ no one registered
 APPLICANT = "100000064"  # no live arrangement (its covid-650 lapsed), debt a standing one takes: applies online
 POSTED = "100000107"  # notices no one delivered: the operator's browser test records one's post delivery
+READER = "100000052"  # the browser test opens one of its notices (W8)
 SEALED = "100000040"  # its notices stay unopened until test_http_records opens one (W8), whose post one delivers
 
 USERS: dict[str, dict[str, Any]] = {
@@ -43,6 +44,7 @@ USERS: dict[str, dict[str, Any]] = {
     "writer": {"taxid": WRITER},
     "applicant": {"taxid": APPLICANT},
     "sealed": {"taxid": SEALED},
+    "reader": {"taxid": READER},
     "stranger": {"taxid": STRANGER, "name": "Κανείς"},
     "no-afm": {"name": "Χωρίς ΑΦΜ"},
     "operator": {"name": "Υπάλληλος ΚΕΑΟ", "roles": ["operator"]},
