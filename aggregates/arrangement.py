@@ -39,8 +39,7 @@ ARRANGEMENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://keao.gov.gr/ledger/arrange
 
 class Arrangement(Aggregate):
     TOPIC = "keao:Arrangement"
-    # W9: class defaults too, for arrangements snapshotted before the channel was recorded.
-    channel: ClassVar[str] = "service"
+    channel: ClassVar[str] = "service"  # W9: defaults for arrangements snapshotted before it was recorded
     account: ClassVar[str | None] = None
 
     class Event(PinnedTopic, Aggregate.Event):
@@ -55,9 +54,8 @@ class Arrangement(Aggregate):
         requested_instalments: int | None
         options: dict[str, Any]
         payment_code: str
-        # W9: where the application was filed (``service``: at a KEAO service; ``online``:
-        # the e-services, with the debtor's account). Events recorded before W9 lack both:
-        # ``__init__``'s defaults read them as filed at a service.
+        # W9: filed at a KEAO ``service`` or ``online`` with the debtor's account; events
+        # recorded before W9 lack both (``__init__``'s defaults: at a service).
         channel: str
         account: str | None
 

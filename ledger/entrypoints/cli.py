@@ -63,7 +63,6 @@ for name, sub in (("debtor", debtor_cli), ("debt", debt_cli), ("arrangement", ar
 cli.add_typer(projections_cli, name="projections")
 
 
-
 @cli.callback()
 def main_options(
     db: Annotated[Optional[str], typer.Option("--db", metavar="URL", help=_(

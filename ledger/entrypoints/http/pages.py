@@ -88,10 +88,17 @@ def home(request: Request, ledger: Ledger,
         return page(request, "welcome.html")
     user = session.user
     if user.is_staff:
-        return RedirectResponse("/operator/" if OPERATOR_ROLE in user.roles else "/audit/", 303)
-    afm = own_afm(user)
-    return page(request, "home.html", table=ledger.debt_table(user, afm), clearance=ledger.clearance(user, afm),
-                notices=ledger.notices(user, afm), arrangements=ledger.arrangements(user, afm))
+        return RedirectResponse(home_of(user), 303)
+    return page(request, "home.html", **ledger.home(user, own_afm(user)))
+
+
+def home_of(user: User) -> str:
+    """Where a user lands: the e-services for a debtor, the staff's index for staff."""
+    if OPERATOR_ROLE in user.roles:
+        return "/operator/"
+    if AUDITOR in user.roles:
+        return "/audit/"
+    return "/"
 
 
 @router.get("/debt-table", tags=[DEBTOR])

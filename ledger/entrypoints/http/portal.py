@@ -150,8 +150,17 @@ class Portal:
         """The debtor's arrangements today, newest first: the e-card's payments (W1)."""
         afm = self.visible_afm(user, afm)
         with self.reader() as r:
-            debtor = r.debtor(afm)
-            return [views.arrangement_view(r, i) for i in reversed(debtor.arrangement_ids)]
+            return arrangement_views(r, afm)
+
+    def home(self, user: User, afm: str) -> dict[str, Any]:
+        """The e-services' front page: the debt table, clearance, notices and arrangements
+        today, from one snapshot, the debtor and its arrangements read once (``preload``)."""
+        afm = self.visible_afm(user, afm)
+        with self.reader() as r:
+            r.preload([afm])
+            return {"table": views.debt_table(r, afm), "clearance": views.clearance(r, afm),
+                    "notices": [sealed(v) for v in notice_views.notices_view(r, afm)],
+                    "arrangements": arrangement_views(r, afm)}
 
     def notices(self, user: User, afm: str) -> list[dict[str, Any]]:
         """The debtor's notices; to the debtor, one it has not opened shows what it is and
@@ -270,3 +279,7 @@ def sealed(view: dict[str, Any]) -> dict[str, Any]:
     """A notice as its addressee sees it before opening it: its content withheld
     (``items`` empty, ``total`` null), the rest as it is (W8)."""
     return view if view["opened_on"] is not None else {**view, "items": [], "total": None}
+
+
+def arrangement_views(reader: ProjectionReader, afm: str) -> list[dict[str, Any]]:
+    return [views.arrangement_view(reader, i) for i in reversed(reader.debtor(afm).arrangement_ids)]

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from ledger.entrypoints.http import pages
 from ledger.entrypoints.http.api import DEBTOR, PUBLIC
 from ledger.entrypoints.http.auth import identity, signed_in
-from ledger.entrypoints.http.identity import AUDITOR, OPERATOR, User
+from ledger.entrypoints.http.identity import User
 from ledger.entrypoints.http.portal import Refused
 from ledger.i18n import N_
 
@@ -50,15 +50,7 @@ async def callback(request: Request) -> Response:
     request.session.clear()
     request.session["token"] = await run_in_threadpool(found.store.open, user)
     request.state.user = user
-    return RedirectResponse(home_of(user), 303)
-
-
-def home_of(user: User) -> str:
-    if OPERATOR in user.roles:
-        return "/operator/"
-    if AUDITOR in user.roles:
-        return "/audit/"
-    return "/"
+    return RedirectResponse(pages.home_of(user), 303)
 
 
 @router.post("/logout", tags=[DEBTOR])  # any signed-in user
