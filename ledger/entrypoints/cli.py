@@ -22,7 +22,7 @@ from consumers.messages import BANK_PAYMENTS_TOPIC, FUND_TRANSFERS_TOPIC, Messag
 from ledger import inputs, views
 from ledger.actors import act_as, default_actor
 from ledger.commands import PaymentInput, TransferInput, TransferItem
-from ledger.entrypoints import kafka_cli, labels, notices_cli, operators_cli, queries_cli, serve_cli
+from ledger.entrypoints import kafka_cli, labels, notices_cli, oga_cli, operators_cli, queries_cli, serve_cli
 from ledger.entrypoints.bootstrap import services
 from ledger.entrypoints.output import (
     compact_json, console, line, print_json, printable, show_arrangement_table, show_debt_table_view, table, text,
@@ -380,6 +380,7 @@ kafka_cli.register(cli)  # `ledger consume`
 operators_cli.register(cli, payment_cli, debt_cli, show_cli)  # §1.2
 queries_cli.register(cli, debtor_cli, arrangement_cli)  # §1.7
 notices_cli.register(cli, show_cli)  # §1.3
+oga_cli.register(cli)  # §1.5
 serve_cli.register(cli)  # §3
 
 
