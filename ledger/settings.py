@@ -19,6 +19,8 @@ from typing import Any
 
 from aggregates.clearance import ClearancePolicy
 from aggregates.enforcement import NoticeRules
+from aggregates.invited_workers import OgaRules
+from aggregates.oga_contributions import ContributionTable, MonthlyContribution
 from aggregates.schemes.base import Scheme
 from aggregates.schemes.covid650 import Covid650, Covid650Parameters
 from aggregates.schemes.disaster import (
@@ -55,6 +57,7 @@ class Settings:
     delimitations: dict[str, Delimitation]
     limits: Limits
     notices: NoticeRules
+    oga: OgaRules
 
     def scheme(self, name: str) -> Scheme:
         try:
@@ -130,9 +133,22 @@ def load_settings(folder: str | None = None) -> Settings:
     )
     # A folder copied before the notices existed keeps working with the shipped ones (as limits.toml).
     notices = load_notice_rules(_read(path if (path / "notices.toml").is_file() else DEFAULT_CONFIG_DIR, "notices.toml"))
-    return Settings({s.name: s for s in schemes}, surcharges, clearance, delimitations, limits, notices)
+    oga = load_oga_rules(_read(path if (path / "oga.toml").is_file() else DEFAULT_CONFIG_DIR, "oga.toml"))
+    return Settings({s.name: s for s in schemes}, surcharges, clearance, delimitations, limits, notices, oga)
 
 
 def load_notice_rules(raw: dict[str, Any]) -> NoticeRules:
     return NoticeRules(bool(raw["auto"]), int(raw["invitation_days"]), int(raw["notice_days"]),
                        bool(raw["invitation_required"]), Decimal(raw["floor"]), tuple(raw.get("services", ())))
+
+
+def load_oga_rules(raw: dict[str, Any]) -> OgaRules:
+    amounts = ("category_amount", "pension", "sickness", "lae", "insured", "employer", "total")
+    table = ContributionTable.of(
+        MonthlyContribution(**{k: Decimal(v) if k in amounts else v for k, v in row.items()})
+        for row in raw["contributions"])
+    fees = {form: Decimal(fee) for form, fee in raw["form_fees"].items()}
+    n4018_from = raw["prepayment"].get("n4018_from")
+    if n4018_from is not None and type(n4018_from) is not date:
+        raise ValueError("oga.toml: [prepayment] n4018_from is not a date YYYY-MM-DD")
+    return OgaRules(table, fees, n4018_from)
