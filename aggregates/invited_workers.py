@@ -125,10 +125,10 @@ def check(invitation: Invitation) -> None:
     if kind not in KINDS:
         raise BadInput("--kind", f"{kind!r} is not one of {', '.join(KINDS)}")
     if months < 1:
-        raise BadInput("--months", f"{months} months: at least 1")
+        raise BadInput("--months", f"must be at least 1, not {months}")
     if kind == SEASONAL and months > MOST_MONTHS[SEASONAL]:
-        raise NotAllowed("--kind", N_("a seasonal invitation is at most {most} months; a worker other than a "
-                                      "fisherman invited for {months} is an other invited worker (G3)").format(
+        raise NotAllowed("--kind", N_("a seasonal invitation is at most {most} months, not {months}: a worker "
+                                      "other than a fisherman invited for longer is an other invited worker (G3)").format(
             most=MOST_MONTHS[SEASONAL], months=months))
     if kind == FISHERMAN and months > MOST_MONTHS[FISHERMAN]:
         raise NotAllowed("--months", N_("a fisherman is invited for at most {most} months, not {months} (G3)").format(

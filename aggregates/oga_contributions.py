@@ -117,7 +117,7 @@ class ContributionTable:
         never priced at another year's figure. A year with a table but no row for
         ``category`` refuses ``--category``."""
         if months < 1:
-            raise BadInput("--months", f"{months} months: at least 1")
+            raise BadInput("--months", f"must be at least 1, not {months}")
         return Pricing(category, tuple(self._priced(category, first_month, months)))
 
     def _priced(self, category: int, first_month: date, months: int) -> Iterator[PricedMonth]:
