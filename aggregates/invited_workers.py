@@ -124,8 +124,6 @@ def check(invitation: Invitation) -> None:
     kind, months = invitation.kind, invitation.months
     if kind not in KINDS:
         raise BadInput("--kind", f"{kind!r} is not one of {', '.join(KINDS)}")
-    if months < 1:
-        raise BadInput("--months", f"must be at least 1, not {months}")
     if kind == SEASONAL and months > MOST_MONTHS[SEASONAL]:
         raise NotAllowed("--kind", N_("a seasonal invitation is at most {most} months, not {months}: a worker "
                                       "other than a fisherman invited for longer is an other invited worker (G3)").format(
