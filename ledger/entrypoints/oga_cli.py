@@ -17,7 +17,7 @@ from ledger import inputs
 from ledger.entrypoints.options import DATE, JsonFlag, one_of
 from ledger.entrypoints.output import console, line, print_json
 from ledger.entrypoints.parsing import parse_date
-from ledger.i18n import N_, _, money
+from ledger.i18n import N_, _, money, ngettext
 from ledger.settings import load_settings
 
 oga_cli = typer.Typer(no_args_is_help=True, help=_("OGA contributions and invited workers' prepayment (G1–G9)."))
@@ -59,6 +59,11 @@ def print_lines(pricing: Pricing) -> None:
                            monthly=money(each.monthly), year=each.year, amount=money(each.amount)))
 
 
+def print_fee(payment: Payment) -> None:
+    if payment.fee is not None:
+        console.print(line(_("  plus the bank's charge {fee}, not a contribution (G8)"), fee=money(payment.fee)))
+
+
 @oga_cli.command("contributions", help=_("The monthly OGA contributions of a category over a run of months, each "
                                          "month at its year's figures; the employer owes the whole total "
                                          "(G1, G2, G6)."))
@@ -76,7 +81,8 @@ def contributions(category: Category, start: FromMonth, months: Months, as_json:
             "insured": pricing.insured, "employer": pricing.employer, "total": pricing.total,
         })
         return
-    console.print(line(_("OGA contributions, category {category}, {months} months from {start}"),
+    console.print(line(ngettext("OGA contributions, category {category}, {months} month from {start}",
+                                "OGA contributions, category {category}, {months} months from {start}", months),
                        category=category, months=months, start=start))
     for priced in pricing.months:
         console.print(line(_("{period}  insured {insured}  employer {employer}  total {total}"),
@@ -102,26 +108,30 @@ def prepayment_command(kind: Kind, category: Category, start: FromMonth, months:
             "rest": [payment_view(later) for later in plan.rest],
         })
         return
-    console.print(line(_("{kind}, category {category}, invited for {months} months from {start}"),
+    console.print(line(ngettext("{kind}, category {category}, invited for {months} month from {start}",
+                                "{kind}, category {category}, invited for {months} months from {start}", months),
                        kind=_(KIND_WORDS[kind]), category=category, months=months, start=start))
-    console.print(line(_("prepayment: {prepaid_months} months, {amount} on form {form}"),
+    console.print(line(ngettext("prepayment: {prepaid_months} month, {amount} on form {form}",
+                                "prepayment: {prepaid_months} months, {amount} on form {form}", prepaid.months),
                        prepaid_months=prepaid.months, amount=money(prepaid.amount), form=prepaid.form))
     print_lines(prepaid.pricing)
-    if prepaid.fee is not None:
-        console.print(line(_("  plus the bank's charge {fee}, not a contribution (G8)"), fee=money(prepaid.fee)))
+    print_fee(prepaid)
     if prepaid.due_date is not None:
         console.print(line(_("  pay by {deadline} (G9)"), deadline=prepaid.due_date))
     for later in plan.rest:
         if later.due_date is None:
-            console.print(line(_("then: {months} months from {start}, {amount} on form {form}, with the special "
-                                 "notice OGA sends after registration (G10)"), months=later.months,
+            console.print(line(ngettext("then: {months} month from {start}, {amount} on form {form}, with the special "
+                                        "notice OGA sends after registration (G10)",
+                                        "then: {months} months from {start}, {amount} on form {form}, with the special "
+                                        "notice OGA sends after registration (G10)", later.months), months=later.months,
                                start=month(later.first_month), amount=money(later.amount), form=later.form))
         else:
-            console.print(line(_("then: {months} months from {start}, {amount} on form {form}, due {due_date} (G7)"),
+            console.print(line(ngettext("then: {months} month from {start}, {amount} on form {form}, due {due_date} (G7)",
+                                        "then: {months} months from {start}, {amount} on form {form}, due {due_date} "
+                                        "(G7)", later.months),
                                months=later.months, start=month(later.first_month), amount=money(later.amount),
                                form=later.form, due_date=later.due_date))
-        if later.fee is not None:
-            console.print(line(_("  plus the bank's charge {fee}, not a contribution (G8)"), fee=money(later.fee)))
+        print_fee(later)
 
 
 def register(cli: typer.Typer) -> None:
