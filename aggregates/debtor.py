@@ -43,6 +43,10 @@ class Debtor(Aggregate):
     # by id. Read-only class defaults too, for debtors snapshotted before them.
     notice_numbers: ClassVar[Sequence[str]] = ()
     measures: ClassVar[Mapping[str, dict[str, Any]]] = MappingProxyType({})
+    # G19: the kind of registered unit and the legal form, when known; class defaults
+    # for debtors snapshotted before them.
+    unit_kind: ClassVar[str | None] = None
+    legal_form: ClassVar[str | None] = None
 
     class Event(PinnedTopic, Aggregate.Event):
         business_date: date
@@ -53,6 +57,8 @@ class Debtor(Aggregate):
         service: str | None
         parent_afm: str | None
         amka: str | None
+        unit_kind: str | None = None  # G19; None in events recorded before it
+        legal_form: str | None = None
 
     class UnitAdded(Event):
         """004 §4: a branch unit, cleared only together with its head office."""
@@ -225,12 +231,16 @@ class Debtor(Aggregate):
         parent_afm: str | None,
         amka: str | None,
         business_date: date,
+        unit_kind: str | None = None,
+        legal_form: str | None = None,
     ):
         self.afm = afm
         self.name = name
         self.service = service
         self.parent_afm = parent_afm
         self.amka = amka
+        self.unit_kind = unit_kind
+        self.legal_form = legal_form
         self.registered_on = business_date
         self.units: list[str] = []
         self.items: dict[str, dict[str, Any]] = {}
@@ -252,6 +262,8 @@ class Debtor(Aggregate):
         service: str | None = None,
         parent_afm: str | None = None,
         amka: str | None = None,
+        unit_kind: str | None = None,
+        legal_form: str | None = None,
     ) -> Debtor:
         return cls._create(
             cls.Registered,
@@ -262,6 +274,8 @@ class Debtor(Aggregate):
             parent_afm=parent_afm,
             amka=amka,
             business_date=business_date,
+            unit_kind=unit_kind,
+            legal_form=legal_form,
         )
 
     def add_unit(self, unit_afm: str, business_date: date) -> None:

@@ -49,6 +49,7 @@ class BankPayment(Aggregate):
         payer_afm: str | None
         target: str | None = None
         target_id: str | None = None
+        form: str | None = None  # G10; None in payments recorded before forms
 
     class ReceivedUnreadable(Event, Aggregate.Created):
         """P5/§2.4: a message that could not even be read is kept, bytes and all."""
@@ -176,10 +177,11 @@ class BankPayment(Aggregate):
         target: str | None = None,
         target_id: str | None = None,
         recall_reason: str | None = None,
+        form: str | None = None,
     ):
         self.fields = {
             "tx_id": tx_id, "bank": bank, "amount": amount, "currency": currency,
-            "value_date": value_date, "reference": reference, "payer_afm": payer_afm,
+            "value_date": value_date, "reference": reference, "payer_afm": payer_afm, "form": form,
         }
         self.source = source
         self.raw = raw
@@ -213,8 +215,9 @@ class BankPayment(Aggregate):
         business_date: date,
         target: str | None = None,
         target_id: str | None = None,
+        form: str | None = None,
     ) -> BankPayment:
-        """P1; with ``target`` and ``target_id`` (P2), received and routed at once."""
+        """P1; with ``target`` and ``target_id`` (P2), received and routed at once; G10: its ``form``."""
         return cls._create(
             cls.Received,
             id=cls.create_id(bank, tx_id),
@@ -228,6 +231,7 @@ class BankPayment(Aggregate):
             business_date=business_date,
             target=target,
             target_id=target_id,
+            form=form,
         )
 
     @staticmethod

@@ -8,7 +8,7 @@ payment and of the aggregates its reference names, loaded by the caller.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -19,6 +19,7 @@ from typing import Any
 from aggregates.arrangement import Arrangement
 from aggregates.debtor import Debtor
 from aggregates.money import ZERO
+from aggregates.payment_forms import forms_refused, may_pay
 from aggregates.references import (
     ARRANGEMENT_PREFIX,
     DEBTOR_PREFIX,
@@ -81,32 +82,42 @@ def screen(reference: str, amount: Decimal, currency: str) -> PaymentCode | Susp
 
 
 def to_debtor(code: PaymentCode, debtor: Debtor | None, value_date: date, rules: SurchargeRules,
-              held: set[str]) -> Routed | Suspense:
+              held: set[str], form: str | None = None) -> Routed | Suspense:
     """P2: a debtor identity code pays the debtor's items outside arrangements; a
-    debtor who owes nothing there sends the payment to suspense."""
+    debtor who owes nothing there sends the payment to suspense. G10 [P]: a payment
+    with a ``form`` pays, oldest first, only the items that form may pay; when it
+    may pay none of those owed, it goes to suspense naming the forms."""
     if debtor is None:
         return Suspense(N_("debtor identity code {reference} names no debtor (P2)").format(reference=code.reference))
+    # O6: up to the first item owed only; ``pay`` goes on from there
+    owed = debtor.owed_in_due_order(value_date, rules, held) if debtor.INCREMENTAL else iter(
+        debtor.owed_balances(value_date, rules, held))
+    looked_at, refused = [], []
     # An item with principal unpaid has outstanding > 0 (its unpaid surcharge is never
     # negative), so this is "principal owed, or else any surcharge owed" in one pass.
-    if debtor.INCREMENTAL:  # O6: up to the first item owed only; ``pay`` goes on from there
-        balances = debtor.owed_in_due_order(value_date, rules, held)
-        looked_at = []
-        for balance in balances:
-            looked_at.append(balance)
+    for balance in owed:
+        if not may_pay(form, balance.item):
             if balance.outstanding > ZERO:
-                return Routed(DEBTOR, debtor.afm, chain(looked_at, balances))
-        return Suspense(OWES_NOTHING.format(afm=debtor.afm))
-    owed = debtor.owed_balances(value_date, rules, held)
-    if not any(b.outstanding > ZERO for b in owed):
-        return Suspense(OWES_NOTHING.format(afm=debtor.afm))
-    return Routed(DEBTOR, debtor.afm, tuple(owed))
+                refused.append(balance.item)
+            continue
+        looked_at.append(balance)
+        if balance.outstanding > ZERO:
+            rest = (b for b in owed if may_pay(form, b.item))
+            return Routed(DEBTOR, debtor.afm, chain(looked_at, rest) if debtor.INCREMENTAL else (*looked_at, *rest))
+    if refused:
+        return Suspense(N_("a form {form} payment may not pay the items of form {forms} debtor {afm} owes "
+                           "(G10)").format(form=form, forms="/".join(forms_refused(form, refused)), afm=debtor.afm))
+    return Suspense(OWES_NOTHING.format(afm=debtor.afm))
 
 
 def to_arrangement(code: PaymentCode, arrangement: Arrangement | None, value_date: date,
-                   held: set[str]) -> Routed | Suspense:
+                   held: set[str], form: str | None = None,
+                   items: Sequence[Mapping[str, Any]] = ()) -> Routed | Suspense:
     """P5: a rejected, lapsed or completed arrangement owes nothing; E2: a payment made
     before the lapse, received after it, still counts (the lapse is reversed), unless
-    another arrangement took the items since (``held``: the debtor's held items)."""
+    another arrangement took the items since (``held``: the debtor's held items).
+    G10 [P]: an instalment pays all the arrangement's ``items`` together, so a payment
+    with a ``form`` pays it only if that form may pay every one of them."""
     if arrangement is None:
         return Suspense(N_("payment code {reference} names no arrangement (P2)").format(reference=code.reference))
     lapsed_on = arrangement.facts.get("lapsed", {}).get("business_date")
@@ -115,6 +126,10 @@ def to_arrangement(code: PaymentCode, arrangement: Arrangement | None, value_dat
     if arrangement.status in ENDED and not backdated:
         return Suspense(N_("nothing owed on arrangement {reference}: it is {status} (P5)").format(
             reference=code.reference, status=arrangement.status))
+    refused = forms_refused(form, items)
+    if refused:
+        return Suspense(N_("a form {form} payment may not pay arrangement {reference}, which holds items of "
+                           "form {forms} (G10)").format(form=form, reference=code.reference, forms="/".join(refused)))
     return Routed(ARRANGEMENT, str(arrangement.id))
 
 

@@ -28,6 +28,7 @@ def payment_input(message: BankPaymentMessage) -> PaymentInput:
         bank=message.bank,
         currency=message.currency,
         payer_afm=message.payer_afm,
+        form=message.form,
     )
 
 
@@ -42,7 +43,7 @@ def transfer_input(message: FundTransferMessage) -> TransferInput:
         name=message.debtor.name,
         amka=message.debtor.amka,
         transfer_id=message.transfer_id,
-        items=tuple(TransferItem(i.period, i.kind, i.amount, i.due_date) for i in message.items),
+        items=tuple(TransferItem(i.period, i.kind, i.amount, i.due_date, i.form) for i in message.items),
     )
 
 

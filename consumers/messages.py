@@ -52,6 +52,7 @@ from pydantic import (
 )
 
 from aggregates.errors import BadInput
+from aggregates.payment_forms import FORMS
 from ledger import inputs
 
 
@@ -129,6 +130,8 @@ Reason, CorrectionId = _text("reason"), _text("correction_id")
 Reference, PayerAfm = _text("reference", required=False), _text("payer_afm", required=False)
 
 Fund = Literal["IKA", "OAEE", "OGA", "ETAA"]
+# G10: an OGA payment form, a JSON string (a number is a producer's bug, as elsewhere)
+PaymentFormCode = Literal[FORMS]  # type: ignore[valid-type]
 DebtKind = Literal[
     "contribution",
     "surcharge",
@@ -176,6 +179,7 @@ class BankPaymentMessage(KafkaMessageModel):
     value_date: IsoDate  # outside the plausible dates: in suspense (P5)
     reference: Reference  # may be empty or invalid: the ledger puts such payments in suspense
     payer_afm: PayerAfm | None = None
+    form: PaymentFormCode | None = None  # not one of the four: unreadable (§2.4: dead letter and suspense)
 
     def kafka_key(self) -> bytes:
         return self.reference.encode("utf-8")
@@ -207,6 +211,7 @@ class DebtItem(KafkaMessageModel):
     kind: DebtKind
     amount: BoundedAmount
     due_date: PlausibleDate
+    form: PaymentFormCode | None = None  # G10: an OGA item's; the fund's is checked by the ledger
 
 
 class FundTransferMessage(KafkaMessageModel):

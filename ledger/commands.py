@@ -14,6 +14,7 @@ class TransferItem:
     kind: str
     amount: Decimal
     due_date: date
+    form: str | None = None  # G10: an OGA item's payment form
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class PaymentInput:
     bank: str = "UNKNOWN"
     currency: str = "EUR"
     payer_afm: str | None = None
+    form: str | None = None  # G10: the OGA payment form it was paid with
 
 
 @dataclass(frozen=True)

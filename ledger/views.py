@@ -243,7 +243,7 @@ def _item_row(balance: ItemBalance, holding: ArrangementAsOf | None, share: Item
     arrangement holding it, and then in which state the arrangement leaves it."""
     item = balance.item
     row = {"item_id": item["item_id"], "fund": item["fund"], "period": item["period"], "kind": item["kind"],
-           "due_date": item["due_date"], "amount": balance.amount}
+           "form": item.get("form"), "due_date": item["due_date"], "amount": balance.amount}
     if holding is None or share is None:
         outstanding = balance.outstanding
         status = "paid" if outstanding == ZERO else "overdue" if item["due_date"] < day else "current"

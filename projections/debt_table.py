@@ -33,7 +33,9 @@ from projections.db import Day, Money
 
 class DebtTableProjection(Projection):
     name = "debt_table"
-    version = 2  # 2: recalls (O3), corrections (O4) and credit (O5) as parts of items' payments
+    # 2: recalls (O3), corrections (O4) and credit (O5) as parts of items' payments;
+    # 3: the debtor's unit kind and legal form (G19), the items' payment forms (G10)
+    version = 3
     prefixes = ("keao:Debtor.", "keao:BusinessDay.")
     cost = 1.0
 
@@ -47,6 +49,8 @@ class DebtTableProjection(Projection):
                 Column("service", String),
                 Column("parent_afm", String(9)),
                 Column("amka", String(11)),
+                Column("unit_kind", String(2)),
+                Column("legal_form", String(20)),
                 Column("registered_on", Day, nullable=False),
                 Column("created_on", String(40), nullable=False),
                 Column("credit", Money, nullable=False),
@@ -71,6 +75,7 @@ class DebtTableProjection(Projection):
                 Column("amount", Money, nullable=False),
                 Column("due_date", Day, nullable=False),
                 Column("received_on", Day, nullable=False),
+                Column("form", String(3)),
             ),
             "payments": Table(
                 f"{prefix}payments", metadata,
@@ -118,7 +123,8 @@ class DebtTableProjection(Projection):
             if kind == "Registered":
                 debtors[debtor_id] = {
                     "id": debtor_id, "afm": e.afm, "name": e.name, "service": e.service,
-                    "parent_afm": e.parent_afm, "amka": e.amka, "registered_on": e.business_date,
+                    "parent_afm": e.parent_afm, "amka": e.amka, "unit_kind": e.unit_kind,
+                    "legal_form": e.legal_form, "registered_on": e.business_date,
                     "created_on": e.timestamp.isoformat(), "credit": Decimal("0.00"), "version": 1,
                 }
             elif kind == "UnitAdded":
@@ -127,7 +133,7 @@ class DebtTableProjection(Projection):
                 for seq, item in enumerate(e.items):
                     items.append((item["item_id"], debtor_id, d.position, seq, item["fund"], e.transfer_id,
                                   item["period"], item["kind"], str(item["amount"]), item["due_date"].isoformat(),
-                                  item["received_on"].isoformat()))
+                                  item["received_on"].isoformat(), item.get("form")))
             elif kind == "ArrangementJoined":
                 joined.append((d.position, debtor_id, e.arrangement_id, e.scheme, e.business_date.isoformat()))
             elif isinstance(e, Debtor.PartsRecorded):  # P2, O3–O5: parts of items' payments, and credit

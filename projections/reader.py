@@ -98,9 +98,11 @@ class ProjectionReader:
             items: dict[str, dict[str, Any]] = {}
             for r in self.conn.execute(select(items_t).where(items_t.c.debtor_id.in_(ids))
                                        .order_by(items_t.c.position, items_t.c.seq)):
-                items.setdefault(r.debtor_id, {})[r.item_id] = {
-                    "period": r.period, "kind": r.kind, "amount": r.amount, "due_date": r.due_date,
-                    "item_id": r.item_id, "fund": r.fund, "received_on": r.received_on}
+                item = {"period": r.period, "kind": r.kind, "amount": r.amount, "due_date": r.due_date,
+                        "item_id": r.item_id, "fund": r.fund, "received_on": r.received_on}
+                if r.form is not None:  # G10: as the event holds it, only when given
+                    item["form"] = r.form
+                items.setdefault(r.debtor_id, {})[r.item_id] = item
             joined: dict[str, list[str]] = {}
             for r in self.conn.execute(select(joined_t.c.debtor_id, joined_t.c.arrangement_id)
                                        .where(joined_t.c.debtor_id.in_(ids)).order_by(joined_t.c.position)):
@@ -127,6 +129,7 @@ class ProjectionReader:
                     "_id": UUID(row.id), "_version": row.version,
                     "_created_on": datetime.fromisoformat(row.created_on), "_modified_on": None, "afm": row.afm,
                     "name": row.name, "service": row.service, "parent_afm": row.parent_afm, "amka": row.amka,
+                    "unit_kind": row.unit_kind, "legal_form": row.legal_form,
                     "registered_on": row.registered_on, "units": units.get(row.id, []),
                     "items": items.get(row.id, {}), "arrangement_ids": joined.get(row.id, []),
                     "item_payments": payments.get(row.id, []), "credit": row.credit,

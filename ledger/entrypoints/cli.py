@@ -16,6 +16,8 @@ import typer
 from rich.console import Console
 
 from aggregates.errors import DomainError
+from aggregates.payment_forms import checked_form, checked_item_form
+from aggregates.registration import LEGAL_FORMS
 from consumers.files import read_lines
 from consumers.imports import command_of
 from consumers.messages import BANK_PAYMENTS_TOPIC, FUND_TRANSFERS_TOPIC, MessageFormatError
@@ -29,7 +31,7 @@ from ledger.entrypoints.output import (
 )
 from ledger.entrypoints.options import (
     AMOUNT, DATE, FLAG, SCHEMES, TEXT, Afm, Amount, ArrangementId, AsOf, Bank, Bootstrap, File, Fund, JsonFlag, Kind,
-    OnDate, PdfOption, Period,
+    OnDate, PaymentForm, PdfOption, Period,
     one_of,
 )
 from ledger.entrypoints.parsing import parse_amount, parse_date, readable_file, require_date
@@ -90,9 +92,14 @@ def debtor_add(
                                                   help=_("ΑΦΜ of the head office, for a branch unit."))] = None,
     amka: Annotated[Optional[str], typer.Option("--amka", metavar="AMKA",
                                                 help=_("The debtor's ΑΜΚΑ (11 digits), for a person."))] = None,
+    unit_kind: Annotated[Optional[str], typer.Option("--unit-kind", metavar="98|99", help=_(
+        "OGA's kind of registered unit: 98 a natural person, 99 a company (G19)."))] = None,
+    legal_form: Annotated[Optional[str], typer.Option("--legal-form", metavar="FORM", help=_(
+        "The legal form, checked against --unit-kind (G19): {forms}.").format(forms=one_of(tuple(LEGAL_FORMS))))] = None,
     on: OnDate = None,
 ) -> None:
-    debtor = register_debtor(services.ledger(), afm, name, parse_date(on, "--date"), service, parent, amka)
+    debtor = register_debtor(services.ledger(), afm, name, parse_date(on, "--date"), service, parent, amka,
+                             unit_kind, legal_form)
     console.print(line(_("registered debtor {afm} {name}"), afm=debtor.afm, name=debtor.name))
 
 
@@ -106,9 +113,11 @@ def debt_transfer(
     due: Annotated[str, typer.Option("--due", metavar=DATE, help=_("The item's due date."))],
     transfer_id: Annotated[Optional[str], typer.Option("--transfer-id", metavar="ID", help=_(
         "The fund's id of the transfer (default: the digest of its content, D4)."))] = None,
+    form: PaymentForm = None,
     on: OnDate = None,
 ) -> None:
-    item = TransferItem(period, kind, parse_amount(amount, "--amount"), require_date(due, "--due"))
+    item = TransferItem(period, kind, parse_amount(amount, "--amount"), require_date(due, "--due"),
+                        checked_item_form(fund, form, "--form"))
     outcome = record_transfer(services.ledger(),
         TransferInput(fund, afm, (item,), transfer_id=transfer_id, business_date=parse_date(on, "--date"))
     )
@@ -188,11 +197,13 @@ def payment_record(
     bank: Bank = "UNKNOWN",
     payer_afm: Annotated[Optional[str], typer.Option("--payer-afm", metavar="AFM", help=_(
         "The payer's ΑΦΜ, when the bank gives it."))] = None,
+    form: PaymentForm = None,
     as_json: JsonFlag = False,
 ) -> None:
     # P5: a well-formed amount or value date beyond the limits sends the payment to suspense.
     payment = PaymentInput(tx_id, parse_amount(amount, "--amount", plausible=False),
-                           require_date(value_date, "--value-date", plausible=False), reference, bank, "EUR", payer_afm)
+                           require_date(value_date, "--value-date", plausible=False), reference, bank, "EUR", payer_afm,
+                           checked_form(form, "--form"))
     outcome = record_payment(services.ledger(), payment)
     result = {"tx_id": tx_id, "bank": bank, "status": outcome.status, "target": outcome.target, "reason": outcome.reason}
     if as_json:

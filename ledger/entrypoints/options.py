@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from aggregates.debtor import FUNDS, KINDS
+from aggregates.payment_forms import FORMS
 from aggregates.schemes.covid650 import Covid650
 from aggregates.schemes.disaster import Disaster
 from aggregates.schemes.standing import Standing
@@ -53,3 +54,6 @@ Bootstrap = Annotated[Optional[str], typer.Option("--bootstrap", metavar="HOST:P
     "Kafka bootstrap server (env LEDGER_KAFKA_BOOTSTRAP; default localhost:9092)."))]
 PdfOption = Annotated[Optional[str], typer.Option("--pdf", metavar="FILE", help=_(
     "Write it as a printable PDF document instead (Greek, A4)."))]
+PaymentForm = Annotated[Optional[str], typer.Option("--form", metavar="|".join(FORMS), help=_(
+    "The OGA payment form (ATE's ΚΜΠ code, G10): 640 employer contributions, 649 fishermen's and seasonal "
+    "workers' prepayments, 608 other invited workers' prepayment, 639 the self-employed's contributions."))]

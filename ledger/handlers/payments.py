@@ -16,6 +16,7 @@ from aggregates.business_day import BUSINESS_DAY_ID
 from aggregates.debtor import Debtor
 from aggregates.money import money
 from aggregates.payment import BankPayment
+from aggregates.payment_forms import checked_form
 from aggregates.references import ARRANGEMENT_PREFIX, DEBTOR_PREFIX, reference_body
 from aggregates.routing import (
     DEBTOR,
@@ -57,6 +58,7 @@ def payment_into(uow: UnitOfWork, payment: PaymentInput) -> Outcome:
     content = {
         "tx_id": payment.tx_id, "bank": bank, "amount": money(payment.amount), "currency": payment.currency,
         "value_date": payment.value_date, "reference": payment.reference, "payer_afm": payment.payer_afm,
+        "form": payment.form,
     }
     # Before the first close of day, an implausible value date must not become the
     # payment's business date: date.min then, as for an unreadable payment.
@@ -67,7 +69,7 @@ def payment_into(uow: UnitOfWork, payment: PaymentInput) -> Outcome:
             return Outcome("duplicate", existing.target_id, existing.reason)
         return Outcome("suspense", None, existing.receive_again(content, business_date))
     route, held = (implausible, set()) if implausible else route_payment(
-        uow, payment.reference, content["amount"], payment.currency, payment.value_date)
+        uow, payment.reference, content["amount"], payment.currency, payment.value_date, payment.form)
     if isinstance(route, Suspense):
         received = BankPayment.receive(business_date=business_date, **content)
         uow.add(received)
@@ -96,6 +98,7 @@ def checked_payment(payment: PaymentInput, limits: Limits) -> PaymentInput:
         bank=inputs.optional_text(payment.bank, "bank", "bank", limits),
         currency=inputs.optional_text(payment.currency, "currency", "currency", limits),
         payer_afm=inputs.optional_text(payment.payer_afm, "payer_afm", "payer_afm", limits),
+        form=checked_form(payment.form, "form"),
     )
 
 
@@ -110,20 +113,25 @@ def implausibility(payment: PaymentInput, limits: Limits) -> Suspense | None:
     return None
 
 
-def route_payment(uow: UnitOfWork, reference: str, amount: Decimal, currency: str,
-                  value_date: date) -> tuple[Routed | Suspense, set[str]]:
-    """P2/P5: where a payment with ``reference`` goes, the aggregates it names loaded;
-    and the items the debtor's arrangements hold (what ``apply_routed`` pays around)."""
+def route_payment(uow: UnitOfWork, reference: str, amount: Decimal, currency: str, value_date: date,
+                  form: str | None = None) -> tuple[Routed | Suspense, set[str]]:
+    """P2/P5: where a payment with ``reference`` (and G10's ``form``) goes, the aggregates
+    it names loaded; and the items the debtor's arrangements hold (what ``apply_routed``
+    pays around)."""
     code = screen(reference, amount, currency)
     if isinstance(code, Suspense):
         return code, set()
     if code.kind == DEBTOR:
         debtor = uow.get(Debtor, Debtor.create_id(code.afm or ""))
         held = held_items(arrangements_of(uow, debtor)) if debtor else set()
-        return to_debtor(code, debtor, value_date, uow.settings.surcharges, held), held
+        return to_debtor(code, debtor, value_date, uow.settings.surcharges, held, form), held
     arrangement = uow.get(Arrangement, Arrangement.create_id(code.reference))
-    held = held_items(arrangements_of(uow, debtor_of(uow, arrangement))) if arrangement else set()
-    return to_arrangement(code, arrangement, value_date, held), held
+    if arrangement is None:
+        return to_arrangement(code, arrangement, value_date, set()), set()
+    debtor = debtor_of(uow, arrangement)
+    held = held_items(arrangements_of(uow, debtor))
+    items = [debtor.items[i] for i in arrangement.item_ids]
+    return to_arrangement(code, arrangement, value_date, held, form, items), held
 
 
 def apply_routed(uow: UnitOfWork, route: Routed, receipt: Receipt, held: set[str], business_date: date) -> None:

@@ -36,7 +36,9 @@ def assign_into(uow: UnitOfWork, tx_id: str, bank: str | None, to: str, reason: 
     reference = debtor_identity_code(valid_afm(target, "--to")) if target.isdigit() else target
     fields = payment.fields
     business_date = effective_date(uow, on)
-    route, held = route_payment(uow, reference, fields["amount"], fields["currency"], fields["value_date"])
+    # G10: the payment's form still limits what it may pay
+    route, held = route_payment(uow, reference, fields["amount"], fields["currency"], fields["value_date"],
+                                fields.get("form"))
     if isinstance(route, Suspense):
         raise NotAllowed("--to", route.reason)
     payment.assign(route.kind, route.target_id, target, reason, business_date)

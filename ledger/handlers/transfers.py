@@ -12,6 +12,7 @@ from eventsourcing.persistence import Tracking
 
 from aggregates.debtor import FUNDS, KINDS, Debtor
 from aggregates.money import ZERO, money
+from aggregates.payment_forms import checked_item_form
 from aggregates.references import InvalidIdentifier, valid_afm, valid_amka
 from aggregates.status import Status
 from aggregates.transfer import FundTransfer, content_digest
@@ -45,7 +46,8 @@ def transfer_into(uow: UnitOfWork, transfer: TransferInput) -> Outcome:
     if not transfer.items:
         raise BadInput("items", "a transfer needs at least one debt item")
     transfer = checked_transfer(transfer, uow.settings.limits)
-    items = [checked_item(index, item, uow.settings.limits) for index, item in enumerate(transfer.items, start=1)]
+    items = [checked_item(index, item, transfer.fund, uow.settings.limits)
+             for index, item in enumerate(transfer.items, start=1)]
     digest = content_digest({"afm": afm, "fund": transfer.fund, "items": items})
     transfer_id = transfer.transfer_id or f"sha256-{digest[:24]}"
     day = effective_date(uow, transfer.business_date)
@@ -114,8 +116,10 @@ def checked_transfer(transfer: TransferInput, limits: Limits) -> TransferInput:
     )
 
 
-def checked_item(index: int, item: TransferItem, limits: Limits) -> dict[str, Any]:
-    """D2: one item of a transfer, its fields checked (interfaces §2.2)."""
+def checked_item(index: int, item: TransferItem, fund: str, limits: Limits) -> dict[str, Any]:
+    """D2: one item of a transfer, its fields checked (interfaces §2.2); G10: an OGA
+    item's form, kept only when given, so that an item without one (and the digest of
+    its transfer, D4) stays as before."""
     where = f"items[{index}]"
     period = inputs.period(item.period, f"{where}.period", limits)
     if item.kind not in KINDS:
@@ -124,4 +128,7 @@ def checked_item(index: int, item: TransferItem, limits: Limits) -> dict[str, An
     if amount <= ZERO:
         raise BadInput(f"{where}.amount", "must be more than zero")
     due_date = inputs.plausible_date(item.due_date, f"{where}.due_date", limits)
-    return {"period": period, "kind": item.kind, "amount": amount, "due_date": due_date}
+    checked = {"period": period, "kind": item.kind, "amount": amount, "due_date": due_date}
+    if item.form is not None:
+        checked["form"] = checked_item_form(fund, item.form, f"{where}.form")
+    return checked
