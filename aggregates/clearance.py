@@ -1,16 +1,18 @@
-"""Clearance (ασφαλιστική ενημερότητα) of a debtor on a date, V2.
+"""Clearance (ασφαλιστική ενημερότητα) of a debtor on a date, V2 as G16 amends it.
 
-A pure function of the debtor, its arrangements as they stood on the date
-(``aggregates.arrangement_as_of``), its units' clearances and the clearance
-policy: clear when the overdue principal outside arrangements is at most the
-threshold and every arrangement is kept (ND11/C12), and every unit is clear
-(004 §4); the certificate is valid for a number of months, its end moved back
-to a working day.
+A pure function of the standing of each unit of the business (the debtor, its
+head office, and its branch units: each one's overdue principal and whether its
+arrangements keep their terms, from its arrangements as they stood on the date,
+``aggregates.arrangement_as_of``) and the clearance policy: clear when the overdue
+principal outside arrangements, summed over all the units, is at most the
+threshold (G16 (α), [P] (i)) and every unit's arrangements are kept (ND11/C12,
+G16 (β)); the certificate is valid for a number of months, its end moved back to
+a working day.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -47,7 +49,30 @@ class Clearance:
     valid_until: date | None
     reasons: tuple[str, ...]
     basis: Basis | None
-    overdue_outside_arrangements: Decimal
+    overdue_outside_arrangements: Decimal  # G16: of the whole business, units summed
+    units: tuple[UnitStanding, ...] = ()  # G16: the branch units it was cleared with
+
+
+@dataclass(frozen=True)
+class UnitStanding:
+    """One unit of a business (its head office or a branch) on a day, as G16 sums them."""
+
+    afm: str
+    overdue: Decimal  # principal overdue outside arrangements (V2, C11)
+    broken: tuple[str, ...]  # why its arrangements do not keep their terms (G16 (β))
+    kept: bool  # it has an arrangement that keeps its terms
+
+
+def unit_standing(
+    debtor: Debtor, arrangements: Sequence[ArrangementAsOf], rules: SurchargeRules, as_of: date
+) -> UnitStanding:
+    """The debtor's overdue principal and its arrangements' terms on ``as_of``."""
+    broken = tuple(
+        N_("arrangement {payment_code} has {arrears} EUR past due (V2)").format(
+            payment_code=s.arrangement.payment_code, arrears=s.arrears)
+        for s in arrangements if s.status == Status.ACTIVE and not s.kept)
+    return UnitStanding(debtor.afm, overdue_outside_arrangements(debtor, arrangements, rules, as_of), broken,
+                        any(s.kept for s in arrangements))
 
 
 def overdue_outside_arrangements(
@@ -70,33 +95,32 @@ def overdue_outside_arrangements(
 
 
 def clearance_of(
-    debtor: Debtor,
-    arrangements: Sequence[ArrangementAsOf],
-    units: Mapping[str, Clearance],
+    head: UnitStanding,
+    units: Sequence[UnitStanding],
     policy: ClearancePolicy,
-    rules: SurchargeRules,
     as_of: date,
 ) -> Clearance:
-    """V2 on ``as_of``, given the debtor's arrangements as of that date and the
-    clearance of each of its units, by the ΑΦΜ the debtor lists it under (004 §4)."""
-    overdue = overdue_outside_arrangements(debtor, arrangements, rules, as_of)
+    """V2 on ``as_of`` of the business whose head office (or only unit) is ``head``,
+    with its branch ``units`` (G16: the threshold applies to their overdue principal
+    summed; each unit's arrangements must keep their terms)."""
+    overdue = sum((u.overdue for u in units), head.overdue)
     reasons = []
     if overdue > policy.overdue_threshold:
-        reasons.append(N_("overdue debt outside arrangements {overdue} EUR exceeds {threshold} EUR (V2)").format(
-            overdue=overdue, threshold=policy.overdue_threshold))
-    for s in arrangements:
-        if s.status == Status.ACTIVE and not s.kept:
-            reasons.append(N_("arrangement {payment_code} has {arrears} EUR past due (V2)").format(
-                payment_code=s.arrangement.payment_code, arrears=s.arrears))
-    for unit_afm, unit in units.items():
-        if not unit.clear:
-            reasons.append(N_("unit {afm} is not clear: {reasons} (004 §4)").format(afm=unit_afm, reasons="; ".join(unit.reasons)))
+        if units:
+            reasons.append(N_("overdue debt outside arrangements of the head office and its units {overdue} EUR "
+                              "exceeds {threshold} EUR (G16)").format(overdue=overdue,
+                                                                      threshold=policy.overdue_threshold))
+        else:
+            reasons.append(N_("overdue debt outside arrangements {overdue} EUR exceeds {threshold} EUR (V2)").format(
+                overdue=overdue, threshold=policy.overdue_threshold))
+    reasons += head.broken
+    reasons += [N_("unit {afm}: {reason} (G16)").format(afm=u.afm, reason=reason) for u in units for reason in u.broken]
     if reasons:
-        return Clearance(debtor.afm, as_of, False, None, tuple(reasons), None, overdue)
-    through_arrangement = any(s.kept for s in arrangements)
+        return Clearance(head.afm, as_of, False, None, tuple(reasons), None, overdue, tuple(units))
+    through_arrangement = any(u.kept for u in (head, *units))
     basis: Basis = "arrangement" if through_arrangement else "no_debt"
     months = policy.months_valid_with_arrangement if through_arrangement else policy.months_valid_without_debt
-    return Clearance(debtor.afm, as_of, True, valid_until(as_of, months), (), basis, overdue)
+    return Clearance(head.afm, as_of, True, valid_until(as_of, months), (), basis, overdue, tuple(units))
 
 
 def valid_until(as_of: date, months: int) -> date:

@@ -21,7 +21,7 @@ from uuid import UUID
 
 from aggregates.arrangement import Arrangement
 from aggregates.arrangement_as_of import ArrangementAsOf, arrangement_as_of
-from aggregates.clearance import Clearance, clearance_of, overdue_outside_arrangements
+from aggregates.clearance import Clearance, clearance_of, overdue_outside_arrangements, unit_standing
 from aggregates.course import Course, InstalmentAccount
 from aggregates.debtor import Debtor
 from aggregates.enforcement import Standing, criminal_proceedings, enforceable, suspended_items
@@ -269,14 +269,14 @@ def _held_status(arrangement_status: str, outstanding: Decimal) -> str:
 
 
 def clearance(lookups: Lookups, afm: str, as_of: date | None = None) -> dict[str, Any]:
-    """V2: clear when overdue principal outside arrangements is at most the
-    threshold and every arrangement is kept; units must all be clear (004 §4)."""
+    """V2: clear when overdue principal outside arrangements, summed over the debtor
+    and its units, is at most the threshold and every arrangement is kept (G16)."""
     return clearance_json(_clearance(lookups, afm, as_of))
 
 
 def _clearance(lookups: Lookups, afm: str, as_of: date | None) -> Clearance:
     """``clearance_of`` with the debtor, its arrangements as of the date and
-    its units' clearances on the same date looked up."""
+    its units' standings on the same date looked up."""
     debtor = lookups.debtor(afm)
     day = as_of_date(lookups, as_of)
     return _clearance_of(lookups, debtor, _arrangements_as_of(lookups, debtor, day), day)
@@ -284,14 +284,29 @@ def _clearance(lookups: Lookups, afm: str, as_of: date | None) -> Clearance:
 
 def _clearance_of(lookups: Lookups, debtor: Debtor, arrangements: Sequence[ArrangementAsOf], day: date) -> Clearance:
     settings = lookups.settings
-    units = {unit_afm: _clearance(lookups, unit_afm, day) for unit_afm in debtor.units}
-    return clearance_of(debtor, arrangements, units, settings.clearance, settings.surcharges, day)
+    rules = settings.surcharges
+    units = [unit_standing(unit, _arrangements_as_of(lookups, unit, day), rules, day)
+             for unit in business_units(lookups, debtor)]
+    return clearance_of(unit_standing(debtor, arrangements, rules, day), units, settings.clearance, day)
+
+
+def business_units(lookups: Lookups, debtor: Debtor) -> list[Debtor]:
+    """G16: the debtor's branch units, and theirs, each once, in the order registered."""
+    found: dict[str, Debtor] = {}
+    waiting = list(debtor.units)
+    while waiting:
+        afm = waiting.pop(0)
+        if afm != debtor.afm and afm not in found:
+            found[afm] = lookups.debtor(afm)
+            waiting += found[afm].units
+    return list(found.values())
 
 
 def clearance_json(answer: Clearance) -> dict[str, Any]:
     return {"afm": answer.afm, "as_of": answer.as_of, "clear": answer.clear, "valid_until": answer.valid_until,
             "reasons": list(answer.reasons), "basis": answer.basis,
-            "overdue_outside_arrangements": answer.overdue_outside_arrangements}
+            "overdue_outside_arrangements": answer.overdue_outside_arrangements,
+            "units": [{"afm": u.afm, "overdue_outside_arrangements": u.overdue} for u in answer.units]}
 
 
 def suspense(log: EventLog, resolved: bool = False) -> list[dict[str, Any]]:

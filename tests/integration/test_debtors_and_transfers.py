@@ -85,14 +85,17 @@ def test_d1_without_a_business_date_the_date_is_required(ledger):
     assert ledger.debtor(AFM).registered_on == d("2021-01-04")
 
 
-def test_d1_head_office_is_clear_only_when_its_units_are(opened):
+def test_d1_g16_head_office_is_clear_only_when_its_units_are(opened):
     debtor(opened, AFM)
     register_debtor(opened, UNIT, "Υποκατάστημα", parent_afm=AFM)
     transfer(opened, UNIT, "100.00", "2021-01-31", "2020-12", "U-1")
 
     head = views.clearance(opened, AFM)
     assert head["clear"] is False and head["valid_until"] is None
-    assert len(head["reasons"]) == 1 and head["reasons"][0].startswith(f"unit {UNIT} is not clear")
+    # G16: the unit's 100.00 overdue counts toward the business's 15.00
+    assert head["reasons"] == [
+        "overdue debt outside arrangements of the head office and its units 100.00 EUR exceeds 15.00 EUR (G16)"]
+    assert head["units"] == [{"afm": UNIT, "overdue_outside_arrangements": m("100.00")}]
     assert views.clearance(opened, UNIT)["clear"] is False
 
     transfer(opened, UNIT, "10.00", "2021-05-31", "2021-04", "U-2", fund="IKA")

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
@@ -27,6 +29,8 @@ from tests.conftest import POSTGRES_URL
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 EXPECTED = json.loads((FIXTURES / "release-0.1-demo.expected.json").read_text())
 SCHEMA_IN_DUMP = "release01"
+UNIT_NOT_CLEAR = re.compile(r"unit \d{9} is not clear: overdue debt outside arrangements (\d+\.\d\d) EUR exceeds "
+                            r"15\.00 EUR \(V2\) \(004 §4\)")
 
 
 @pytest.fixture
@@ -80,7 +84,20 @@ def revised(args: list[str], expected):
     - issue 15, N14: ``enforcement`` was ``suspended`` only while an arrangement had
       nothing past due; it is ``suspended`` while one runs (arrears short of a loss
       do not end it, N7/N8 [P]) and no item is enforceable, none being without a
-      delivered individual notice in a ledger of then."""
+      delivered individual notice in a ledger of then;
+    - seed 004, G16: a head office's clearance named each unit not clear with the
+      unit's own reason; the 15.00 now applies to the overdue principal of the
+      head office and its units summed, one reason, and ``overdue_outside_arrangements``
+      is that sum (each unit over 15.00 then, so its amount is in its reason)."""
+    if args[:2] == ["show", "clearance"]:
+        units = [UNIT_NOT_CLEAR.fullmatch(reason) for reason in expected["reasons"]]
+        if not any(units):
+            return expected
+        total = Decimal(expected["overdue_outside_arrangements"]) + sum(Decimal(u[1]) for u in units if u)
+        others = [r for r, u in zip(expected["reasons"], units) if not u and not r.startswith("overdue debt")]
+        return expected | {"overdue_outside_arrangements": str(total), "reasons": [
+            f"overdue debt outside arrangements of the head office and its units {total} EUR exceeds 15.00 EUR (G16)",
+            *others]}
     if args[:2] == ["show", "arrangement"] and expected["lost_on"] is not None:
         return expected | {"instalments": [
             i | {"status": "due"} if i["status"] != "paid" and i["due_date"] >= expected["lost_on"] else i

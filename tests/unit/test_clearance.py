@@ -1,14 +1,16 @@
-"""Clearance (ασφαλιστική ενημερότητα), V2 with ND11/C12 and 004 §4, as pure
-functions of the debtor, its arrangements as of a date and its units'
-clearances: no store, the aggregates built directly."""
+"""Clearance (ασφαλιστική ενημερότητα), V2 with ND11/C12 and G16 (004 §II.4), as
+pure functions of the debtor, its arrangements as of a date and its units'
+standings: no store, the aggregates built directly."""
 
 from aggregates.arrangement import Arrangement
 from aggregates.arrangement_as_of import ArrangementAsOf, arrangement_as_of
 from aggregates.clearance import (
     Clearance,
     ClearancePolicy,
+    UnitStanding,
     clearance_of,
     overdue_outside_arrangements,
+    unit_standing,
     valid_until,
 )
 from aggregates.debtor import Debtor
@@ -49,10 +51,18 @@ def covid_paid_first(debtor: Debtor) -> Arrangement:
     return arrangement
 
 
-def clearance_on(day: str, debtor: Debtor, *arrangements: tuple[Arrangement, Scheme],
-                 units: dict[str, Clearance] | None = None) -> Clearance:
+def standing_on(day: str, debtor: Debtor, *arrangements: tuple[Arrangement, Scheme]) -> UnitStanding:
     states = [arrangement_as_of(a, scheme, RULES, debtor, d(day)) for a, scheme in arrangements]
-    return clearance_of(debtor, states, units or {}, POLICY, RULES, d(day))
+    return unit_standing(debtor, states, RULES, d(day))
+
+
+def clearance_on(day: str, debtor: Debtor, *arrangements: tuple[Arrangement, Scheme],
+                 units: tuple[UnitStanding, ...] = ()) -> Clearance:
+    return clearance_of(standing_on(day, debtor, *arrangements), units, POLICY, d(day))
+
+
+def cleared(debtor: Debtor, states: list, day: str) -> Clearance:
+    return clearance_of(unit_standing(debtor, states, RULES, d(day)), (), POLICY, d(day))
 
 
 def test_V2_policy_is_the_configured_one():
@@ -110,7 +120,7 @@ def test_ND11_C12_active_arrangement_with_arrears_is_not_kept_and_not_clear():
     # unpaid: not lost yet (C8), still active, but not kept.
     state = arrangement_as_of(arrangement, COVID, RULES, debtor, d("2022-02-05"))
     assert (state.status, state.arrears, state.kept) == ("active", m("281.87"), False)
-    answer = clearance_of(debtor, [state], {}, POLICY, RULES, d("2022-02-05"))
+    answer = cleared(debtor, [state], "2022-02-05")
     assert (answer.clear, answer.valid_until, answer.basis) == (False, None, None)
     assert answer.reasons == ("arrangement RF57A650090000045001 has 281.87 EUR past due (V2)",)
     assert answer.overdue_outside_arrangements == m("0.00")  # its items are arranged
@@ -124,7 +134,7 @@ def test_V2_C11_the_balance_of_a_lost_arrangement_counts_as_overdue():
     state = arrangement_as_of(arrangement, COVID, RULES, debtor, d("2022-04-05"))
     assert state.status == "lost" and not state.kept
     assert overdue_outside_arrangements(debtor, [state], RULES, d("2022-04-05")) == m("3080.00")
-    answer = clearance_of(debtor, [state], {}, POLICY, RULES, d("2022-04-05"))
+    answer = cleared(debtor, [state], "2022-04-05")
     assert answer.reasons == ("overdue debt outside arrangements 3080.00 EUR exceeds 15.00 EUR (V2)",)
 
 
@@ -136,34 +146,69 @@ def test_ND11_suspended_disaster_arrangement_is_kept():
     arrangement = applied(DISASTER, debtor, "2020-01-15", **DISASTER.options(RHODES))
     state = arrangement_as_of(arrangement, DISASTER, RULES, debtor, d("2020-02-11"))
     assert (state.status, state.course, state.kept) == ("suspended", None, True)
-    answer = clearance_of(debtor, [state], {}, POLICY, RULES, d("2020-02-11"))
+    answer = cleared(debtor, [state], "2020-02-11")
     assert answer == Clearance(AFM, d("2020-02-11"), True, d("2020-04-10"), (), "arrangement", m("0.00"))
 
 
-def head_office() -> Debtor:
-    """A debtor owing nothing, with one branch unit (D1, 004 §4)."""
-    head = debtor_owing(on="2021-02-01")
+def head_office(*debts: tuple[str, str]) -> Debtor:
+    """A debtor owing ``debts``, with one branch unit (D1, 004 §II.4)."""
+    head = debtor_owing(*debts, on="2021-02-01")
     head.add_unit(UNIT, d("2021-02-01"))
     return head
 
 
-def test_004_4_a_unit_not_clear_makes_its_head_office_not_clear():
+def branch(*debts: tuple[str, str], day: str = "2021-02-15") -> UnitStanding:
+    return standing_on(day, debtor_owing(*debts, afm=UNIT, on="2021-02-01"))
+
+
+def test_G16_the_15_00_applies_to_head_office_and_branches_summed():
+    """G16 [P] (i): 10.00 overdue at the head office and 6.00 at its branch, each clear
+    alone (at most 15.00), are 16.00 for the business: not clear."""
     day = "2021-02-15"
-    unit = clearance_on(day, debtor_owing(("15.01", "2021-01-29"), afm=UNIT, on="2021-02-01"))
-    head = head_office()
-    answer = clearance_on(day, head, units={UNIT: unit})
+    assert clearance_on(day, debtor_owing(("10.00", "2021-01-29"), on="2021-02-01")).clear is True
+    assert clearance_of(branch(("6.00", "2021-01-29")), (), POLICY, d(day)).clear is True
+    answer = clearance_on(day, head_office(("10.00", "2021-01-29")), units=(branch(("6.00", "2021-01-29")),))
     assert (answer.clear, answer.valid_until, answer.basis) == (False, None, None)
     assert answer.reasons == (
-        "unit 094014201 is not clear: overdue debt outside arrangements 15.01 EUR exceeds 15.00 EUR (V2) (004 §4)",
-    )
-    assert answer.overdue_outside_arrangements == m("0.00")  # the head office's own
+        "overdue debt outside arrangements of the head office and its units 16.00 EUR exceeds 15.00 EUR (G16)",)
+    assert answer.overdue_outside_arrangements == m("16.00")
+    assert answer.units == (UnitStanding(UNIT, m("6.00"), (), False),)
 
 
-def test_004_4_clear_units_leave_the_head_office_clear():
+def test_G16_9_00_and_6_00_are_15_00_clear():
     day = "2021-02-15"
-    unit = clearance_on(day, debtor_owing(("15.00", "2021-01-29"), afm=UNIT, on="2021-02-01"))
-    answer = clearance_on(day, head_office(), units={UNIT: unit})
-    assert (answer.clear, answer.basis, answer.reasons) == (True, "no_debt", ())
+    answer = clearance_on(day, head_office(("9.00", "2021-01-29")), units=(branch(("6.00", "2021-01-29")),))
+    assert answer == Clearance(AFM, d(day), True, d("2021-08-13"), (), "no_debt", m("15.00"),
+                               (UnitStanding(UNIT, m("6.00"), (), False),))
+
+
+def test_G16_a_branch_over_15_00_makes_the_business_not_clear():
+    answer = clearance_on("2021-02-15", head_office(), units=(branch(("15.01", "2021-01-29")),))
+    assert answer.reasons == (
+        "overdue debt outside arrangements of the head office and its units 15.01 EUR exceeds 15.00 EUR (G16)",)
+
+
+def test_G16_beta_a_branch_whose_arrangement_is_not_kept_makes_the_business_not_clear():
+    """(β): a unit with an arrangement keeps its terms; the head office, without one, meets (α)."""
+    unit = debtor_owing(("3000.00", "2020-06-30"), afm=UNIT)
+    arrangement = covid_paid_first(unit)  # instalment 2 (280.00, due 2022-01-31) missed on 2022-02-05
+    answer = clearance_on("2022-02-05", head_office(), units=(standing_on("2022-02-05", unit, (arrangement, COVID)),))
+    assert answer.reasons == ("unit 094014201: arrangement RF81A650094014201001 has 281.87 EUR past due (V2) (G16)",)
+    # kept on 2022-01-25: the business is clear through the branch's arrangement, for 2 months
+    kept = clearance_on("2022-01-25", head_office(), units=(standing_on("2022-01-25", unit, (arrangement, COVID)),))
+    assert (kept.clear, kept.basis, kept.valid_until) == (True, "arrangement", d("2022-03-24"))
+
+
+def test_G16_ii_beta_a_unit_without_an_arrangement_still_meets_alpha():
+    """[P] (ii): the head office keeps its arrangement; its branch, without one, owes
+    20.00 overdue: the business is not clear."""
+    head = debtor_owing(("3000.00", "2020-06-30"))
+    head.add_unit(UNIT, d("2019-12-01"))
+    arrangement = covid_paid_first(head)
+    unit = debtor_owing(("20.00", "2021-12-31"), afm=UNIT, on="2021-12-01")
+    answer = clearance_on("2022-01-25", head, (arrangement, COVID), units=(standing_on("2022-01-25", unit),))
+    assert answer.reasons == (
+        "overdue debt outside arrangements of the head office and its units 20.00 EUR exceeds 15.00 EUR (G16)",)
 
 
 def test_A1_a_rejected_application_holds_nothing_and_owes_nothing():
@@ -173,5 +218,5 @@ def test_A1_a_rejected_application_holds_nothing_and_owes_nothing():
     assert state == ArrangementAsOf(rejected, "rejected", None)
     assert (state.held_items, state.remaining_balance, state.arrears, state.kept) == ([], m("0.00"), m("0.00"), False)
     # RELEASED: its items are the debtor's overdue debt again
-    answer = clearance_of(debtor, [state], {}, POLICY, RULES, d("2022-02-10"))
+    answer = cleared(debtor, [state], "2022-02-10")
     assert answer.reasons == ("overdue debt outside arrangements 3000.00 EUR exceeds 15.00 EUR (V2)",)
