@@ -25,6 +25,7 @@ from ledger import inputs, views
 from ledger.actors import act_as, default_actor
 from ledger.commands import PaymentInput, TransferInput, TransferItem
 from ledger.entrypoints import kafka_cli, labels, notices_cli, oga_cli, operators_cli, queries_cli, serve_cli
+from ledger.entrypoints import oga_statement_cli  # noqa: F401  (its command joins the oga sub-app, G17)
 from ledger.entrypoints.bootstrap import services
 from ledger.entrypoints.output import (
     compact_json, console, line, print_json, printable, show_arrangement_table, show_debt_table_view, table, text,
