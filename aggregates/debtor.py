@@ -43,6 +43,8 @@ class Debtor(Aggregate):
     # by id. Read-only class defaults too, for debtors snapshotted before them.
     notice_numbers: ClassVar[Sequence[str]] = ()
     measures: ClassVar[Mapping[str, dict[str, Any]]] = MappingProxyType({})
+    # K1: the ids of the ΑΠΔ it filed as an employer, in the order received.
+    declaration_ids: ClassVar[Sequence[str]] = ()
     # G19: the kind of registered unit and the legal form, when known; class defaults
     # for debtors snapshotted before them.
     unit_kind: ClassVar[str | None] = None
@@ -73,6 +75,25 @@ class Debtor(Aggregate):
 
         fund: str
         transfer_id: str
+        items: list[dict[str, Any]]
+
+        def apply(self, debtor: Debtor) -> None:
+            for item in self.items:
+                debtor.items[item["item_id"]] = dict(item)
+
+    class DeclarationFiled(Event):
+        """K1: the employer filed an ΑΠΔ (``aggregates.declaration``)."""
+
+        apd_id: str
+
+        def apply(self, debtor: Debtor) -> None:
+            debtor.declaration_ids = [*debtor.declaration_ids, self.apd_id]
+
+    class DebtAssessed(Event):
+        """K21, K22: IKA debt items assessed from a finalised ΑΠΔ's declared contributions,
+        their ids from the ΑΠΔ's submission id."""
+
+        apd_id: str
         items: list[dict[str, Any]]
 
         def apply(self, debtor: Debtor) -> None:
@@ -143,6 +164,17 @@ class Debtor(Aggregate):
 
         def recorded(self) -> tuple[str, list[dict[str, Any]], Decimal]:
             return self.refund_id, [], -self.amount
+
+    class AssessmentCredited(PartsRecorded):
+        """K22: a correction lowered an assessed ΑΠΔ's contributions: the difference is the
+        employer's credit (the items first assessed are never edited)."""
+
+        apd_id: str
+        item_id: str
+        amount: Decimal
+
+        def recorded(self) -> tuple[str, list[dict[str, Any]], Decimal]:
+            return self.item_id, [], self.amount
 
     class ItemCorrected(PartsRecorded):
         """O4: a fund cancelled or amended an item outside any arrangement, from this
@@ -291,6 +323,23 @@ class Debtor(Aggregate):
         self.trigger_event(
             self.DebtTransferred, fund=fund, transfer_id=transfer_id, items=numbered, business_date=business_date
         )
+
+    def file_declaration(self, apd_id: str, on: date) -> None:
+        self.trigger_event(self.DeclarationFiled, apd_id=apd_id, business_date=on)
+
+    def assess(self, apd_id: str, items: list[dict[str, Any]], business_date: date) -> None:
+        """K21, K22: a finalised ΑΠΔ's assessment (``Declaration.assessment``): each
+        positive amount an IKA contribution item, each negative one the employer's credit."""
+        owed = [{"item_id": i["item_id"], "fund": "IKA", "period": i["period"], "kind": i["kind"],
+                 "amount": Decimal(i["amount"]), "due_date": date.fromisoformat(i["due_date"]),
+                 "received_on": business_date, "apd_id": apd_id}
+                for i in items if Decimal(i["amount"]) > ZERO]
+        if owed:
+            self.trigger_event(self.DebtAssessed, apd_id=apd_id, items=owed, business_date=business_date)
+        for item in items:
+            if Decimal(item["amount"]) < ZERO:
+                self.trigger_event(self.AssessmentCredited, apd_id=apd_id, item_id=item["item_id"],
+                                   amount=-Decimal(item["amount"]), business_date=business_date)
 
     def join(self, arrangement_id: str, scheme: str, business_date: date) -> None:
         self.trigger_event(

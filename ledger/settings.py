@@ -8,6 +8,7 @@ operator changes a [P] policy value without touching code.
 
 from __future__ import annotations
 
+import importlib
 import os
 import tomllib
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from aggregates.apd_rules import ApdRules, Cycle, Dated, Package
 from aggregates.clearance import ClearancePolicy
 from aggregates.enforcement import NoticeRules
 from aggregates.invited_workers import OgaRules
@@ -58,6 +60,7 @@ class Settings:
     limits: Limits
     notices: NoticeRules
     oga: OgaRules
+    apd: ApdRules
 
     def scheme(self, name: str) -> Scheme:
         try:
@@ -131,10 +134,15 @@ def load_settings(folder: str | None = None) -> Settings:
         clearance_raw["months_valid_with_arrangement"],
         clearance_raw["months_valid_without_debt"],
     )
-    # A folder copied before the notices existed keeps working with the shipped ones (as limits.toml).
-    notices = load_notice_rules(_read(path if (path / "notices.toml").is_file() else DEFAULT_CONFIG_DIR, "notices.toml"))
-    oga = load_oga_rules(_read(path if (path / "oga.toml").is_file() else DEFAULT_CONFIG_DIR, "oga.toml"))
-    return Settings({s.name: s for s in schemes}, surcharges, clearance, delimitations, limits, notices, oga)
+    notices = load_notice_rules(_read_or_shipped(path, "notices.toml"))
+    oga = load_oga_rules(_read_or_shipped(path, "oga.toml"))
+    apd = load_apd_rules(_read_or_shipped(path, "apd.toml"))
+    return Settings({s.name: s for s in schemes}, surcharges, clearance, delimitations, limits, notices, oga, apd)
+
+
+def _read_or_shipped(folder: Path, name: str) -> dict[str, Any]:
+    """A folder copied before the file existed keeps working with the shipped one (as limits.toml)."""
+    return _read(folder if (folder / name).is_file() else DEFAULT_CONFIG_DIR, name)
 
 
 def load_notice_rules(raw: dict[str, Any]) -> NoticeRules:
@@ -152,3 +160,24 @@ def load_oga_rules(raw: dict[str, Any]) -> OgaRules:
     if n4018_from is not None and type(n4018_from) is not date:
         raise ValueError("oga.toml: [prepayment] n4018_from is not a date YYYY-MM-DD")
     return OgaRules(table, fees, n4018_from)
+
+
+def load_apd_rules(raw: dict[str, Any]) -> ApdRules:
+    """``apd.toml``: the ΑΠΔ checks' dated data (K3, K5, K9, K10, K11, K13, K16, K17)."""
+    def dated(rows: list[dict[str, Any]], name: str) -> Dated[Decimal]:
+        return Dated.of([(row.get("from"), Decimal(row[name])) for row in rows])
+
+    packages = {code: Package(code, dated(p["rates"], "rate"), bool(p["main_pension"]), bool(p["ika_main_pension"]))
+                for code, p in raw["packages"].items()}
+    cycles = tuple(Cycle(**cycle) for cycle in raw.get("cycles", ()))
+    return ApdRules(packages, dated(raw["ceilings"]["old"], "amount"), dated(raw["ceilings"]["new"], "amount"),
+                    dated(raw["daily_wage"], "amount"), frozenset(raw["types_without_days"]),
+                    _callable(raw.get("trigger_94")), _callable(raw.get("trigger_52")), cycles)
+
+
+def _callable(reference: str | None) -> Any:
+    """K9, K10: a trigger named ``module:function``, or none."""
+    if reference is None:
+        return None
+    module, _, name = reference.partition(":")
+    return getattr(importlib.import_module(module), name)
