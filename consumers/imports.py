@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from consumers.apd_messages import ApdMessage
 from consumers.messages import (
     BankPaymentMessage,
     BankRecallMessage,
@@ -12,6 +13,7 @@ from consumers.messages import (
 from ledger.commands import (
     CorrectionInput,
     CorrectionItem,
+    DeclarationInput,
     PaymentInput,
     RecallInput,
     TransferInput,
@@ -54,9 +56,11 @@ def correction_input(message: FundCorrectionMessage) -> CorrectionInput:
 
 
 _INPUTS = {BankPaymentMessage: payment_input, BankRecallMessage: recall_input,
-           FundTransferMessage: transfer_input, FundCorrectionMessage: correction_input}
+           FundTransferMessage: transfer_input, FundCorrectionMessage: correction_input,
+           ApdMessage: ApdMessage.command}
 
 
-def command_of(message: KafkaMessageModel) -> PaymentInput | RecallInput | TransferInput | CorrectionInput:
-    """The ledger's command for a message of either inbound topic."""
+def command_of(
+        message: KafkaMessageModel) -> PaymentInput | RecallInput | TransferInput | CorrectionInput | DeclarationInput:
+    """The ledger's command for a message of an inbound topic."""
     return _INPUTS[type(message)](message)  # type: ignore[operator]

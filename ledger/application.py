@@ -22,6 +22,8 @@ from aggregates import history
 from aggregates.arrangement import Arrangement
 from aggregates.business_day import BUSINESS_DAY_ID, BusinessDay
 from aggregates.debtor import Debtor
+from aggregates.declaration import Declaration
+from aggregates.insurance_history import InsuranceMonth
 from aggregates.notice import Notice
 from aggregates.notice_agenda import NoticeAgenda
 from aggregates.payment import BankPayment
@@ -39,7 +41,8 @@ from ledger.store.urls import event_store_env, is_postgres
 
 # The aggregates the ledger stores: defining them registers their pinned topics
 # (``keao:Debtor``, …) with the library, so that every stored event decodes.
-AGGREGATES = (Arrangement, BankPayment, BusinessDay, Debtor, FundTransfer, Notice, NoticeAgenda)
+AGGREGATES = (Arrangement, BankPayment, BusinessDay, Debtor, Declaration, FundTransfer, InsuranceMonth, Notice,
+              NoticeAgenda)
 
 
 class Ledger(Application):
@@ -160,6 +163,18 @@ class Ledger(Application):
             return self.repository.get(Notice.create_id(number))
         except AggregateNotFoundError:
             raise NotFound("NOTICE_ID", f"no notice {number}") from None
+
+    def declarations_of(self, debtor: Debtor) -> list[str]:
+        return list(debtor.declaration_ids)
+
+    def declared(self, apd_id: str) -> bool:
+        return bool(self.recorder.select_events(Declaration.create_id(apd_id), limit=1))
+
+    def declaration(self, apd_id: str) -> Declaration:
+        try:
+            return self.repository.get(Declaration.create_id(apd_id))
+        except AggregateNotFoundError:
+            raise NotFound("APD_ID", f"no ΑΠΔ {apd_id}") from None
 
     def arrangement_ids(self) -> Iterator[UUID]:
         """Every arrangement's id, in the order applied (without reading the events)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -82,3 +83,16 @@ class Outcome:
     status: str
     target: str | None = None
     reason: str | None = None
+
+
+@dataclass(frozen=True)
+class DeclarationInput:
+    """K1: an employer's ΑΠΔ (interfaces §2.5), its records as the declaration stores
+    them (the file's names, amounts and dates as strings, ``consumers.apd_messages``)."""
+
+    apd_id: str
+    employer_afm: str
+    legal_form: str
+    public_like: bool
+    submitted_on: date
+    records: tuple[dict[str, Any], ...]

@@ -59,6 +59,14 @@ class Lookups(Protocol):
         """By its number; ``NotFound`` when there is none."""
         ...
 
+    def declarations_of(self, debtor: Debtor) -> list[str]:
+        """The ids of the ΑΠΔ the debtor filed as an employer, in the order received (K1)."""
+        ...
+
+    def declared(self, apd_id: str) -> bool:
+        """Whether an ΑΠΔ of that id was received."""
+        ...
+
 
 class EventLog(Lookups, Protocol):
     """``Lookups`` and the recorded events, in ledger order."""

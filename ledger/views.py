@@ -24,6 +24,7 @@ from aggregates.arrangement_as_of import ArrangementAsOf, arrangement_as_of
 from aggregates.clearance import Clearance, clearance_of, overdue_outside_arrangements, unit_standing
 from aggregates.course import Course, InstalmentAccount
 from aggregates.debtor import Debtor
+from aggregates.declaration import Declaration
 from aggregates.enforcement import Standing, criminal_proceedings, enforceable, suspended_items
 from aggregates.events import event_name, payload_of
 from aggregates.horizon import next_change
@@ -243,7 +244,8 @@ def _item_row(balance: ItemBalance, holding: ArrangementAsOf | None, share: Item
     arrangement holding it, and then in which state the arrangement leaves it."""
     item = balance.item
     row = {"item_id": item["item_id"], "fund": item["fund"], "period": item["period"], "kind": item["kind"],
-           "form": item.get("form"), "due_date": item["due_date"], "amount": balance.amount}
+           "form": item.get("form"), "apd_id": item.get("apd_id"), "due_date": item["due_date"],
+           "amount": balance.amount}
     if holding is None or share is None:
         outstanding = balance.outstanding
         status = "paid" if outstanding == ZERO else "overdue" if item["due_date"] < day else "current"
@@ -384,10 +386,16 @@ def audited_ids(lookups: Lookups, ref: str) -> set[UUID]:
     if ref.isdigit() and len(ref) == 9:
         debtor = lookups.debtor(ref)
         return {debtor.id, *(UUID(i) for i in debtor.arrangement_ids),
-                *(Notice.create_id(n) for n in debtor.notice_numbers)}
+                *(Notice.create_id(n) for n in debtor.notice_numbers),
+                *(Declaration.create_id(i) for i in lookups.declarations_of(debtor))}
     if ref.startswith(tuple(f"{p}-" for p in PREFIXES.values())):
         return {lookups.notice(ref).id}
-    return {lookups.arrangement(ref).id}
+    try:
+        return {lookups.arrangement(ref).id}
+    except NotFound:
+        if lookups.declared(ref):  # an ΑΠΔ's, by its submission id (K1)
+            return {Declaration.create_id(ref)}
+        raise
 
 
 def audit_entries(log: EventLog, ids: set[UUID]) -> Iterable[dict[str, Any]]:

@@ -34,7 +34,8 @@ from projections.db import Day, Money
 class DebtTableProjection(Projection):
     name = "debt_table"
     # 2: recalls (O3), corrections (O4) and credit (O5) as parts of items' payments;
-    # 3: the debtor's unit kind and legal form (G19), the items' payment forms (G10)
+    # 3: the debtor's unit kind and legal form (G19), the items' payment forms (G10), the items
+    # assessed from ΑΠΔ and the declarations each employer filed (K21, K1)
     version = 3
     prefixes = ("keao:Debtor.", "keao:BusinessDay.")
     cost = 1.0
@@ -76,6 +77,7 @@ class DebtTableProjection(Projection):
                 Column("due_date", Day, nullable=False),
                 Column("received_on", Day, nullable=False),
                 Column("form", String(3)),
+                Column("apd_id", String),
             ),
             "payments": Table(
                 f"{prefix}payments", metadata,
@@ -96,6 +98,12 @@ class DebtTableProjection(Projection):
                 Column("scheme", String(20), nullable=False),
                 Column("joined_on", Day, nullable=False),
             ),
+            "declarations": Table(
+                f"{prefix}declarations", metadata,
+                Column("position", Integer, primary_key=True),
+                Column("debtor_id", String(36), nullable=False, index=True),
+                Column("apd_id", String, nullable=False),
+            ),
             "calendar": Table(
                 f"{prefix}calendar", metadata,
                 Column("id", Integer, primary_key=True),
@@ -109,6 +117,7 @@ class DebtTableProjection(Projection):
         items: list[Any] = []
         payments: list[Any] = []
         joined: list[Any] = []
+        declarations: list[Any] = []
         credit: dict[str, Decimal] = {}
         versions: dict[str, int] = {}
         business_date = None
@@ -129,11 +138,14 @@ class DebtTableProjection(Projection):
                 }
             elif kind == "UnitAdded":
                 units.append((d.position, debtor_id, e.unit_afm))
-            elif kind == "DebtTransferred":
+            elif kind in ("DebtTransferred", "DebtAssessed"):  # D2; K21: the ΑΠΔ id is its "transfer"
+                source = e.transfer_id if kind == "DebtTransferred" else e.apd_id
                 for seq, item in enumerate(e.items):
-                    items.append((item["item_id"], debtor_id, d.position, seq, item["fund"], e.transfer_id,
+                    items.append((item["item_id"], debtor_id, d.position, seq, item["fund"], source,
                                   item["period"], item["kind"], str(item["amount"]), item["due_date"].isoformat(),
-                                  item["received_on"].isoformat(), item.get("form")))
+                                  item["received_on"].isoformat(), item.get("form"), item.get("apd_id")))
+            elif kind == "DeclarationFiled":
+                declarations.append((d.position, debtor_id, e.apd_id))
             elif kind == "ArrangementJoined":
                 joined.append((d.position, debtor_id, e.arrangement_id, e.scheme, e.business_date.isoformat()))
             elif isinstance(e, Debtor.PartsRecorded):  # P2, O3–O5: parts of items' payments, and credit
@@ -148,7 +160,8 @@ class DebtTableProjection(Projection):
                 row["credit"] = row["credit"] + credit.pop(debtor_id)
         t = tables
         for table, rows in ((t["debtors"], list(debtors.values())), (t["units"], units), (t["items"], items),
-                            (t["payments"], payments), (t["arrangements"], joined)):
+                            (t["payments"], payments), (t["arrangements"], joined),
+                            (t["declarations"], declarations)):
             bulk_insert(conn, table, rows)
         if versions:
             # Credit is text (exact decimals), so it is added here, not in SQL.

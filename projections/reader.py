@@ -22,6 +22,7 @@ from sqlalchemy import Connection, func, select
 from aggregates.arrangement import Arrangement
 from aggregates.business_day import BusinessDay
 from aggregates.debtor import Debtor
+from aggregates.declaration import Declaration
 from aggregates.notice import Notice
 from aggregates.references import valid_afm
 from ledger import notice_views, views
@@ -102,6 +103,8 @@ class ProjectionReader:
                         "item_id": r.item_id, "fund": r.fund, "received_on": r.received_on}
                 if r.form is not None:  # G10: as the event holds it, only when given
                     item["form"] = r.form
+                if r.apd_id is not None:  # K21
+                    item["apd_id"] = r.apd_id
                 items.setdefault(r.debtor_id, {})[r.item_id] = item
             joined: dict[str, list[str]] = {}
             for r in self.conn.execute(select(joined_t.c.debtor_id, joined_t.c.arrangement_id)
@@ -161,6 +164,16 @@ class ProjectionReader:
         if state is None:
             raise NotFound("NOTICE_ID", f"no notice {number}")
         return self._notices.aggregate_from(Notice, state)
+
+    def declarations_of(self, debtor: Debtor) -> list[str]:
+        t = self.t["debt_table.declarations"]
+        return list(self.conn.execute(select(t.c.apd_id).where(t.c.debtor_id == str(debtor.id))
+                                      .order_by(t.c.position)).scalars())
+
+    def declared(self, apd_id: str) -> bool:
+        t = self.t["audit.events"]
+        return self.conn.execute(select(t.c.position).where(
+            t.c.aggregate_id == str(Declaration.create_id(apd_id))).limit(1)).first() is not None
 
     def _load_notices(self, afms: list[str]) -> dict[str, list[Notice]]:
         t = self.t["notices.notices"]

@@ -24,7 +24,7 @@ from consumers.messages import BANK_PAYMENTS_TOPIC, FUND_TRANSFERS_TOPIC, Messag
 from ledger import inputs, views
 from ledger.actors import act_as, default_actor
 from ledger.commands import PaymentInput, TransferInput, TransferItem
-from ledger.entrypoints import kafka_cli, labels, notices_cli, oga_cli, operators_cli, queries_cli, serve_cli
+from ledger.entrypoints import apd_cli, kafka_cli, labels, notices_cli, oga_cli, operators_cli, queries_cli, serve_cli
 from ledger.entrypoints import oga_statement_cli  # noqa: F401  (its command joins the oga sub-app, G17)
 from ledger.entrypoints.bootstrap import services
 from ledger.entrypoints.output import (
@@ -392,6 +392,7 @@ kafka_cli.register(cli)  # `ledger consume`
 operators_cli.register(cli, payment_cli, debt_cli, show_cli)  # §1.2
 queries_cli.register(cli, debtor_cli, arrangement_cli)  # §1.7
 notices_cli.register(cli, show_cli)  # §1.3
+apd_cli.register(cli, show_cli)  # §1.4
 oga_cli.register(cli)  # §1.5
 serve_cli.register(cli)  # §3
 

@@ -62,9 +62,15 @@ COLUMNS = {
     "recorded_on": NP_("column", "recorded"), "lifted_on": NP_("column", "lifted"), "items": NP_("column", "items"),
     "act": NP_("column", "act"),
     "enforceable": NP_("column", "enforceable"), "criminal_proceedings": NP_("column", "criminal proceedings"),
+    # §12: ΑΠΔ
+    "record": NP_("column", "record"), "amka": NP_("column", "ΑΜΚΑ"), "wage_period": NP_("column", "wage period"),
+    "earnings_type": NP_("column", "earnings type"), "earnings": NP_("column", "earnings"),
+    "contributions": NP_("column", "contributions"), "codes": NP_("column", "error codes"),
+    "item_id": NP_("column", "item"),
 }
 
-MONEY = frozenset({"amount", "arrears", "capital", "credit", "interest", "interest_total", "next_due_amount",
+MONEY = frozenset({"amount", "arrears", "capital", "contributions", "credit", "earnings", "interest", "interest_total",
+                   "next_due_amount",
                    "outstanding", "paid", "remaining_balance", "surcharge", "surcharges", "total", "total_due",
                    "total_outstanding"})
 WORDS = frozenset({"action", "basis", "channel", "clear", "criminal_proceedings", "enforceable", "enforcement",
@@ -90,6 +96,8 @@ VALUES: dict[Any, str] = {
     "invitation": N_("invitation"), "individual_notice": N_("individual notice"), "information": N_("information"),
     "issued": N_("issued"), "delivered": N_("delivered"), "post": N_("post"), "electronic": N_("electronic"),
     "seizure": N_("seizure"), "garnishment": N_("garnishment"), "mortgage": N_("mortgage"),
+    # an ΑΠΔ's status (pending as above)
+    "ready": N_("ready"), "finalised": N_("finalised"),
     # debt kinds (aggregates.debtor.KINDS), kinds of delimited area (ND1)
     "contribution": N_("contribution"), "surcharge": N_("surcharge"), "fee": N_("fee"),
     "clearing_instalment": N_("clearing instalment"), "insurance_time_recognition": N_("insurance time recognition"),

@@ -15,8 +15,9 @@ from typing import Any, TypeVar
 
 from aggregates.errors import DomainError
 from ledger.application import Ledger
-from ledger.commands import CorrectionInput, Outcome, PaymentInput, RecallInput, TransferInput
+from ledger.commands import CorrectionInput, DeclarationInput, Outcome, PaymentInput, RecallInput, TransferInput
 from ledger.errors import BadInput
+from ledger.handlers.apd import declaration_step
 from ledger.handlers.common import committed
 from ledger.handlers.fund_corrections import correct_into
 from ledger.handlers.payments import payment_into, prefetch_payments
@@ -33,6 +34,7 @@ Progress = Callable[[], None]
 # The use case of each inbound command (a file's line, a Kafka message: interfaces §2.1, §2.2).
 STEPS: dict[type, Callable[[UnitOfWork, Any], Outcome]] = {
     PaymentInput: payment_into, RecallInput: recall_into, TransferInput: transfer_into, CorrectionInput: correct_into,
+    DeclarationInput: declaration_step,
 }
 
 
