@@ -54,6 +54,7 @@ from typing import Any, Protocol
 from eventsourcing.persistence import IntegrityError, RecordConflictError, Tracking
 
 from aggregates.errors import DomainError
+from consumers.apd_messages import ApdMessage
 from consumers.cache import AggregateCache
 from consumers.dlq import DeadLetter, SourceRecord, dead_letter_from_record
 from consumers.imports import command_of
@@ -69,6 +70,9 @@ log = logging.getLogger(__name__)
 
 PAYMENTS = "payments"
 TRANSFERS = "transfers"
+APD = "apd"
+# What each kind reads its messages as (interfaces §2.1, §2.2, §2.5).
+MODELS: dict[str, Any] = {PAYMENTS: BANK_PAYMENTS_TOPIC, TRANSFERS: FUND_TRANSFERS_TOPIC, APD: ApdMessage}
 
 # Errors of one message's own content: the ledger's refusals (``DomainError``), the errors
 # of a value the parsers let through, and a broken invariant (``AssertionError``, a bug):
@@ -122,8 +126,8 @@ class Ingestor:
         sleep: Callable[[float], None] = time.sleep,
         cache_size: int = 4096,
     ):
-        if kind not in (PAYMENTS, TRANSFERS):
-            raise ValueError(f"kind must be {PAYMENTS!r} or {TRANSFERS!r}")
+        if kind not in MODELS:
+            raise ValueError(f"kind must be one of {', '.join(map(repr, MODELS))}")
         self.ledger = ledger
         self.kind = kind
         self.dead_letters = dead_letters
@@ -213,7 +217,7 @@ class Ingestor:
                 return work, letters
 
     def _parse(self, record: SourceRecord) -> Any:
-        model = BANK_PAYMENTS_TOPIC if self.kind == PAYMENTS else FUND_TRANSFERS_TOPIC
+        model = MODELS[self.kind]
         if record.value is None:
             return MessageFormatError(model.__name__, ["<message>: no value (tombstone)"])
         try:
@@ -233,7 +237,7 @@ class Ingestor:
         commands = [c for c in commands if not isinstance(c, _Unconvertible)]
         if self.kind == PAYMENTS:
             prefetch_payments_of(work, commands)
-        else:
+        elif self.kind == TRANSFERS:
             prefetch_transfers_of(work, commands)
 
     def _apply_one(self, work: UnitOfWork, command: Any) -> Outcome:

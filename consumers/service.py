@@ -35,13 +35,14 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from consumers.ingest import PAYMENTS, TRANSFERS, Ingestor
+from consumers.ingest import APD, PAYMENTS, TRANSFERS, Ingestor
 from consumers.kafka_io import KafkaDeadLetters, make_producer
 from consumers.publisher import EventPublisher
 from consumers.notices import NOTICE_EVENTS, notice_message
 from consumers.refunds import REFUND_EVENTS, refund_message
 from consumers.topics import (
     BANK_PAYMENTS,
+    DECLARATIONS,
     FUND_TRANSFERS,
     LEDGER_EVENTS,
     NOTICES,
@@ -61,6 +62,7 @@ class ConsumeConfig:
     bootstrap: str
     payments_topic: str = BANK_PAYMENTS
     transfers_topic: str = FUND_TRANSFERS
+    declarations_topic: str = DECLARATIONS
     events_topic: str = LEDGER_EVENTS
     refunds_topic: str = REFUNDS
     notices_topic: str = NOTICES
@@ -84,6 +86,7 @@ class ConsumeConfig:
         values: dict[str, Any] = {
             "payments_topic": env.get("LEDGER_KAFKA_PAYMENTS_TOPIC", BANK_PAYMENTS),
             "transfers_topic": env.get("LEDGER_KAFKA_TRANSFERS_TOPIC", FUND_TRANSFERS),
+            "declarations_topic": env.get("LEDGER_KAFKA_APD_TOPIC", DECLARATIONS),
             "events_topic": env.get("LEDGER_KAFKA_EVENTS_TOPIC", LEDGER_EVENTS),
             "refunds_topic": env.get("LEDGER_KAFKA_REFUNDS_TOPIC", REFUNDS),
             "notices_topic": env.get("LEDGER_KAFKA_NOTICES_TOPIC", NOTICES),
@@ -141,7 +144,7 @@ class Stats:
 
 
 class LedgerConsumers:
-    """The broker, its two subscribers and the publishers (the events, §2.3; the
+    """The broker, its three subscribers and the publishers (the events, §2.3; the
     refund orders and the issued notices, §2.6), for one ledger."""
 
     def __init__(self, ledger: Ledger, config: ConsumeConfig, producer: Any = None):
@@ -161,6 +164,7 @@ class LedgerConsumers:
         self.ingestors = {
             config.payments_topic: Ingestor(ledger, PAYMENTS, self.dead_letters, cache_size=config.cache_aggregates),
             config.transfers_topic: Ingestor(ledger, TRANSFERS, self.dead_letters, cache_size=config.cache_aggregates),
+            config.declarations_topic: Ingestor(ledger, APD, self.dead_letters, cache_size=config.cache_aggregates),
         }
         self.subscribers = {topic: self._subscribe(topic, ingestor) for topic, ingestor in self.ingestors.items()}
         self._stopping = asyncio.Event()
@@ -219,9 +223,10 @@ class LedgerConsumers:
         config = self.config
         await asyncio.to_thread(
             ensure_topics, config.bootstrap,
-            topics=[config.payments_topic, config.transfers_topic, config.events_topic, config.refunds_topic,
-                    config.notices_topic,
-                    dlq_topic(config.payments_topic), dlq_topic(config.transfers_topic)],
+            topics=[config.payments_topic, config.transfers_topic, config.declarations_topic, config.events_topic,
+                    config.refunds_topic, config.notices_topic,
+                    *(dlq_topic(topic) for topic in (config.payments_topic, config.transfers_topic,
+                                                     config.declarations_topic))],
         )
         await self.broker.start()
 

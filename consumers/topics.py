@@ -10,6 +10,7 @@ from kafka.errors import TopicAlreadyExistsError
 
 BANK_PAYMENTS = "keao.bank-payments"
 FUND_TRANSFERS = "keao.fund-transfers"
+DECLARATIONS = "keao.apd"  # in (§2.5): employers' ΑΠΔ
 LEDGER_EVENTS = "keao.ledger-events"
 REFUNDS = "keao.refunds"  # out (§2.6): refund orders for the paying banks (O2, O5)
 NOTICES = "keao.notices"  # out (§2.6): issued notices, for the print and e-mail services (N3)
@@ -24,17 +25,20 @@ def dlq_topic(topic: str) -> str:
 
 BANK_PAYMENTS_DLQ = dlq_topic(BANK_PAYMENTS)
 FUND_TRANSFERS_DLQ = dlq_topic(FUND_TRANSFERS)
+DECLARATIONS_DLQ = dlq_topic(DECLARATIONS)
 LEDGER_EVENTS_DLQ = dlq_topic(LEDGER_EVENTS)
 
-INBOUND_TOPICS = (BANK_PAYMENTS, FUND_TRANSFERS)
+INBOUND_TOPICS = (BANK_PAYMENTS, FUND_TRANSFERS, DECLARATIONS)
 ALL_TOPICS = (
     BANK_PAYMENTS,
     FUND_TRANSFERS,
+    DECLARATIONS,
     LEDGER_EVENTS,
     REFUNDS,
     NOTICES,
     BANK_PAYMENTS_DLQ,
     FUND_TRANSFERS_DLQ,
+    DECLARATIONS_DLQ,
 )
 
 DEFAULT_PARTITIONS = 6
