@@ -10,13 +10,14 @@ history (K8). Codes 119 and 120 are abolished and never emitted (K6).
 ``codes_of`` checks one record (the reference); ``declaration_codes`` checks a
 declaration's records with the 94 marking across them (K9), and looks the dated data
 up once per package, wage period and kind of insured person rather than once per
-record: the fast path, compared with ``codes_of`` by the tests.
+record (``BATCHED``: the fast path, compared with ``codes_of`` by the tests; off, each
+record is checked by ``codes_of``, the baseline of ``python -m bench apd``).
 """
 
 from __future__ import annotations
 
 from calendar import monthrange
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -34,6 +35,7 @@ EMPLOYER_SUBSIDY_SHARE = Decimal("0.02")  # K12
 EMPLOYEE_SUBSIDY_SHARE = Decimal("0.0667")  # K13
 EMPLOYEE_SUBSIDY_DAYS = {"03": 25, "04": 15, "05": 13}  # K13 d–f; types 01 and 08 count the record's days (c)
 ABOLISHED = frozenset({119, 120})  # K6
+BATCHED = True
 RETROACTIVE = "09"  # K10: «αναδρομικά»
 
 
@@ -248,6 +250,9 @@ def declaration_codes(records: Sequence[Record], employer: Employer, rules: ApdR
 
     The dated data is looked up once per package, wage period and kind of insured
     person (``terms_of``, the same for all records that share them)."""
+    if not BATCHED:
+        plain = {r.record: codes_of(r, employer, rules, history.get((r.amka, r.wage_period), 0)) for r in records}
+        return _marked_94(records, plain, rules.types_without_days)
     terms: dict[tuple[str, str, bool], Terms] = {}
     codes: dict[str, tuple[int, ...]] = {}
     for record in records:
@@ -260,9 +265,8 @@ def declaration_codes(records: Sequence[Record], employer: Employer, rules: ApdR
     return _marked_94(records, codes, rules.types_without_days)
 
 
-def _marked_94(records: Iterable[Record], codes: dict[str, tuple[int, ...]],
+def _marked_94(records: Sequence[Record], codes: dict[str, tuple[int, ...]],
                types_without_days: frozenset[str]) -> dict[str, tuple[int, ...]]:
-    records = list(records)
     flagged = {(r.amka, r.wage_period) for r in records if 94 in codes[r.record]}
     if not flagged:
         return codes

@@ -17,6 +17,9 @@ Each benchmark prints one JSON line on stdout (progress goes to stderr):
     web         the debt-table API of ``ledger serve`` under 50 concurrent signed-in sessions for 30 s:
                 requests/s and p50/p95/p99, the CLI's query path in-process as the baseline
                 (bench/web.py, issue 16; on the ledger bench.close_day --seeded cd100k keeps)
+    apd         ΑΠΔ records checked per second (1,000,000, a large employer's history) and submitted
+                into the store per second (100,000), each record checked alone as the baseline
+                (bench/apd.py, issue 17)
 
 close_day also closes a copy with its notices' pass on (issue 15): that close's rate
 against the one without, the notices issued per second, and the PDF rendering rate.
@@ -68,8 +71,8 @@ MEMORY_GROWTH_TARGET = 1.25  # peak memory at 4x the events ≤ 1.25x the small 
 QUICK_READ_MODEL_CACHE = 100
 SUITE = ["close_day", "queries"]  # the benchmarks of one ``suite`` process, in the order it prints them
 # The benchmarks run as ``python -m bench.NAME``, and the name their JSON lines carry.
-EXTERNAL = {"rebuild": "projection_rebuild_postgres", "ingest": "ingest", "scaling": "scaling", "growth": "growth",
-            "documents": "documents", "web": "web"}
+EXTERNAL = {"rebuild": ["projection_rebuild_postgres"], "ingest": ["ingest"], "scaling": ["scaling"],
+            "growth": ["growth"], "documents": ["documents"], "web": ["web"], "apd": ["apd_check", "apd_submit"]}
 IN_ALL = ("rebuild", "ingest")
 
 
@@ -164,7 +167,7 @@ def run_external(name: str, quick: bool) -> bool:
         note(f"bench {name}: bench/{name}.py is not there yet; skipped")
         return True
     command = [sys.executable, "-m", f"bench.{name}", *(["--quick"] if quick else [])]
-    return report([EXTERNAL[name]], attempt(functools.partial(run_benchmark_process, command)))
+    return report(EXTERNAL[name], attempt(functools.partial(run_benchmark_process, command)))
 
 
 def memory_growth(large: Outcome, debtors: int, sample: int, read_model_cache: int | None) -> list[dict[str, Any]]:
@@ -204,7 +207,7 @@ def _without_read_models(lines: dict[str, dict[str, Any]]) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("name", choices=["all", "close_day", "queries", "memory", "rebuild", "ingest", "scaling", "growth",
-                                         "documents", "web", "suite"])
+                                         "documents", "web", "apd", "suite"])
     parser.add_argument("--quick", action="store_true", help="small sizes: the whole of `all` in under 3 minutes")
     parser.add_argument("--debtors", type=int)
     parser.add_argument("--sample", type=int)

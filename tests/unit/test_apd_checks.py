@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aggregates import apd_checks
 from aggregates.apd_checks import (
     ABOLISHED,
     CODES,
@@ -270,3 +271,18 @@ def test_the_checks_never_raise_and_give_ascending_codes_the_batch_as_one_by_one
         alone = codes_of(r, employer, using, days)
         assert found[r.record] == alone == tuple(sorted(set(alone)))
         assert not set(alone) & ABOLISHED
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(records, max_size=12, unique_by=lambda r: r.record), st.integers(0, 31))
+def test_the_batched_path_marks_94_as_the_plain_one(batch, days):
+    """K9 with a trigger: ``BATCHED`` off (each record by ``codes_of``) gives the same codes."""
+    marking = rules(trigger_94=lambda r, employer: r.days > 20, types_without_days=frozenset({"09", "10"}))
+    batch = [replace(r, employee_subsidy=Decimal("0.00")) for r in batch]
+    history = {(r.amka, r.wage_period): days for r in batch}
+    fast = declaration_codes(batch, EMPLOYER, marking, history)
+    apd_checks.BATCHED = False
+    try:
+        assert declaration_codes(batch, EMPLOYER, marking, history) == fast
+    finally:
+        apd_checks.BATCHED = True
