@@ -8,8 +8,8 @@
   (``BATCHED`` off). Records/s of each; target ≥ 100,000 records/s.
 * submit: ``--submit`` (100,000) records as 100 monthly ΑΠΔ of 1,000 records through
   ``ledger.handlers.apd.submit_declaration`` into a PostgreSQL ledger (a fresh schema:
-  parse as the file is read, check against the insurance history, record), then the
-  same with the plain checks into another; target ≥ 10,000 records/s. The finalisation
+  parse as the file is read, check against the insurance history, record), and the
+  same with the plain checks, each twice; target ≥ 10,000 records/s. The finalisation
   of the same ΑΠΔ (the insurance history written, the debt assessed) is printed too.
 
 Records are generated deterministically (``--seed``); about 8% carry an error (zero or
@@ -147,11 +147,16 @@ def submitted(schema: str, total: int, seed: int, batched: bool) -> tuple[float,
 
 
 def submit(total: int, seed: int) -> dict[str, Any]:
-    with fresh_schema("apd") as fast, fresh_schema("apd_plain") as plain:
-        note(f"bench apd: submitting {total:,} records as ΑΠΔ of {PER_MONTH['submit']:,} (batched checks)")
-        seconds, finalising, events = submitted(fast, total, seed, True)
-        note("bench apd: the same with each record checked alone (the baseline)")
-        baseline, _, _ = submitted(plain, total, seed, False)
+    """Each way twice, in the order batched, plain, plain, batched (the machine's drift
+    shared), into a fresh schema each time; the faster run of each."""
+    runs: dict[bool, list[tuple[float, float, int]]] = {True: [], False: []}
+    for batched in (True, False, False, True):
+        with fresh_schema("apd") as schema:
+            note(f"bench apd: submitting {total:,} records as ΑΠΔ of {PER_MONTH['submit']:,} "
+                 + ("(batched checks)" if batched else "(each record checked alone: the baseline)"))
+            runs[batched].append(submitted(schema, total, seed, batched))
+    seconds, finalising, events = min(runs[True])
+    baseline = min(run[0] for run in runs[False])
     return emit("apd_submit", total / seconds, "records/s", total / baseline, SUBMIT_TARGET, records=total,
                 declarations=total // PER_MONTH["submit"], seconds=round(seconds, 2),
                 baseline_seconds=round(baseline, 2), finalised_records_per_s=round(total / finalising, 1),

@@ -18,9 +18,12 @@ from ledger.entrypoints.output import console, line, print_json, table
 from ledger.entrypoints.parsing import parse_date, readable_file
 from ledger.errors import BadInput
 from ledger.handlers.apd import correct_declaration, finalise_declaration, submit_declaration
-from ledger.i18n import _
+from ledger.i18n import N_, _
 
 apd_cli = typer.Typer(no_args_is_help=True, help=_("Employers' periodic declarations (ΑΠΔ, domain §12)."))
+
+# An ΑΠΔ's status as the e-services show it (K18: «Διόρθωση ΑΠΔ», «εκκρεμής»).
+STATUS_WORDS = {"pending": N_("pending correction"), "ready": N_("ready to finalise"), "finalised": N_("finalised")}
 
 ApdFile = Annotated[str, typer.Argument(metavar="FILE", help=_("A JSON file (interfaces §2.5)."), show_default=False)]
 ApdId = Annotated[str, typer.Argument(metavar="APD_ID", help=_("The ΑΠΔ's submission id."), show_default=False)]
@@ -42,7 +45,10 @@ def show(declaration: Any, as_json: bool) -> None:
         print_json(view)
         return
     console.print(line(_("ΑΠΔ {id} of employer {afm}: {status}, {wrong} wrong records"), id=view["id"],
-                       afm=view["employer_afm"], status=labels.word(view["status"]), wrong=view["wrong_records"]))
+                       afm=view["employer_afm"], status=_(STATUS_WORDS[view["status"]]), wrong=view["wrong_records"]))
+    corrected = [r["record"] for r in view["records"] if r["version"] > 1]
+    if corrected:
+        console.print(line(_("corrected records (K18): {records}"), records=", ".join(corrected)))
     wrong = [{**r, "codes": ", ".join(str(c) for c in r["codes"])} for r in view["records"] if r["codes"]]
     if wrong:
         console.print(table(_("Records with errors"), wrong,

@@ -96,8 +96,6 @@ VALUES: dict[Any, str] = {
     "invitation": N_("invitation"), "individual_notice": N_("individual notice"), "information": N_("information"),
     "issued": N_("issued"), "delivered": N_("delivered"), "post": N_("post"), "electronic": N_("electronic"),
     "seizure": N_("seizure"), "garnishment": N_("garnishment"), "mortgage": N_("mortgage"),
-    # an ΑΠΔ's status (pending as above)
-    "ready": N_("ready"), "finalised": N_("finalised"),
     # debt kinds (aggregates.debtor.KINDS), kinds of delimited area (ND1)
     "contribution": N_("contribution"), "surcharge": N_("surcharge"), "fee": N_("fee"),
     "clearing_instalment": N_("clearing instalment"), "insurance_time_recognition": N_("insurance time recognition"),
