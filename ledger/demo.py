@@ -21,6 +21,7 @@ from stdnum.gr import vat
 
 from aggregates.calendar import add_months, last_working_day
 from aggregates.errors import NotAllowed
+from aggregates.money import money
 from aggregates.references import creditor_reference, debtor_identity_code
 from ledger import notice_views
 from ledger.actors import acting_as
@@ -28,11 +29,13 @@ from ledger.application import Ledger
 from ledger.commands import (
     CorrectionInput,
     CorrectionItem,
+    DeclarationInput,
     PaymentInput,
     RecallInput,
     TransferInput,
     TransferItem,
 )
+from ledger.handlers.apd import correct_declaration, finalise_declaration, submit_declaration
 from ledger.handlers.arrangements import apply_for_arrangement
 from ledger.handlers.close_day import close_day
 from ledger.handlers.debtors import register_debtor
@@ -49,6 +52,7 @@ SERVICES = ("Περιφερειακή Υπηρεσία Κ.Ε.Α.Ο. Αθηνών
 BANKS = ("ETE", "ALPHA", "PIRAEUS", "EUROBANK")
 DEMO_OPERATOR = "m.papadaki@keao.gr"  # O1: who the demo's corrections are recorded as done by
 DEMO_IBAN = "GR1601101250000000012300695"
+RATE_101 = Decimal("0.4406")  # K3: package 101 from wage period 2003-10
 SURNAMES = ("Παπαδόπουλος", "Γεωργίου", "Νικολάου", "Ιωάννου", "Κωνσταντίνου", "Δημητρίου", "Βασιλείου",
             "Αθανασίου", "Χριστοδούλου", "Μιχαηλίδης", "Οικονόμου", "Καραγιάννης")
 
@@ -119,6 +123,7 @@ class Scenario:
         self.suspense_steps()
         self.operator_steps()
         self.notice_steps()
+        self.declaration_steps()
         return self.steps
 
     def add(self, on: date, label: str, run: Callable[[Ledger], object], closes_day: bool = False) -> None:
@@ -299,11 +304,52 @@ class Scenario:
         for on, label, run in steps:
             self.add(on, label, lambda l, act=run: _as_operator(act, l))
 
+    def declaration_steps(self) -> None:
+        """§12: an employer's monthly ΑΠΔ; one has a new insured person's record with zero
+        contributions (82, 141), corrected before it is finalised; each finalised ΑΠΔ is
+        assessed into the employer's IKA debt (K21) and paid with its identity code."""
+        steps: list[tuple[date, str, Callable[[Ledger], object]]] = [
+            (date(2022, 1, 10), "employer registered", lambda l: register_debtor(
+                l, EMPLOYER_AFM, "Ξενοδοχεία Αιγαίου Α.Ε.", date(2022, 1, 10), SERVICES[2]))]
+        for month in (1, 2, 3):
+            period, filed = f"2022-{month:02}", date(2022, month + 1, 10)
+            apd_id = f"APD-{EMPLOYER_AFM}-{period}"
+            wrong = month == 2
+            steps.append((filed, "ΑΠΔ submitted", lambda l, p=period, f=filed, w=wrong, i=apd_id: submit_declaration(
+                l, declaration_input(i, p, f, zero_for_the_new=w), f)))
+            if wrong:
+                steps.append((filed + timedelta(days=5), "ΑΠΔ corrected", lambda l, p=period, f=filed, i=apd_id:
+                              correct_declaration(l, i, declaration_input(i, p, f).records[2:], f + timedelta(days=5))))
+            final = filed + timedelta(days=6)
+            steps.append((final, "ΑΠΔ finalised", lambda l, i=apd_id, f=final: finalise_declaration(l, i, {}, f)))
+            steps.append((final + timedelta(days=7), "contributions paid", lambda l, i=apd_id, f=final: self.payment(
+                l, debtor_identity_code(EMPLOYER_AFM), sum((Decimal(a["amount"]) for a in l.declaration(i).assessed),
+                                                           Decimal("0.00")), f + timedelta(days=7))))
+        for on, label, run in steps:
+            self.add(on, label, run)
+
     def refused(self, run: Callable[[], object]) -> None:
         try:
             run()
         except NotAllowed as refusal:
             self.refusals.append(refusal.reason)
+
+
+EMPLOYER_AFM = afm_for(50_000_001)
+EMPLOYEES = (("01016512345", "1985-03-01", "1400.00"), ("02027012346", "1990-10-01", "1150.00"),
+             ("03038012347", "2015-06-01", "900.00"))  # ΑΜΚΑ, insured since, earnings
+
+
+def declaration_input(apd_id: str, period: str, filed: date, zero_for_the_new: bool = False) -> DeclarationInput:
+    """A month's ΑΠΔ of the demo's employer: three employees at 44.06% of package 101 (K3)."""
+    records = []
+    for number, (amka, since, earnings) in enumerate(EMPLOYEES, start=1):
+        contributions = Decimal("0.00") if zero_for_the_new and number == 3 else money(Decimal(earnings) * RATE_101)
+        records.append({"record": str(number), "amka": amka, "insured_since": since, "package": "101",
+                        "earnings_type": "01", "wage_period": period, "from": f"{period}-01", "to": f"{period}-28",
+                        "days": 25, "earnings": earnings, "contributions": str(contributions),
+                        "employer_subsidy": "0.00", "employee_subsidy": "0.00"})
+    return DeclarationInput(apd_id, EMPLOYER_AFM, "010", False, filed, tuple(records))
 
 
 def _deliver_all(ledger: Ledger, afm: str, kind: str, proof: str, day: date) -> None:
@@ -354,4 +400,5 @@ def report_afms(scenario: Scenario) -> dict[str, list[str]]:
         "audit": [by[("covid-650", "lost")]],
         "notices": [by[(None, "debt")]],
         "certificate": [by[("covid-650", "good")]],
+        "declarations": [f"APD-{EMPLOYER_AFM}-2022-02"],
     }
