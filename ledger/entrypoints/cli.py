@@ -44,7 +44,7 @@ from ledger.handlers.debtors import register_debtor
 from ledger.handlers.imports import import_payments, import_transfers
 from ledger.handlers.payments import record_payment
 from ledger.handlers.transfers import record_transfer
-from ledger.i18n import _, ngettext
+from ledger.i18n import _, money, ngettext
 from projections import reader as projected
 
 # typer vendors click and re-exports only BadParameter; its base class is the
@@ -285,6 +285,9 @@ def show_clearance(afm: Afm, as_of: AsOf = None, as_json: JsonFlag = False, pdf:
         console.print(line(_("{afm} as of {as_of}: {verdict}"), view, verdict=text(_("not clear"), "red")))
     for reason in view["reasons"]:
         console.print(line("  - {reason}", reason=labels.say(reason)))
+    for unit in view["units"]:  # G16: what each branch unit adds to the business's overdue principal
+        console.print(line(_("  unit {afm}: overdue outside arrangements {overdue}"), afm=unit["afm"],
+                           overdue=money(unit["overdue_outside_arrangements"])))
 
 
 @show_cli.command("suspense", help=_("Payments that could not be applied, with the reasons (P5)."))

@@ -56,9 +56,8 @@ def test_every_outcome_has_a_greek_word(greek):
      "μη έγκυρος κωδικός πληρωμής RF (Το ψηφίο ελέγχου του αριθμού είναι άκυρο.) (C10)"),
     ("overdue debt outside arrangements 1003.65 EUR exceeds 15.00 EUR (V2)",
      "ληξιπρόθεσμη οφειλή εκτός ρυθμίσεων 1.003,65 € πάνω από το όριο των 15,00 € (V2)"),
-    ("unit 410000254 is not clear: overdue debt outside arrangements 412.60 EUR exceeds 15.00 EUR (V2) (004 §4)",
-     "το υποκατάστημα 410000254 δεν είναι ενήμερο: ληξιπρόθεσμη οφειλή εκτός ρυθμίσεων 412,60 € πάνω από το "
-     "όριο των 15,00 € (V2) (004 §4)"),
+    ("unit 410000254: arrangement RF48A650100000052001 has 412.60 EUR past due (V2) (G16)",
+     "μονάδα 410000254: η ρύθμιση RF48A650100000052001 έχει ληξιπρόθεσμα 412,60 € (V2) (G16)"),
     ("nothing owed on arrangement RF48A650100000052001: it is lapsed (P5)",
      "τίποτα οφειλόμενο στη ρύθμιση RF48A650100000052001: κατάσταση δεν ενεργοποιήθηκε (P5)"),
     ("an operator's own words", "an operator's own words"),
