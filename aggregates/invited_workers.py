@@ -25,6 +25,7 @@ from decimal import Decimal
 from aggregates.calendar import add_months, next_working_day
 from aggregates.errors import BadInput, NotAllowed
 from aggregates.oga_contributions import ContributionTable, Pricing
+from aggregates.payment_forms import EMPLOYER_CONTRIBUTIONS, INVITED_OTHERS, INVITED_SEASONAL_OR_FISHERMEN
 from aggregates.wording import N_
 
 SEASONAL, FISHERMAN, OTHER = "seasonal", "fisherman", "other"
@@ -32,9 +33,10 @@ KINDS = (SEASONAL, FISHERMAN, OTHER)
 MOST_MONTHS = {SEASONAL: 6, FISHERMAN: 10}  # G3; an other's invitation has no limit
 LEAST_CATEGORY = 5  # G4, for every kind [P]
 PREPAID_MONTHS = {SEASONAL: 2, FISHERMAN: 6, OTHER: 3}  # G5, under n.4018/2011
-PREPAYMENT_FORMS = {SEASONAL: "649", FISHERMAN: "649", OTHER: "608"}  # G10
+PREPAYMENT_FORMS = {SEASONAL: INVITED_SEASONAL_OR_FISHERMEN, FISHERMAN: INVITED_SEASONAL_OR_FISHERMEN,
+                    OTHER: INVITED_OTHERS}  # G10
 SEASONAL_PERIOD_MONTHS = 2  # G7: ανά δίμηνο
-SPECIAL_NOTICE_FORM = "640"  # G10: the fishermen's and others' remaining months
+SPECIAL_NOTICE_FORM = EMPLOYER_CONTRIBUTIONS  # G10: the fishermen's and others' remaining months
 DAYS_FROM_ENTRY = 10  # G9 (004 §I.2)
 DAYS_TO_NOTIFY_DEPARTURE = 10  # G20 (004 §II.7)
 

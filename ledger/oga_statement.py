@@ -5,12 +5,8 @@ employers: ``projections.oga_statement``)."""
 
 from __future__ import annotations
 
-import os
-import tomllib
 from collections.abc import Sequence
 from datetime import date
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from aggregates.debtor import Debtor
@@ -21,17 +17,6 @@ from aggregates.status import RUNNING
 from ledger import views
 from ledger.i18n import N_
 from ledger.lookups import Lookups
-from ledger.settings import DEFAULT_CONFIG_DIR
-
-
-@cache
-def notice_rounds(folder: str | None = None) -> tuple[NoticeRound, ...]:
-    """``oga_statement.toml`` of ``LEDGER_CONFIG_DIR`` (as ``ledger.settings``), or the shipped one."""
-    path = Path(folder or os.environ.get("LEDGER_CONFIG_DIR") or DEFAULT_CONFIG_DIR) / "oga_statement.toml"
-    with (path if path.is_file() else DEFAULT_CONFIG_DIR / path.name).open("rb") as file:
-        raw = tomllib.load(file)
-    return tuple(NoticeRound(r["contributions"], r["first_period"], r["last_period"], r["deadline"])
-                 for r in raw["rounds"])
 
 
 def is_employer_item(item: dict[str, Any]) -> bool:

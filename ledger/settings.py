@@ -22,6 +22,7 @@ from aggregates.apd_rules import ApdRules, Cycle, Dated, Package
 from aggregates.clearance import ClearancePolicy
 from aggregates.enforcement import NoticeRules
 from aggregates.invited_workers import OgaRules
+from aggregates.oga_statement import NoticeRound
 from aggregates.oga_contributions import ContributionTable, MonthlyContribution
 from aggregates.schemes.base import Scheme
 from aggregates.schemes.covid650 import Covid650, Covid650Parameters
@@ -61,6 +62,7 @@ class Settings:
     notices: NoticeRules
     oga: OgaRules
     apd: ApdRules
+    oga_rounds: tuple[NoticeRound, ...]  # G17: the runs of OGA's special notices
 
     def scheme(self, name: str) -> Scheme:
         try:
@@ -137,7 +139,10 @@ def load_settings(folder: str | None = None) -> Settings:
     notices = load_notice_rules(_read_or_shipped(path, "notices.toml"))
     oga = load_oga_rules(_read_or_shipped(path, "oga.toml"))
     apd = load_apd_rules(_read_or_shipped(path, "apd.toml"))
-    return Settings({s.name: s for s in schemes}, surcharges, clearance, delimitations, limits, notices, oga, apd)
+    rounds = tuple(NoticeRound(r["contributions"], r["first_period"], r["last_period"], r["deadline"])
+                   for r in _read_or_shipped(path, "oga_statement.toml")["rounds"])
+    return Settings({s.name: s for s in schemes}, surcharges, clearance, delimitations, limits, notices, oga, apd,
+                    rounds)
 
 
 def _read_or_shipped(folder: Path, name: str) -> dict[str, Any]:

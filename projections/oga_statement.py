@@ -13,7 +13,7 @@ from aggregates.names import search_key
 from aggregates.oga_statement import current_round
 from aggregates.payment_forms import EMPLOYER_FORMS
 from ledger.errors import BadInput
-from ledger.oga_statement import employer_row, notice_rounds, statement_json
+from ledger.oga_statement import employer_row, statement_json
 from projections.base import chunks
 from projections.reader import ProjectionReader, reading
 from projections.runner import Runner
@@ -48,7 +48,7 @@ def statement(runner: Runner, day: date | None = None) -> dict[str, Any]:
         day = day or reader.current_date()
         if day is None:
             raise BadInput("--date", "required: the ledger records nothing yet")
-        notice_round = current_round(notice_rounds(), day)
+        notice_round = current_round(reader.settings.oga_rounds, day)
         debtors = reader.t["debt_table.debtors"]
         rows = []
         for chunk in chunks(employer_afms(reader, day), CHUNK):

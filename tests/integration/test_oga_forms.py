@@ -19,7 +19,7 @@ from ledger.errors import BadInput
 from ledger.handlers.debtors import register_debtor
 from ledger.handlers.payments import record_payment
 from ledger.handlers.transfers import record_transfer
-from ledger.oga_statement import employer_row, notice_rounds, statement_json
+from ledger.oga_statement import employer_row, statement_json
 from projections import oga_statement
 from projections.runner import Runner
 from tests.integration.helpers import AFM, AFM2, AFM3, UNIT, count, d, debtor, m
@@ -139,7 +139,7 @@ def test_G17_the_statement_from_the_read_models_is_the_one_from_the_events(ledge
     day = d("2012-06-01")
     runner = Runner(ledger, db_url)
     shown = oga_statement.statement(runner, day)
-    notice_round = current_round(notice_rounds(), day)
+    notice_round = current_round(ledger.settings.oga_rounds, day)
     assert shown == statement_json(day, notice_round, [
         employer_row(ledger, ledger.debtor(afm), day, notice_round) for afm in (AFM2, AFM3, AFM)])
     rows = {row["afm"]: row for row in shown["employers"]}
