@@ -66,7 +66,8 @@ COLUMNS = {
     "record": NP_("column", "record"), "amka": NP_("column", "ΑΜΚΑ"), "wage_period": NP_("column", "wage period"),
     "earnings_type": NP_("column", "earnings type"), "earnings": NP_("column", "earnings"),
     "contributions": NP_("column", "contributions"), "codes": NP_("column", "error codes"),
-    "item_id": NP_("column", "item"),
+    "item_id": NP_("column", "item"), "apd_id": NP_("column", "ΑΠΔ"),
+    "form": NP_("column", "form"),
 }
 
 MONEY = frozenset({"amount", "arrears", "capital", "contributions", "credit", "earnings", "interest", "interest_total",

@@ -142,9 +142,11 @@ def show_debt_table_view(view: dict[str, Any]) -> None:
                        total_outstanding=text(words["total_outstanding"], "bold")))
     # V1: the last row is the totals, what each column adds up to.
     totals = {"fund": _("total"), **view["totals"]}
+    # An OGA item's payment form (G10) and an assessed item's ΑΠΔ (K21), only in a table that has them.
+    sources = [c for c in ("form", "apd_id") if any(item.get(c) for item in view["items"])]
     console.print(table(_("Debt items"), [*view["items"], totals],
-                        ["fund", "period", "kind", "due_date", "amount", "surcharges", "interest", "paid", "outstanding",
-                         "status", "arrangement"]))
+                        ["fund", *sources, "period", "kind", "due_date", "amount", "surcharges", "interest", "paid",
+                         "outstanding", "status", "arrangement"]))
     if view["arrangements"]:
         console.print(table(_("Arrangements"), view["arrangements"],
                             ["payment_code", "scheme", "status", "capital", "interest_total", "instalment_count",
