@@ -150,7 +150,8 @@ class Declaration(Aggregate):
     def take(self, codes: Mapping[str, Sequence[int]], entered: Iterable[str], withdrawn: Iterable[str],
              assessed: Iterable[dict[str, Any]]) -> None:
         self.codes.update({r: tuple(c) for r, c in codes.items()})
-        self.in_history = (self.in_history | set(entered)) - set(withdrawn)
+        # What leaves first, then what enters: a corrected record still correct does both (K8).
+        self.in_history = (self.in_history - set(withdrawn)) | set(entered)
         self.assessed = [*self.assessed, *(dict(item) for item in assessed)]
 
     def wrong_records(self) -> int:

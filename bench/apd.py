@@ -34,6 +34,7 @@ from aggregates.apd_checks import Employer, Record, declaration_codes
 from bench.common import emit, fresh_schema, machine, note, peak_rss_mb, schema_url
 from consumers.apd_messages import ApdMessage
 from ledger.application import Ledger
+from ledger.demo import amka_for
 from ledger.handlers.apd import finalise_declaration, submit_declaration
 from ledger.handlers.debtors import register_debtor
 from ledger.settings import load_settings
@@ -70,7 +71,7 @@ def month_of(period: str, people: int, rng: random.Random) -> list[dict[str, Any
             earnings_type, subsidy = "02", Decimal("5.00")  # 150
         elif draw < 0.08:
             days = 31 + rng.randrange(3)  # 122
-        rows.append({"record": str(person + 1), "amka": f"{10_000_000_000 + person * 7919:011d}",
+        rows.append({"record": str(person + 1), "amka": amka_for(person + 1),
                      "insured_since": "1985-01-01" if person % 3 else "1998-06-01", "package": "101",
                      "earnings_type": earnings_type, "wage_period": period, "from": f"{period}-01",
                      "to": f"{period}-28", "days": days, "earnings": str(earnings), "contributions": str(contributions),

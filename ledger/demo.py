@@ -336,8 +336,8 @@ class Scenario:
 
 
 EMPLOYER_AFM = afm_for(50_000_001)
-EMPLOYEES = (("01016512345", "1985-03-01", "1400.00"), ("02027012346", "1990-10-01", "1150.00"),
-             ("03038012347", "2015-06-01", "900.00"))  # ΑΜΚΑ, insured since, earnings
+EMPLOYEES = (("01016512343", "1985-03-01", "1400.00"), ("02027012349", "1990-10-01", "1150.00"),
+             ("03038012344", "2015-06-01", "900.00"))  # ΑΜΚΑ, insured since, earnings
 
 
 def declaration_input(apd_id: str, period: str, filed: date, zero_for_the_new: bool = False) -> DeclarationInput:

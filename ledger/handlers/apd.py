@@ -21,6 +21,7 @@ from aggregates.debtor import Debtor
 from aggregates.declaration import Declaration, record_of
 from aggregates.errors import NotAllowed
 from aggregates.insurance_history import InsuranceMonth
+from aggregates.references import valid_afm, valid_amka
 from aggregates.transfer import content_digest
 from aggregates.wording import N_
 from ledger import inputs
@@ -46,7 +47,8 @@ def declaration_into(uow: UnitOfWork, message: DeclarationInput,
     if business_date is not None:
         inputs.plausible_date(business_date, "--date", uow.settings.limits)
     day = effective_date(uow, business_date)
-    records = list(message.records)
+    valid_afm(message.employer_afm, "employer_afm")
+    records = identified(message.records)
     digest = content_digest({"employer_afm": message.employer_afm, "legal_form": message.legal_form,
                              "public_like": message.public_like, "submitted_on": message.submitted_on,
                              "records": records})
@@ -83,7 +85,7 @@ def correct_declaration(ledger: Ledger, apd_id: str, records: Sequence[Mapping[s
     def step(uow: UnitOfWork) -> Declaration:
         declaration = declaration_of(uow, apd_id)
         day = dated(uow, business_date)
-        corrected = {r["record"]: dict(r) for r in records}
+        corrected = {r["record"]: r for r in identified(records)}
         current = {**declaration.records, **corrected}
         codes = checked_codes(uow, declaration, current)
         moves = history_moves(declaration, current, codes, declaration.overrides, corrected) \
@@ -117,6 +119,13 @@ def finalise_declaration(ledger: Ledger, apd_id: str, overrides: Mapping[str, st
 
 
 # -- steps ------------------------------------------------------------------------------
+
+
+def identified(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """D1: each record's ΑΜΚΑ with its check digit, else bad input naming the record."""
+    for r in records:
+        valid_amka(r["amka"], f"records[record={r['record']}].amka")
+    return [dict(r) for r in records]
 
 
 def declaration_of(uow: UnitOfWork, apd_id: str) -> Declaration:

@@ -13,7 +13,7 @@ EMPLOYER = "094014201"
 
 
 def record(record: str, **changes) -> dict:
-    return {"record": record, "amka": "01016512345", "insured_since": "1985-03-01", "package": "101",
+    return {"record": record, "amka": "01016512343", "insured_since": "1985-03-01", "package": "101",
             "earnings_type": "01", "wage_period": "2004-09", "from": "2004-09-01", "to": "2004-09-30", "days": 25,
             "earnings": "1000.00", "contributions": "440.60", "employer_subsidy": "0.00", "employee_subsidy": "0.00",
             **changes}
@@ -22,7 +22,7 @@ def record(record: str, **changes) -> dict:
 def apd_file(tmp_path, name: str, **changes) -> str:
     content = {"apd_id": "A-2004-09", "employer_afm": EMPLOYER, "legal_form": "010", "public_like": False,
                "submitted_on": "2004-10-15",
-               "records": [record("1"), record("2", amka="02027012345", insured_since="1995-03-01",
+               "records": [record("1"), record("2", amka="02027012349", insured_since="1995-03-01",
                                                contributions="0.00")], **changes}
     path = tmp_path / name
     path.write_text(json.dumps(content, ensure_ascii=False))
@@ -43,7 +43,7 @@ def test_an_apd_is_submitted_corrected_finalised_and_assessed(cli, tmp_path):
     assert shown["cycle"] == {"name": "2007", "first_period": "2002-01", "last_period": "2007-03",
                               "deadline": "2007-09-15", "open": True, "wrong_limit": 200}
     correction = tmp_path / "c.json"
-    correction.write_text(json.dumps({"records": [record("2", amka="02027012345", insured_since="1995-03-01")]}))
+    correction.write_text(json.dumps({"records": [record("2", amka="02027012349", insured_since="1995-03-01")]}))
     corrected = cli("apd", "correct", "A-2004-09", str(correction), "--date", "2004-10-18", "--json")
     assert (corrected["status"], corrected["records"][1]["version"], corrected["cycle"]) == ("ready", 2, None)
     finalised = cli("apd", "finalise", "A-2004-09", "--date", "2004-10-20", "--json")
@@ -68,6 +68,8 @@ def test_the_same_file_again_changes_nothing_and_other_content_exits_2(cli, tmp_
 
 @pytest.mark.parametrize(("changes", "field"), [
     ({"employer_afm": "100000052"}, "employer_afm"),  # not a registered debtor
+    ({"employer_afm": "100000004"}, "employer_afm"),  # its check digit wrong (D1)
+    ({"records": [record("1", amka="01016512345")]}, "records[record=1].amka"),  # its check digit wrong (D1)
     ({"records": []}, "records"),
     ({"records": [{k: v for k, v in record("1").items() if k != "days"}]}, "records.0.days"),
     ({"records": [record("1", earnings="12,50")]}, "records.0.earnings"),
@@ -102,4 +104,4 @@ def test_the_readable_output_shows_the_wrong_records_and_their_codes(cli, tmp_pa
     status, out, _ = run_cli(sqlite_url, "apd", "submit", apd_file(tmp_path, "a.json"), "--date", "2004-10-15",
                              capsys=capsys)
     assert status == 0
-    assert "A-2004-09" in out and "82, 141" in out and "02027012345" in out
+    assert "A-2004-09" in out and "82, 141" in out and "02027012349" in out

@@ -23,7 +23,7 @@ from projections import reader as projected
 from projections.runner import Runner
 from tests.integration.helpers import AFM, AFM2, UNREGISTERED, count, d, debtor, m
 
-PERSON = "01016512345"
+PERSON = "01016512343"
 
 
 def row(record: str, days: int = 25, period: str = "2004-09", contributions: str = "440.60",
@@ -92,7 +92,7 @@ def test_122_counts_the_finalised_history_of_every_employer(employers):
 def test_finalising_assesses_what_was_declared_whatever_the_codes(employers):
     """K21, K22: one IKA item per wage period, the record with codes included, due by the
     last working day of the next month; the insurance history takes only the correct."""
-    submitted(employers, "A-1", row("1"), row("2", amka="02027012345", contributions="400.00"),
+    submitted(employers, "A-1", row("1"), row("2", amka="02027012349", contributions="400.00"),
               row("3", period="2004-08"))
     finalised = finalise_declaration(employers, "A-1", {}, d("2004-10-20"))
     assert finalised.in_history == {"1", "3"}
@@ -124,9 +124,12 @@ def test_a_correction_of_a_finalised_apd_assesses_the_difference_and_a_credit(em
 
 
 def test_a_correction_that_makes_a_record_wrong_takes_it_out_of_the_history(employers):
-    """K8: only a record's current version counts."""
-    submitted(employers, "A-1", row("1", days=20))
+    """K8: only a record's current version counts: corrected and still correct, it stays
+    in with its new days; corrected into an error, it leaves."""
+    submitted(employers, "A-1", row("1", days=25))
     finalise_declaration(employers, "A-1", {})
+    assert correct_declaration(employers, "A-1", [row("1", days=20)]).in_history == {"1"}
+    assert submitted(employers, "B-0", row("1", days=11), employer=AFM2)[1].codes == {"1": (122,)}  # 20 + 11
     correct_declaration(employers, "A-1", [row("1", days=20, contributions="0.00")])
     assert employers.declaration("A-1").in_history == set()
     assert submitted(employers, "B-1", row("1", days=30), employer=AFM2)[1].codes == {"1": ()}
@@ -148,8 +151,8 @@ def test_the_k20_override_lets_through_what_a_pending_status_change_explains(wit
     """K20: the register still has the person as new (below the 5,000 ceiling: 141), the
     form filed makes them old (above the 2,000 πλαφόν: 2,000 × 44.06% = 881.20 is right)."""
     registered_new = row("1", earnings="2500.00", contributions="881.20", insured_since="1995-01-01")
-    really_wrong = row("2", amka="02027012345", contributions="0.00")
-    submitted(with_ceilings, "A-1", registered_new, really_wrong, row("3", amka="03038012345"))
+    really_wrong = row("2", amka="02027012349", contributions="0.00")
+    submitted(with_ceilings, "A-1", registered_new, really_wrong, row("3", amka="03038012344"))
     with pytest.raises(NotAllowed) as refused:
         finalise_declaration(with_ceilings, "A-1", {"2": "ΕΜΣΑ-7"})
     assert refused.value.reason == ("record 2 has errors 70 that a change of its old/new status does not explain: "

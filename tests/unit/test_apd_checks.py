@@ -29,7 +29,7 @@ OLD, NEW = date(1985, 3, 1), date(1995, 3, 1)  # K2: before and after 1993-01-01
 
 
 def record(**fields) -> Record:
-    base = dict(record="1", amka="01016512345", insured_since=OLD, package="101", earnings_type="01",
+    base = dict(record="1", amka="01016512343", insured_since=OLD, package="101", earnings_type="01",
                 wage_period="2003-10", from_date=date(2003, 10, 1), to_date=date(2003, 10, 31), days=25,
                 earnings=Decimal("1000.00"), contributions=Decimal("440.60"), employer_subsidy=Decimal("0.00"),
                 employee_subsidy=Decimal("0.00"))
@@ -142,7 +142,7 @@ def test_94_marks_the_persons_records_without_insurance_days_for_the_same_period
     same_person_no_days = record(record="b", earnings_type="10", days=0)
     same_person_with_days = record(record="c", earnings_type="02", days=0)
     other_period = record(record="d", earnings_type="10", wage_period="2003-11", days=0)
-    other_person = record(record="e", earnings_type="10", amka="02027012345", days=0)
+    other_person = record(record="e", earnings_type="10", amka="02027012349", days=0)
     found = declaration_codes([a, same_person_no_days, same_person_with_days, other_period, other_person],
                               EMPLOYER, flagging, {})
     assert {r: c for r, c in found.items() if 94 in c} == {"a": (94,), "b": (94,)}
@@ -245,7 +245,7 @@ def test_every_code_has_the_seeds_title_and_its_rule():
 
 amounts = st.decimals(min_value=0, max_value=20000, places=2, allow_nan=False, allow_infinity=False)
 records = st.builds(
-    Record, record=st.text("abc123", min_size=1, max_size=4), amka=st.sampled_from(["01016512345", "02027012345"]),
+    Record, record=st.text("abc123", min_size=1, max_size=4), amka=st.sampled_from(["01016512343", "02027012349"]),
     insured_since=st.dates(date(1960, 1, 1), date(2007, 1, 1)), package=st.just("101"),
     earnings_type=st.sampled_from(["01", "02", "03", "04", "05", "08", "09", "10"]),
     wage_period=st.builds(lambda y, m: f"{y}-{m:02}", st.integers(2002, 2007), st.integers(1, 12)),

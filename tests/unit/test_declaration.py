@@ -19,7 +19,7 @@ DAY = date(2004, 3, 10)
 
 def fields(record: str, period: str = "2004-01", contributions: str = "440.60", employer_subsidy: str = "0.00",
            employee_subsidy: str = "0.00") -> dict:
-    return {"record": record, "amka": "01016512345", "insured_since": "1985-03-01", "package": "101",
+    return {"record": record, "amka": "01016512343", "insured_since": "1985-03-01", "package": "101",
             "earnings_type": "01", "wage_period": period, "from": f"{period}-01", "to": f"{period}-28", "days": 25,
             "earnings": "1000.00", "contributions": contributions, "employer_subsidy": employer_subsidy,
             "employee_subsidy": employee_subsidy}

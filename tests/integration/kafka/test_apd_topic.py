@@ -26,7 +26,7 @@ def apd_message(apd_id: str, employer: str = AFM, contributions: str = "440.60")
     return json.dumps({
         "apd_id": apd_id, "employer_afm": employer, "legal_form": "010", "public_like": False,
         "submitted_on": "2004-10-15",
-        "records": [{"record": "1", "amka": "01016512345", "insured_since": "1985-03-01", "package": "101",
+        "records": [{"record": "1", "amka": "01016512343", "insured_since": "1985-03-01", "package": "101",
                      "earnings_type": "01", "wage_period": "2004-09", "from": "2004-09-01", "to": "2004-09-30",
                      "days": 25, "earnings": "1000.00", "contributions": contributions, "employer_subsidy": "0.00",
                      "employee_subsidy": "0.00"}]}).encode()
