@@ -18,7 +18,7 @@ from ledger.entrypoints.output import console, line, print_json, table
 from ledger.entrypoints.parsing import parse_date, readable_file
 from ledger.errors import BadInput
 from ledger.handlers.apd import correct_declaration, finalise_declaration, submit_declaration
-from ledger.i18n import N_, _
+from ledger.i18n import N_, _, ngettext
 
 apd_cli = typer.Typer(no_args_is_help=True, help=_("Employers' periodic declarations (ΑΠΔ, domain §12)."))
 
@@ -44,15 +44,18 @@ def show(declaration: Any, as_json: bool) -> None:
     if as_json:
         print_json(view)
         return
-    console.print(line(_("ΑΠΔ {id} of employer {afm}: {status}, {wrong} wrong records"), id=view["id"],
-                       afm=view["employer_afm"], status=_(STATUS_WORDS[view["status"]]), wrong=view["wrong_records"]))
+    console.print(line(ngettext("ΑΠΔ {id} of employer {afm}: {status}, {wrong} wrong record",
+                                "ΑΠΔ {id} of employer {afm}: {status}, {wrong} wrong records", view["wrong_records"]),
+                       id=view["id"], afm=view["employer_afm"], status=_(STATUS_WORDS[view["status"]]),
+                       wrong=view["wrong_records"]))
     corrected = [r["record"] for r in view["records"] if r["version"] > 1]
     if corrected:
         console.print(line(_("corrected records (K18): {records}"), records=", ".join(corrected)))
     wrong = [{**r, "codes": ", ".join(str(c) for c in r["codes"])} for r in view["records"] if r["codes"]]
     if wrong:
         console.print(table(_("Records with errors"), wrong,
-                            ["record", "amka", "wage_period", "earnings_type", "earnings", "contributions", "codes"]))
+                            ["record", "amka", "wage_period", "earnings_type", "earnings", "contributions", "codes",
+                             *(["override"] if any(r["override"] for r in wrong) else [])]))
     if view["assessed"]:
         console.print(table(_("Assessed"), view["assessed"], ["item_id", "period", "amount", "due_date"]))
 

@@ -67,7 +67,7 @@ COLUMNS = {
     "earnings_type": NP_("column", "earnings type"), "earnings": NP_("column", "earnings"),
     "contributions": NP_("column", "contributions"), "codes": NP_("column", "error codes"),
     "item_id": NP_("column", "item"), "apd_id": NP_("column", "ΑΠΔ"),
-    "form": NP_("column", "form"),
+    "form": NP_("column", "form"), "override": NP_("column", "change form (K20)"),
 }
 
 MONEY = frozenset({"amount", "arrears", "capital", "contributions", "credit", "earnings", "interest", "interest_total",

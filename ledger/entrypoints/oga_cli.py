@@ -20,7 +20,7 @@ from ledger.entrypoints.parsing import parse_date
 from ledger.i18n import N_, _, money, ngettext
 from ledger.settings import load_settings
 
-oga_cli = typer.Typer(no_args_is_help=True, help=_("OGA contributions and invited workers' prepayment (G1–G9)."))
+oga_cli = typer.Typer(no_args_is_help=True, help=_("OGA contributions, invited workers' prepayment and the employers' statement (G1–G19)."))
 
 Category = Annotated[int, typer.Option("--category", metavar="N", help=_(
     "The insurance category (5, 6, 7 in the 2012 table; an invited worker's is at least the 5th, G4)."))]
