@@ -386,7 +386,7 @@ def demo(
     # §10; the PDF files beside the SQLite file, or in --pdf-dir
     folder = Path(pdf_dir) if pdf_dir else None if is_postgres(url) else Path(sqlite_path(url)).parent
     notices_cli.demo_report(ledger, shown, scenario.refusals, folder)
-    for apd_id in shown["declarations"]:  # §12
+    for apd_id in filter(ledger.declared, shown["declarations"]):  # §12; none yet with an early --until
         apd_cli.show(ledger.declaration(apd_id), as_json=False)
     oga_cli.prepayment_command("seasonal", 5, "2012-04", 6)  # §13: a seasonal worker's prepayment
     queries_cli.summary()
