@@ -36,7 +36,8 @@ from ledger.store.bulk import latest_business_date, originator_ids
 from ledger.store.codec import DateAsISO
 from ledger.store.event_encoding import LedgerMapper
 from ledger.store.opening import STORE_ERRORS, cannot_open, prepare_store
-from ledger.store.recorder import PROCESS_RECORDER, snapshot_recorder
+from ledger.store import chain
+from ledger.store.recorder import PROCESS_RECORDER, SQLITE_PROCESS_RECORDER, snapshot_recorder
 from ledger.store.urls import event_store_env, is_postgres
 
 # The aggregates the ledger stores: defining them registers their pinned topics
@@ -60,7 +61,7 @@ class Ledger(Application):
         self.db_url = db_url
         store = event_store_env(db_url)
         prepare_store(db_url, store)  # PostgreSQL reached, or the SQLite file private (0600)
-        recorder = PROCESS_RECORDER if is_postgres(db_url) else {}
+        recorder = PROCESS_RECORDER if is_postgres(db_url) else SQLITE_PROCESS_RECORDER
         try:
             super().__init__(env={**store, **recorder, **(env or {})})
         except STORE_ERRORS as error:
@@ -72,8 +73,10 @@ class Ledger(Application):
 
     def construct_recorder(self):  # type: ignore[no-untyped-def]
         """A process recorder, so a consumer's Kafka offset is saved with the events
-        (on PostgreSQL the ledger's own, ``LedgerProcessRecorder``)."""
-        return self.factory.process_recorder()
+        (the ledger's own, which writes the hash chain, F1: off with ``LEDGER_CHAIN=0``)."""
+        recorder = self.factory.process_recorder()
+        recorder.chaining = chain.enabled(self.env)  # type: ignore[attr-defined]
+        return recorder
 
     def construct_snapshot_store(self):  # type: ignore[no-untyped-def]
         """On PostgreSQL, snapshots in a table created under the DDL lock too."""

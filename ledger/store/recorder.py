@@ -1,7 +1,12 @@
-"""The PostgreSQL recorders of the ledger and the advisory locks around them, and
-the lock that serialises a job over the whole store (``store_lock``: a close of day).
+"""The recorders of the ledger and the advisory locks around them, and the lock that
+serialises a job over the whole store (``store_lock``: a close of day).
 
-The library's recorders, with two differences:
+On both stores the events' recorder writes the hash chain (F1, ``ledger.store.chain``)
+in the transaction that inserts the events, after the insert has given their positions:
+on PostgreSQL under the table lock the insert took, on SQLite under the database's
+write lock. ``chaining`` False (``LEDGER_CHAIN=0``) writes no chain.
+
+The PostgreSQL recorders are the library's, with two differences:
 
 * their tables are created by one process at a time (``LockedTableCreation``): the
   consumer, the projection runner and a command opening one ledger at once otherwise
@@ -27,8 +32,10 @@ from eventsourcing.postgres import (
     PostgresFactory,
     PostgresProcessRecorder,
 )
+from eventsourcing.sqlite import SQLiteProcessRecorder
 from psycopg.sql import SQL, Identifier
 
+from ledger.store import chain, chain_tables
 from ledger.store.urls import is_postgres, sqlite_path
 
 
@@ -101,7 +108,21 @@ class LedgerSnapshotRecorder(LockedTableCreation, PostgresAggregateRecorder):
 
 
 class LedgerProcessRecorder(LockedTableCreation, PostgresProcessRecorder):
-    """The events' and the Kafka offsets' recorder (``PROCESS_RECORDER_TOPIC``)."""
+    """The events' and the Kafka offsets' recorder (``PROCESS_RECORDER_TOPIC``), and
+    the chain's writer."""
+
+    chaining = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sql_create_statements.append(chain_tables.postgres_create_statement(self.datastore.schema))
+
+    def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[Any], **kwargs: Any) -> Any:
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        if self.chaining and ids:
+            rows = chain_tables.PostgresChainRows(curs.connection, self.datastore.schema, self.events_table_name)
+            chain.extend(rows, list(zip(ids, stored_events, strict=True)))
+        return ids
 
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[Any], **kwargs: Any) -> None:
         self._lock_table(curs)
@@ -120,8 +141,25 @@ class LedgerProcessRecorder(LockedTableCreation, PostgresProcessRecorder):
         ))
 
 
-# Selects the events' recorder (the factory builds it from this topic).
+class LedgerSQLiteProcessRecorder(SQLiteProcessRecorder):
+    """SQLite's events' and Kafka offsets' recorder, and the chain's writer."""
+
+    chaining = True
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(), chain_tables.SQLITE_CREATE_STATEMENT]
+
+    def _insert_events(self, c: Any, stored_events: Sequence[Any], **kwargs: Any) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        if self.chaining and ids:
+            chain.extend(chain_tables.SQLiteChainRows(c, self.events_table_name),
+                         list(zip(ids, stored_events, strict=True)))
+        return ids
+
+
+# Selects the events' recorder (the factory builds it from this topic), by store.
 PROCESS_RECORDER = {"PROCESS_RECORDER_TOPIC": "ledger.store.recorder:LedgerProcessRecorder"}
+SQLITE_PROCESS_RECORDER = {"PROCESS_RECORDER_TOPIC": "ledger.store.recorder:LedgerSQLiteProcessRecorder"}
 
 
 def snapshot_recorder(factory: PostgresFactory) -> LedgerSnapshotRecorder:
