@@ -44,6 +44,18 @@ def codes(r: Record, using: ApdRules = SHIPPED, employer: Employer = EMPLOYER, h
     return codes_of(r, employer, using, history)
 
 
+# -- K1, K2 -------------------------------------------------------------------------------
+
+
+def test_an_old_insured_person_joined_before_1993_a_new_one_on_or_after():
+    """K2: 1992-12-31 is old, 1993-01-01 new; with zero contributions only the new gets 82."""
+    zero = record(contributions=Decimal("0.00"))
+    assert replace(zero, insured_since=date(1992, 12, 31)).old_insured
+    assert not replace(zero, insured_since=date(1993, 1, 1)).old_insured
+    assert codes(replace(zero, insured_since=date(1992, 12, 31))) == (70,)
+    assert codes(replace(zero, insured_since=date(1993, 1, 1))) == (82, 141)
+
+
 # -- K3, K4: the rate of the wage period, the 1 euro tolerance ---------------------------
 
 
