@@ -8,6 +8,7 @@ the rules are the aggregates'.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import date
@@ -30,10 +31,11 @@ from aggregates.payment import BankPayment
 from aggregates.references import valid_afm
 from aggregates.transfer import FundTransfer
 from ledger.actors import current_actor
-from ledger.errors import NotFound
+from ledger.errors import NotFound, StoreUnavailable
 from ledger.settings import Settings, load_settings
 from ledger.store.bulk import latest_business_date, originator_ids
 from ledger.store.codec import DateAsISO
+from ledger.store.encryption import check_cipher_key, cipher_env
 from ledger.store.event_encoding import LedgerMapper
 from ledger.store.opening import STORE_ERRORS, cannot_open, prepare_store
 from ledger.store import chain
@@ -60,13 +62,17 @@ class Ledger(Application):
         self.settings = settings or load_settings()
         self.db_url = db_url
         store = event_store_env(db_url)
+        at_rest = cipher_env(os.environ)  # F4; a malformed key refused before anything is opened
         prepare_store(db_url, store)  # PostgreSQL reached, or the SQLite file private (0600)
         recorder = PROCESS_RECORDER if is_postgres(db_url) else SQLITE_PROCESS_RECORDER
         try:
-            super().__init__(env={**store, **recorder, **(env or {})})
-        except STORE_ERRORS as error:
+            super().__init__(env={**store, **recorder, **at_rest, **(env or {})})
+            check_cipher_key(self)
+        except (*STORE_ERRORS, StoreUnavailable) as error:
             if hasattr(self, "factory"):  # its pool would go on reconnecting in the background
                 self.factory.close()
+            if isinstance(error, StoreUnavailable):
+                raise
             raise cannot_open(db_url, error) from error
 
     # -- the library's public construction hooks --------------------------------------

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 
 from aggregates.events import event_name
-from ledger.store.codec import state_decoder, state_encoder
+from ledger.store.codec import state_decoder, state_encoder, stored_json
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -42,11 +42,14 @@ class Codec:
     The states are decoded with ``json`` and a flat dispatch of the ledger's
     transcodings (``Decimal``, ``date``, ``datetime``, ``UUID``), and domain
     events are built as ``Mapper.to_domain_event`` builds them (it is used
-    as is for an event class that upcasts). Requires a mapper without cipher
-    or compressor (the runner checks)."""
+    as is for an event class that upcasts). ``json`` turns a state as stored
+    into its JSON (decrypted when the ledger has a cipher, F4): what a
+    ``Decoded`` holds."""
 
     def __init__(self, mapper: Mapper):
-        self.mapper = mapper
+        self.json = stored_json(mapper)
+        # The upcasting classes' mapper reads the JSON a ``Decoded`` holds: no cipher.
+        self.mapper = Mapper(mapper.transcoder)
         self._decode = state_decoder(mapper.transcoder)
         self._classes: dict[str, type] = {}
         self._names: dict[str, str] = {}
@@ -102,8 +105,8 @@ class Codec:
 
 
 class Decoded:
-    """One notification of the log, read once per batch for every projection;
-    its state is decoded (``fields``) and its domain event built (``event``)
+    """One notification of the log, read once per batch for every projection,
+    its ``state`` the stored state's JSON (``Codec.json``); its state is decoded (``fields``) and its domain event built (``event``)
     only if a projection asks, and then once."""
 
     __slots__ = ("_event", "_fields", "codec", "originator_id", "originator_version", "position", "state", "topic")

@@ -60,8 +60,6 @@ class Conflict(Exception):
 
 class Runner:
     def __init__(self, app: Ledger, db_url: str, batch_size: int = BATCH):
-        if app.mapper.cipher is not None or app.mapper.compressor is not None:
-            raise BadInput("--db", "the audit index keeps the stored JSON: run without cipher or compressor")
         self.app = app
         self.db_url = db_url
         self.engine: Engine = engine_for(db_url)
@@ -142,7 +140,8 @@ class Runner:
         codec = self.codec
         size = self.batch_size
         notifications = self.app.recorder.select_notifications(after + 1, size)
-        batch = [Decoded(n.id, str(n.originator_id), n.originator_version, n.topic, n.state, codec)
+        as_json = codec.json
+        batch = [Decoded(n.id, str(n.originator_id), n.originator_version, n.topic, as_json(n.state), codec)
                  for n in notifications]
         return batch, batch[-1].position if batch else after, len(batch) < size
 
@@ -161,10 +160,11 @@ class Runner:
             cursor.close()
             conn.rollback()
         last = rows[-1][0] if rows else after
+        as_json = codec.json
         if prefixes:
-            batch = [Decoded(p, i, v, t, s, codec) for p, i, v, t, s in rows if t.startswith(prefixes)]
+            batch = [Decoded(p, i, v, t, as_json(s), codec) for p, i, v, t, s in rows if t.startswith(prefixes)]
         else:
-            batch = [Decoded(p, i, v, t, s, codec) for p, i, v, t, s in rows]
+            batch = [Decoded(p, i, v, t, as_json(s), codec) for p, i, v, t, s in rows]
         return batch, last, len(rows) < size
 
     def _log_query(self, after: int, prefixes: tuple[str, ...] | None) -> tuple[str, tuple[Any, ...]]:

@@ -32,7 +32,7 @@ from eventsourcing.utils import resolve_topic
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
-from ledger.store.codec import state_decoder
+from ledger.store.codec import state_decoder, stored_json
 
 
 def load_many(
@@ -218,9 +218,13 @@ def last_topics(app: Application, ids: Sequence[UUID]) -> dict[UUID, str] | None
 def latest_business_date(app: Application) -> date | None:
     """M3: the latest business date any stored event took effect on, read by the
     database from the stored JSON (one scan; asked only before the first close of
-    day). The events' state is plain JSON: the ledger configures no cipher."""
+    day). An encrypted ledger's (F4) the database cannot read: each event is decrypted
+    and decoded here instead (its reference, slower)."""
     recorder = app.recorder
-    if isinstance(recorder, PostgresAggregateRecorder):
+    if app.mapper.cipher is not None or app.mapper.compressor is not None:
+        dates = (getattr(app.mapper.to_domain_event(n), "business_date", None) for n in _notifications(recorder))
+        latest = max((d.isoformat() for d in dates if d is not None), default=None)
+    elif isinstance(recorder, PostgresAggregateRecorder):
         query = SQL(
             "SELECT max(convert_from(state, 'UTF8')::jsonb -> 'business_date' ->> '_data_') FROM {schema}.{table}"
         ).format(schema=Identifier(recorder.datastore.schema), table=Identifier(recorder.events_table_name))
@@ -281,9 +285,9 @@ def _event_decoder(app: Application) -> Callable[[UUID, int, str, bytes], Any]:
     """``app.mapper.to_domain_event`` of a stored event's columns, with the
     same events, faster: the state is decoded by ``ledger.codec.state_decoder``
     (``orjson``, then a flat dispatch of the transcodings) instead of
-    ``JSONTranscoder``'s per-object hook. The mapper itself still decodes an
-    event of a class that upcasts, and every event when it has a cipher or
-    compressor."""
+    ``JSONTranscoder``'s per-object hook, from its JSON (``stored_json``: decrypted
+    when the ledger has a cipher, F4). The mapper itself still decodes an event of a
+    class that upcasts."""
     decoder = app.__dict__.get("_bulk_event_decoder")
     if decoder is None:
         decoder = app.__dict__["_bulk_event_decoder"] = _fast_decoder(app.mapper)
@@ -294,9 +298,10 @@ def _fast_decoder(mapper: Mapper) -> Callable[[UUID, int, str, bytes], Any]:
     def by_mapper(originator_id: UUID, originator_version: int, topic: str, state: bytes) -> Any:
         return mapper.to_domain_event(StoredEvent(originator_id, originator_version, topic, state))
 
-    if mapper.cipher is not None or mapper.compressor is not None or not isinstance(mapper.transcoder, JSONTranscoder):
+    if not isinstance(mapper.transcoder, JSONTranscoder):
         return by_mapper
     decode = state_decoder(mapper.transcoder)
+    as_json = stored_json(mapper)
     classes: dict[str, type | None] = {}  # None: decoded by the mapper (an upcasting class)
     convertors: dict[tuple[type, type], Callable[[Any], Any]] = {}
 
@@ -309,7 +314,7 @@ def _fast_decoder(mapper: Mapper) -> Callable[[UUID, int, str, bytes], Any]:
                 cls = classes[topic] = None
         if cls is None:
             return by_mapper(originator_id, originator_version, topic, state)
-        values = decode(state)
+        values = decode(as_json(state))
         if "class_version" in values:
             return by_mapper(originator_id, originator_version, topic, state)
         convert = convertors.get((cls, type(originator_id)))

@@ -123,6 +123,22 @@ def state_decoder(transcoder: JSONTranscoder) -> Callable[[str | bytes], Any]:
     return decode
 
 
+def stored_json(mapper: Any) -> Callable[[bytes], bytes]:
+    """The JSON bytes of a stored event's (or snapshot's) state, from the bytes as stored:
+    decrypted by ``mapper``'s cipher (F4) and decompressed by its compressor, as the
+    library's ``Mapper.to_domain_event`` undoes them; the bytes themselves when it has
+    neither. Every reader of raw stored states goes through it (the bulk loads, the read
+    models' ``Decoded`` and so the audit index, ``latest_business_date``)."""
+    cipher, compressor = mapper.cipher, mapper.compressor
+    if cipher is None and compressor is None:
+        return bytes  # the same bytes object, unchanged
+    if compressor is None:
+        return cipher.decrypt  # type: ignore[no-any-return]
+    if cipher is None:
+        return compressor.decompress  # type: ignore[no-any-return]
+    return lambda state: compressor.decompress(cipher.decrypt(state))
+
+
 def transcoding_encoders(transcoder: JSONTranscoder) -> dict[type, tuple[str, Callable[[Any], Any]]]:
     """Each transcoded type's name and encode function; for the library's and the
     ledger's own transcodings, the very function their ``encode`` calls (``str``,
