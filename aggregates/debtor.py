@@ -28,6 +28,8 @@ DEBTOR_NAMESPACE = uuid5(NAMESPACE_URL, "https://keao.gov.gr/ledger/debtor")
 
 FUNDS = ("IKA", "OAEE", "OGA", "ETAA")
 CREDIT = "credit"  # the ``tx_id`` of the parts the debtor's credit paid (O5)
+# F3: what a personal field (name, ΑΜΚΑ, IBAN) reads once its debtor's data is erased.
+ERASED = "[erased]"
 KINDS = ("contribution", "surcharge", "fee", "clearing_instalment", "insurance_time_recognition")
 
 
@@ -49,6 +51,8 @@ class Debtor(Aggregate):
     # for debtors snapshotted before them.
     unit_kind: ClassVar[str | None] = None
     legal_form: ClassVar[str | None] = None
+    # F3: the day its personal data was erased; a class default for debtors snapshotted before.
+    erased_on: ClassVar[date | None] = None
 
     class Event(PinnedTopic, Aggregate.Event):
         business_date: date
@@ -254,6 +258,19 @@ class Debtor(Aggregate):
         def apply(self, debtor: Debtor) -> None:
             lifted = {**debtor.measures[self.measure_id], "lifted_on": self.business_date, "lift_reason": self.reason}
             debtor.measures = {**debtor.measures, self.measure_id: lifted}
+
+    class PersonalDataErased(Event):
+        """F3: the debtor's personal data erased (its key destroyed by the ledger's store),
+        by order or once its retention ended: from now on it reads ``[erased]``. ``afm``:
+        for the read models that keep its data by ΑΦΜ."""
+
+        afm: str
+        reason: str
+
+        def apply(self, debtor: Debtor) -> None:
+            debtor.name = ERASED
+            debtor.amka = ERASED if debtor.amka else None
+            debtor.erased_on = self.business_date
 
     def __init__(
         self,
@@ -470,8 +487,16 @@ class Debtor(Aggregate):
         """O5: pay back ``amount`` of the ``available`` credit (O2's refund order)."""
         if amount > available:
             raise NotAllowed("--amount", f"{amount} is more than the credit of debtor {self.afm}, {available} (O5)")
+        if self.erased_on is not None:
+            raise NotAllowed("afm", f"debtor {self.afm}'s personal data was erased on {self.erased_on} (F3): "
+                                    "no IBAN of it is kept to refund to")
         self.trigger_event(self.CreditRefunded, refund_id=refund_id, amount=amount, iban=iban, reason=reason,
                            business_date=on)
+
+    def erase_personal_data(self, reason: str, on: date) -> None:
+        """F3: once; a second erasure records nothing."""
+        if self.erased_on is None:
+            self.trigger_event(self.PersonalDataErased, afm=self.afm, reason=reason, business_date=on)
 
     def item_of(self, fund: str, transfer_id: str, period: str, kind: str) -> dict[str, Any]:
         """The item a fund's transfer sent (O4: what its correction names)."""

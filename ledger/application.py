@@ -38,6 +38,15 @@ from ledger.store.codec import DateAsISO
 from ledger.store.encryption import check_cipher_key, cipher_env
 from ledger.store.event_encoding import LedgerMapper
 from ledger.store.opening import STORE_ERRORS, cannot_open, prepare_store
+from ledger.store.personal_data import (
+    SEALED,
+    KeyRing,
+    PersonalDataSealer,
+    SealedField,
+    TableKeyStore,
+    sealing_enabled,
+    wrapping_key,
+)
 from ledger.store import chain
 from ledger.store.recorder import PROCESS_RECORDER, SQLITE_PROCESS_RECORDER, snapshot_recorder
 from ledger.store.urls import event_store_env, is_postgres
@@ -65,8 +74,13 @@ class Ledger(Application):
         at_rest = cipher_env(os.environ)  # F4; a malformed key refused before anything is opened
         prepare_store(db_url, store)  # PostgreSQL reached, or the SQLite file private (0600)
         recorder = PROCESS_RECORDER if is_postgres(db_url) else SQLITE_PROCESS_RECORDER
+        # F3: the transcoding that opens sealed fields is registered as the mapper is made,
+        # before the store is open; its keys are then read from beside the events.
+        self.keys = KeyRing()
         try:
             super().__init__(env={**store, **recorder, **at_rest, **(env or {})})
+            self.keys.store = TableKeyStore(self.recorder.datastore, is_postgres(db_url), f"{self.name}_keys",
+                                            wrapping_key(self.env.get("CIPHER_KEY")))
             check_cipher_key(self)
         except (*STORE_ERRORS, StoreUnavailable) as error:
             if hasattr(self, "factory"):  # its pool would go on reconnecting in the background
@@ -91,11 +105,15 @@ class Ledger(Application):
         return self.factory.event_store(mapper=self.mapper, recorder=snapshot_recorder(self.factory))
 
     def construct_mapper(self) -> Mapper:
-        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=LedgerMapper)
+        mapper = self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=LedgerMapper)
+        if sealing_enabled(os.environ):
+            mapper.sealer = PersonalDataSealer(mapper.transcoder.names[SEALED])  # type: ignore[attr-defined]
+        return mapper
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+        transcoder.register(SealedField(self.keys))
 
     # -- writing ------------------------------------------------------------------------
 

@@ -21,12 +21,14 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    case,
     delete,
     insert,
     select,
+    update,
 )
 
-from aggregates.debtor import Debtor
+from aggregates.debtor import ERASED, Debtor
 from projections.base import Decoded, Projection, bulk_insert, update_rows
 from projections.db import Day, Money
 
@@ -120,6 +122,7 @@ class DebtTableProjection(Projection):
         declarations: list[Any] = []
         credit: dict[str, Decimal] = {}
         versions: dict[str, int] = {}
+        erased: list[str] = []
         business_date = None
         for d in events:
             if d.topic.startswith("keao:BusinessDay."):
@@ -146,6 +149,8 @@ class DebtTableProjection(Projection):
                                   item["received_on"].isoformat(), item.get("form"), item.get("apd_id")))
             elif kind == "DeclarationFiled":
                 declarations.append((d.position, debtor_id, e.apd_id))
+            elif kind == "PersonalDataErased":
+                erased.append(debtor_id)
             elif kind == "ArrangementJoined":
                 joined.append((d.position, debtor_id, e.arrangement_id, e.scheme, e.business_date.isoformat()))
             elif isinstance(e, Debtor.PartsRecorded):  # P2, O3–O5: parts of items' payments, and credit
@@ -169,6 +174,10 @@ class DebtTableProjection(Projection):
             held = conn.execute(select(debtors_t.c.id, debtors_t.c.credit).where(debtors_t.c.id.in_(list(versions))))
             update_rows(conn, debtors_t, "id", ("version", "credit"),
                         [(row.id, versions[row.id], str(row.credit + credit.get(row.id, 0))) for row in held])
+        if erased:  # F3: the plaintext copies go with the key
+            debtors_t = t["debtors"]
+            conn.execute(update(debtors_t).where(debtors_t.c.id.in_(erased)).values(
+                name=ERASED, amka=case((debtors_t.c.amka.is_(None), None), else_=ERASED)))
         if business_date is not None:
             conn.execute(delete(t["calendar"]))
             conn.execute(insert(t["calendar"]), [{"id": 1, "business_date": business_date}])

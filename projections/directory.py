@@ -27,8 +27,10 @@ from sqlalchemy import (
     Table,
     Text,
     select,
+    update,
 )
 
+from aggregates.debtor import ERASED
 from aggregates.names import search_key
 from projections.base import Decoded, Projection, bulk_insert, chunks, update_rows
 from projections.db import Day, Money
@@ -106,6 +108,7 @@ class DirectoryProjection(Projection):
         applied: dict[str, str] = {}  # arrangement id → ΑΦΜ, for those applied for in this batch
         debtor_changed: dict[str, int] = {}
         arrangement_changed: dict[str, int] = {}
+        erased: list[str] = []
         for d in events:
             if d.topic.startswith(ARRANGEMENT_PREFIX):
                 if d.originator_version == 1:
@@ -120,6 +123,8 @@ class DirectoryProjection(Projection):
                                                "parent_afm": f["parent_afm"], "changed": d.position}
             elif d.name == "DebtTransferred":
                 funds.update((d.originator_id, item["fund"]) for item in d.fields["items"])
+            elif d.name == "PersonalDataErased":
+                erased.append(d.originator_id)
         t = tables
         bulk_insert(conn, t["arrangements"], [{"id": key, "afm": afm} for key, afm in applied.items()])
         bulk_insert(conn, t["funds"], sorted(funds - _known_funds(conn, t["funds"], funds)))
@@ -135,6 +140,10 @@ class DirectoryProjection(Projection):
             row["changed"] = changed.pop(row["afm"])
         bulk_insert(conn, t["debtors"], list(registered.values()))
         update_rows(conn, t["debtors"], "afm", ("changed",), sorted(changed.items()))
+        if erased:  # F3: the name and the key derived from it go with the debtor's key
+            debtors = t["debtors"]
+            conn.execute(update(debtors).where(debtors.c.debtor_id.in_(erased)).values(
+                name=ERASED, search_key=search_key(ERASED)))
 
 
 def _afms_by(conn: Connection, key: Any, afm: Any, ids: list[str], positions: dict[str, int]) -> list[tuple[str, int]]:

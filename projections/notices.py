@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, Text, select
 
+from aggregates.debtor import ERASED
 from aggregates.notice import Notice
 from projections.base import Decoded, Projection, update_rows
 from projections.db import Day
@@ -22,7 +23,8 @@ from projections.db import Day
 class NoticesProjection(Projection):
     name = "notices"
     version = 1
-    prefixes = ("keao:Notice.", "keao:Debtor.EnforcementRecorded", "keao:Debtor.EnforcementLifted")
+    prefixes = ("keao:Notice.", "keao:Debtor.EnforcementRecorded", "keao:Debtor.EnforcementLifted",
+                "keao:Debtor.PersonalDataErased")
     cost = 1.0
 
     def define(self, metadata: MetaData, prefix: str) -> dict[str, Table]:
@@ -83,6 +85,21 @@ class NoticesProjection(Projection):
         if lifted:
             update_rows(conn, measures_t, "measure_id", ("lifted_on", "lift_reason"),
                         [(key, on, reason) for key, (on, reason) in lifted.items()])
+        erased = [d.fields["afm"] for d in events if d.name == "PersonalDataErased"]
+        if erased:
+            self._scrub(conn, tables["notices"], erased)
+
+    def _scrub(self, conn: Connection, table: Table, afms: list[str]) -> None:
+        """F3: the erased debtors' names out of their notices' frozen content, here and in
+        the notices kept between batches (read back from the table instead)."""
+        kept = self._kept()
+        rows = []
+        for r in conn.execute(select(table.c.id, table.c.state).where(table.c.debtor_afm.in_(afms))):
+            notice = self.aggregate_from(Notice, r.state)
+            notice.content = {**notice.content, "name": ERASED}
+            kept.pop(r.id, None)
+            rows.append((r.id, self.state_of(notice)))
+        update_rows(conn, table, "id", ("state",), rows)
 
     def notices_of(self, conn: Connection, tables: dict[str, Table], afm: str) -> list[Notice]:
         t = tables["notices"]

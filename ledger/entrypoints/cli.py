@@ -26,6 +26,7 @@ from ledger.actors import act_as, default_actor
 from ledger.commands import PaymentInput, TransferInput, TransferItem
 from ledger.entrypoints import apd_cli, kafka_cli, labels, notices_cli, oga_cli, operators_cli, queries_cli, serve_cli
 from ledger.entrypoints import oga_statement_cli  # noqa: F401  (its command joins the oga sub-app, G17)
+from ledger.entrypoints import personal_data_cli
 from ledger.entrypoints.bootstrap import services
 from ledger.entrypoints.output import (
     compact_json, console, line, print_json, printable, show_arrangement_table, show_debt_table_view, table, text,
@@ -401,6 +402,7 @@ notices_cli.register(cli, show_cli)  # §1.3
 apd_cli.register(cli, show_cli)  # §1.4
 oga_cli.register(cli)  # §1.5
 serve_cli.register(cli)  # §3
+personal_data_cli.register(cli)  # §1.6, F3
 
 
 def main() -> None:

@@ -109,6 +109,7 @@ OUTCOMES = {
     "applied": NP_("outcome", "applied"), "suspense": NP_("outcome", "suspense"),
     "refunded": NP_("outcome", "refunded"), "recalled": NP_("outcome", "recalled"),
     "waiting": NP_("outcome", "waiting"), "dismissed": NP_("outcome", "dismissed"),
+    "erased": NP_("outcome", "erased"),
 }
 
 AMOUNT = re.compile(r"-?\d+\.\d\d")

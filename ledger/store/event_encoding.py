@@ -34,6 +34,7 @@ from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent, Trans
 from eventsourcing.utils import get_topic
 
 from ledger.store.codec import transcoding_encoders
+from ledger.store.personal_data import PersonalDataSealer
 
 # Types both encoders write themselves, identically.
 _NATIVE = (str, int, bool, type(None))
@@ -97,12 +98,15 @@ class EventStateEncoder:
 class LedgerMapper(Mapper):
     """The library's mapper, writing events' state with ``EventStateEncoder`` (a third of
     a consumer batch's commit less; the same JSON), then compressed and encrypted as the
-    library does (F4). Chosen through ``Application.construct_mapper``."""
+    library does (F4), with its personal fields sealed first by ``sealer`` when the
+    ledger sets one (F3, ``ledger.store.personal_data``). Chosen through
+    ``Application.construct_mapper``."""
 
     def __init__(self, transcoder: Transcoder, compressor: Any = None, cipher: Any = None):
         super().__init__(transcoder, compressor=compressor, cipher=cipher)
         fast = isinstance(transcoder, JSONTranscoder)
         self.encoder = EventStateEncoder(transcoder) if fast else None  # type: ignore[arg-type]
+        self.sealer: PersonalDataSealer | None = None
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         state = dict(vars(domain_event))
@@ -112,6 +116,8 @@ class LedgerMapper(Mapper):
         if class_version > 1:
             state["class_version"] = class_version
         topic = get_topic(type(domain_event))
+        if self.sealer is not None:
+            state = self.sealer.sealed(topic, state, originator_id)
         stored = self.transcoder.encode(state) if self.encoder is None else self.encoder.encode(state)
         if self.compressor is not None:
             stored = self.compressor.compress(stored)
