@@ -23,7 +23,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any, Protocol
 from uuid import UUID
@@ -40,8 +40,7 @@ PROGRESS_EVERY = 10_000  # events between two calls of ``verify``'s progress
 _ID_VERSION_TOPIC = struct.Struct(">16sQI")
 _STATE_LENGTH = struct.Struct(">I")
 
-# What ``verify`` says at the first broken position, by case (English; the CLI says it in
-# the reader's language, ``ledger.entrypoints.labels.say``), and the kind of break each is.
+# What ``verify`` says at the first broken position, by case, and the kind of break each is.
 REASONS = {
     "edited": N_("position {position}: event {event} no longer gives its stored link: its content (topic or "
                  "stored state) or its link was changed"),
@@ -146,32 +145,33 @@ def build(rows: ChainRows, progress: Callable[[int], None] | None = None) -> int
 
 @dataclass(frozen=True)
 class Verdict:
-    """What ``verify`` found: how many ``events`` it checked; at ``first_broken`` (None
-    when intact) the ``case`` of break (a key of REASONS) and what it names
-    (``details``); ``head``: the last position checked and the link recomputed there."""
+    """What a verification found: how many ``events`` it checked; at ``first_broken``
+    (None when intact, or when no one position is to blame) the ``kind`` of break and
+    the reason, ``template`` filled with ``details``; ``head``: the last position
+    checked and the link recomputed there."""
 
     intact: bool
     events: int
     first_broken: int | None = None
-    case: str | None = None
-    details: Mapping[str, Any] | None = None
+    kind: str | None = None
+    template: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
     head: tuple[int, bytes] | None = None
 
     @property
-    def kind(self) -> str | None:
-        """edited, deleted, inserted, reordered or unchained."""
-        return None if self.case is None else KINDS.get(self.case, self.case)
-
-    @property
     def reason(self) -> str | None:
-        if self.case is None:
-            return None
-        return REASONS[self.case].format(position=self.first_broken, **(self.details or {}))
+        """In English: the CLI says it in the reader's language (``labels.say``)."""
+        return None if self.template is None else self.template.format(position=self.first_broken, **self.details)
 
     def as_json(self) -> dict[str, Any]:
         """Interfaces §1.6: ``intact``, ``events``, ``first_broken``, ``reason``; and the ``kind``."""
         return {"intact": self.intact, "events": self.events, "first_broken": self.first_broken,
                 "reason": self.reason, "kind": self.kind}
+
+
+def broken_at(position: int, case: str, details: dict[str, Any], checked: int,
+              head: tuple[int, bytes] | None) -> Verdict:
+    return Verdict(False, checked, position, KINDS.get(case, case), REASONS[case], details, head)
 
 
 def named(originator_id: UUID, version: int) -> str:
@@ -196,7 +196,7 @@ def check(rows: ChainRows, start: int = 1, stop: int | None = None, previous: by
                 if previous != chained[3]:  # type: ignore[index]
                     broken = "edited", {"event": named(event[1], event[2])}  # type: ignore[index]
             if broken is not None:
-                return Verdict(False, count, position, broken[0], broken[1], head)
+                return broken_at(position, *broken, count, head)
             count += 1
             head = (position, previous)
             if progress and count % PROGRESS_EVERY == 0:
@@ -253,6 +253,13 @@ def head(app: Any) -> tuple[int, bytes] | None:
     """The chain's last (position, link) as stored, or None while it has none."""
     with chain_tables.reading(app.recorder) as rows:
         return rows.last()
+
+
+def first(app: Any) -> tuple[int, bytes] | None:
+    """The chain's first (position, link): it names the ledger (its first event's link)."""
+    with chain_tables.reading(app.recorder) as rows, closing(rows.chain(1, None)) as chained:
+        row = next(chained, None)
+    return None if row is None else (row[0], bytes(row[3]))
 
 
 def verify(app: Any, start: int = 1, stop: int | None = None, progress: Callable[[int], None] | None = None,
