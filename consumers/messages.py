@@ -366,6 +366,22 @@ class NoticeMessage(KafkaMessageModel):
         return self.afm.encode("utf-8")
 
 
+class CheckpointMessage(KafkaMessageModel):
+    """``keao.checkpoints`` (interfaces §2.6), key: the ledger. A signed checkpoint of
+    the hash chain (F2), the document ``ledger checkpoint --json`` prints, which an
+    auditor keeps and checks with ``ledger verify --checkpoint``."""
+
+    ledger: NonEmptyStr
+    position: int
+    link: NonEmptyStr
+    recorded_at: NonEmptyStr
+    key_id: NonEmptyStr
+    signature: NonEmptyStr
+
+    def kafka_key(self) -> bytes:
+        return self.ledger.encode("utf-8")
+
+
 def describe_validation_error(exc: ValidationError) -> list[str]:
     """``["items.0.amount: must be a decimal string …", "value_date: field required"]``."""
     problems = []

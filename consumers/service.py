@@ -35,6 +35,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
+from consumers.checkpoints import checkpoint_message
 from consumers.ingest import APD, PAYMENTS, TRANSFERS, Ingestor
 from consumers.kafka_io import KafkaDeadLetters, make_producer
 from consumers.publisher import EventPublisher
@@ -42,6 +43,7 @@ from consumers.notices import NOTICE_EVENTS, notice_message
 from consumers.refunds import REFUND_EVENTS, refund_message
 from consumers.topics import (
     BANK_PAYMENTS,
+    CHECKPOINTS,
     DECLARATIONS,
     FUND_TRANSFERS,
     LEDGER_EVENTS,
@@ -51,6 +53,7 @@ from consumers.topics import (
     ensure_topics,
 )
 from ledger.application import Ledger
+from ledger.handlers.integrity import CHECKPOINT_EVENTS
 
 log = logging.getLogger("keao.consume")
 
@@ -66,6 +69,7 @@ class ConsumeConfig:
     events_topic: str = LEDGER_EVENTS
     refunds_topic: str = REFUNDS
     notices_topic: str = NOTICES
+    checkpoints_topic: str = CHECKPOINTS
     group_id: str = DEFAULT_GROUP
     max_records: int = 500
     batch_timeout_ms: int = 200
@@ -90,6 +94,7 @@ class ConsumeConfig:
             "events_topic": env.get("LEDGER_KAFKA_EVENTS_TOPIC", LEDGER_EVENTS),
             "refunds_topic": env.get("LEDGER_KAFKA_REFUNDS_TOPIC", REFUNDS),
             "notices_topic": env.get("LEDGER_KAFKA_NOTICES_TOPIC", NOTICES),
+            "checkpoints_topic": env.get("LEDGER_KAFKA_CHECKPOINTS_TOPIC", CHECKPOINTS),
             "group_id": env.get("LEDGER_KAFKA_GROUP", DEFAULT_GROUP),
             "max_records": int(env.get("LEDGER_KAFKA_MAX_RECORDS", "500")),
             "session_timeout_ms": int(env.get("LEDGER_KAFKA_SESSION_TIMEOUT_MS", "10000")),
@@ -145,7 +150,7 @@ class Stats:
 
 class LedgerConsumers:
     """The broker, its three subscribers and the publishers (the events, §2.3; the
-    refund orders and the issued notices, §2.6), for one ledger."""
+    refund orders, the issued notices and the chain's checkpoints, §2.6), for one ledger."""
 
     def __init__(self, ledger: Ledger, config: ConsumeConfig, producer: Any = None):
         self.ledger = ledger
@@ -160,6 +165,8 @@ class LedgerConsumers:
                            message=refund_message),
             EventPublisher(ledger, self.producer, config.notices_topic, event_topics=NOTICE_EVENTS,
                            message=notice_message),
+            EventPublisher(ledger, self.producer, config.checkpoints_topic, event_topics=CHECKPOINT_EVENTS,
+                           message=checkpoint_message),
         ]
         self.ingestors = {
             config.payments_topic: Ingestor(ledger, PAYMENTS, self.dead_letters, cache_size=config.cache_aggregates),
@@ -224,7 +231,7 @@ class LedgerConsumers:
         await asyncio.to_thread(
             ensure_topics, config.bootstrap,
             topics=[config.payments_topic, config.transfers_topic, config.declarations_topic, config.events_topic,
-                    config.refunds_topic, config.notices_topic,
+                    config.refunds_topic, config.notices_topic, config.checkpoints_topic,
                     *(dlq_topic(topic) for topic in (config.payments_topic, config.transfers_topic,
                                                      config.declarations_topic))],
         )

@@ -14,6 +14,7 @@ DECLARATIONS = "keao.apd"  # in (§2.5): employers' ΑΠΔ
 LEDGER_EVENTS = "keao.ledger-events"
 REFUNDS = "keao.refunds"  # out (§2.6): refund orders for the paying banks (O2, O5)
 NOTICES = "keao.notices"  # out (§2.6): issued notices, for the print and e-mail services (N3)
+CHECKPOINTS = "keao.checkpoints"  # out (§2.6): the signed checkpoints of the hash chain (F2)
 
 DLQ_SUFFIX = ".dlq"
 
@@ -36,6 +37,7 @@ ALL_TOPICS = (
     LEDGER_EVENTS,
     REFUNDS,
     NOTICES,
+    CHECKPOINTS,
     BANK_PAYMENTS_DLQ,
     FUND_TRANSFERS_DLQ,
     DECLARATIONS_DLQ,

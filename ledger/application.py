@@ -22,6 +22,7 @@ from eventsourcing.postgres import PostgresFactory
 from aggregates import history
 from aggregates.arrangement import Arrangement
 from aggregates.business_day import BUSINESS_DAY_ID, BusinessDay
+from aggregates.checkpoint import Checkpoint
 from aggregates.debtor import Debtor
 from aggregates.declaration import Declaration
 from aggregates.insurance_history import InsuranceMonth
@@ -53,8 +54,8 @@ from ledger.store.urls import event_store_env, is_postgres
 
 # The aggregates the ledger stores: defining them registers their pinned topics
 # (``keao:Debtor``, …) with the library, so that every stored event decodes.
-AGGREGATES = (Arrangement, BankPayment, BusinessDay, Debtor, Declaration, FundTransfer, InsuranceMonth, Notice,
-              NoticeAgenda)
+AGGREGATES = (Arrangement, BankPayment, BusinessDay, Checkpoint, Debtor, Declaration, FundTransfer, InsuranceMonth,
+              Notice, NoticeAgenda)
 
 
 class Ledger(Application):

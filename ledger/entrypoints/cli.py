@@ -25,6 +25,7 @@ from ledger import inputs, views
 from ledger.actors import act_as, default_actor
 from ledger.commands import PaymentInput, TransferInput, TransferItem
 from ledger.entrypoints import apd_cli, kafka_cli, labels, notices_cli, oga_cli, operators_cli, queries_cli, serve_cli
+from ledger.entrypoints import integrity_cli
 from ledger.entrypoints import oga_statement_cli  # noqa: F401  (its command joins the oga sub-app, G17)
 from ledger.entrypoints import personal_data_cli
 from ledger.entrypoints.bootstrap import services
@@ -402,6 +403,7 @@ notices_cli.register(cli, show_cli)  # §1.3
 apd_cli.register(cli, show_cli)  # §1.4
 oga_cli.register(cli)  # §1.5
 serve_cli.register(cli)  # §3
+integrity_cli.register(cli)  # §1.6, F1 and F2
 personal_data_cli.register(cli)  # §1.6, F3
 
 

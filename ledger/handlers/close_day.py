@@ -19,6 +19,7 @@ from ledger.actors import CLOSE_DAY, acting_as
 from ledger.application import Ledger
 from ledger.errors import BadInput
 from ledger.handlers.common import CLOSE_LOCK, arrangements_of, pages, retried, settle
+from ledger.handlers.integrity import checkpoint_if_configured
 from ledger.handlers.notices import issue_locked
 from ledger.store.processes import in_processes
 from ledger.store.recorder import store_lock
@@ -52,10 +53,15 @@ def close_day(ledger: Ledger, day: date, batch_size: int = 500, progress: Any = 
     One close at a time (``store_lock``): a second one waits, then reads the
     business date the first moved. A close that failed part-way leaves the business
     date where it was, so running it again settles everything again: what the
-    first saved is recorded already and records nothing twice (E2)."""
+    first saved is recorded already and records nothing twice (E2).
+
+    With a signing key configured (``LEDGER_SIGNING_KEY``), the close ends with a
+    signed checkpoint of the hash chain (F2)."""
     # O1: what the close records is the close's own doing, whoever runs it.
     with store_lock(ledger.db_url, ledger.recorder.datastore, CLOSE_LOCK), acting_as(CLOSE_DAY):
-        return close_locked(ledger, day, batch_size, progress, processes)
+        settled = close_locked(ledger, day, batch_size, progress, processes)
+        checkpoint_if_configured(ledger)  # F2: after the close's own events, when a key is configured
+        return settled
 
 
 def close_locked(ledger: Ledger, day: date, batch_size: int, progress: Any, processes: int) -> int:

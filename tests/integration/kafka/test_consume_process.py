@@ -1,7 +1,7 @@
 """``ledger consume`` as a real process against the real broker and PostgreSQL: SIGKILL
 mid-stream several times, two processes of one group rebalancing, SIGTERM exits 0 — and
 the sums in the ledger equal the sums sent, exactly; the published events are complete
-and in ledger order per key."""
+and in ledger order per key; the hash chain over them verifies intact (F1)."""
 
 from __future__ import annotations
 
@@ -74,6 +74,20 @@ def assert_events_complete_and_ordered(bootstrap: str, topic: str, db_url: str) 
         assert [b["aggregate_version"] for b in stream] == list(range(1, len(stream) + 1))
 
 
+def assert_chain_intact(db_url: str) -> None:
+    """F1: every event the killed writers committed is chained, and nothing else."""
+    from ledger.application import Ledger
+    from ledger.store import chain
+
+    ledger = Ledger(db_url)
+    try:
+        verdict = chain.verify(ledger)
+        assert verdict.intact, verdict.reason
+        assert verdict.events == len(ledger.recorder.select_notifications(1, 10_000_000))
+    finally:
+        ledger.close()
+
+
 def test_sigkill_mid_stream_then_restart_sums_exact(kafka_bootstrap, kafka_topics, postgres_url, tmp_path):
     topics = {"payments": kafka_topics("pay", PARTITIONS), "transfers": kafka_topics("tr", 1),
               "events": kafka_topics("ev", PARTITIONS)}
@@ -114,6 +128,7 @@ def test_sigkill_mid_stream_then_restart_sums_exact(kafka_bootstrap, kafka_topic
     assert paid.sums == expected_sums(sent), f"killed at {killed_at} of {total}"
     assert paid.receipts == paid.distinct_receipts == len({m["tx_id"] for m in sent})
     assert_events_complete_and_ordered(kafka_bootstrap, topics["events"], postgres_url)
+    assert_chain_intact(postgres_url)
 
 
 def test_two_processes_one_group_rebalance_mid_stream(kafka_bootstrap, kafka_topics, postgres_url, tmp_path):
