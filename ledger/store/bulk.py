@@ -219,11 +219,17 @@ def latest_business_date(app: Application) -> date | None:
     """M3: the latest business date any stored event took effect on, read by the
     database from the stored JSON (one scan; asked only before the first close of
     day). An encrypted ledger's (F4) the database cannot read: each event is decrypted
-    and decoded here instead (its reference, slower)."""
+    and decoded here instead, once per process (the latest date kept with the position
+    it was read to, and only the events after it read the next time)."""
     recorder = app.recorder
     if app.mapper.cipher is not None or app.mapper.compressor is not None:
-        dates = (getattr(app.mapper.to_domain_event(n), "business_date", None) for n in _notifications(recorder))
-        latest = max((d.isoformat() for d in dates if d is not None), default=None)
+        position, latest = app.__dict__.get("_latest_business_date", (0, None))
+        for n in _notifications(recorder, start=position + 1):
+            found = getattr(app.mapper.to_domain_event(n), "business_date", None)
+            if found is not None and (latest is None or found.isoformat() > latest):
+                latest = found.isoformat()
+            position = n.id
+        app.__dict__["_latest_business_date"] = (position, latest)
     elif isinstance(recorder, PostgresAggregateRecorder):
         query = SQL(
             "SELECT max(convert_from(state, 'UTF8')::jsonb -> 'business_date' ->> '_data_') FROM {schema}.{table}"
@@ -241,8 +247,7 @@ def latest_business_date(app: Application) -> date | None:
     return None if latest is None or latest == date.min.isoformat() else date.fromisoformat(latest)
 
 
-def _notifications(recorder: Any, topics: Sequence[str] = ()) -> Iterator[Any]:
-    start = 1
+def _notifications(recorder: Any, topics: Sequence[str] = (), start: int = 1) -> Iterator[Any]:
     while True:
         batch = recorder.select_notifications(start, 1000, topics=topics)
         yield from batch
