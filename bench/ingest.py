@@ -44,6 +44,7 @@ from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
@@ -251,12 +252,23 @@ def raw_append(url: str, sent: list[dict]) -> float:
         app.close()
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="1,000 payments instead of 10,000")
+def arguments(description: str, quick: str, argv: list[str] | None) -> argparse.Namespace:
+    """The options of the benchmarks that ingest from Kafka: ``--quick`` (its help
+    ``quick``), ``--bootstrap``, ``--postgres``."""
+    parser = argparse.ArgumentParser(description=description.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help=quick)
     parser.add_argument("--bootstrap", help="an existing Kafka broker (default: start tansu)")
     add_postgres_option(parser)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def broker(bootstrap: str | None) -> Any:
+    """The broker ``--bootstrap`` names, else a tansu started for the run (a context manager)."""
+    return contextmanager(lambda: iter([bootstrap]))() if bootstrap else tansu()
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = arguments(__doc__, "1,000 payments instead of 10,000", argv)
     n = 1_000 if args.quick else 10_000
     debtors = afms(200 if args.quick else 1000)
     sent = payments(n, debtors, seed=2556, prefix="BENCH")
@@ -265,11 +277,7 @@ def main(argv: list[str] | None = None) -> None:
         raw = raw_append(url, sent)
     with schema() as url:
         each = one_transaction_each(url, debtors, sent)
-    if args.bootstrap:
-        bootstrap_cm = contextmanager(lambda: iter([args.bootstrap]))()
-    else:
-        bootstrap_cm = tansu()
-    with bootstrap_cm as bootstrap, schema() as url:
+    with broker(args.bootstrap) as bootstrap, schema() as url:
         e2e, ingest_only = end_to_end(bootstrap, url, debtors, sent)
 
     print(json.dumps({
