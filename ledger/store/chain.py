@@ -28,6 +28,7 @@ from hashlib import sha256
 from typing import Any, Protocol
 from uuid import UUID
 
+from ledger.errors import StoreUnavailable
 from ledger.i18n import N_
 from ledger.store import chain_tables
 
@@ -74,9 +75,11 @@ def enabled(env: Mapping[str, str]) -> bool:
     return env.get(SWITCH, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
-class ChainAhead(RuntimeError):
+class ChainAhead(StoreUnavailable):
     """The chain has a row at or after a position being written: the log's tail was
-    deleted and its positions given again (SQLite reuses the highest rowid)."""
+    deleted and its positions given again (SQLite reuses the highest rowid). The
+    ledger writes nothing more until an operator has looked (one line at the CLI;
+    a consumer retries the batch, as for a store that does not answer)."""
 
 
 class AlreadyChained(ValueError):
@@ -113,8 +116,8 @@ def extend(rows: ChainRows, written: Sequence[tuple[int, Any]]) -> None:
     else:
         position, previous = last
         if position >= written[0][0]:
-            raise ChainAhead(f"the chain reaches position {position} and an event is being written at "
-                             f"{written[0][0]}: events were deleted from the log's end (ledger verify)")
+            raise ChainAhead("--db", f"the chain reaches position {position} and an event is being written at "
+                                     f"{written[0][0]}: events were deleted from the log's end (ledger verify)")
     chained = []
     for position, event in written:
         previous = link(previous, event.originator_id, event.originator_version, event.topic, event.state)
