@@ -11,7 +11,7 @@ from ledger.entrypoints.options import Afm, JsonFlag, OnDate, Reason
 from ledger.entrypoints.output import console, line, print_json
 from ledger.entrypoints.parsing import parse_date
 from ledger.handlers.personal_data import erase_personal_data
-from ledger.i18n import _
+from ledger.i18n import _, ngettext
 
 personal_data_cli = typer.Typer(no_args_is_help=True, help=_("Debtors' personal data: names, ΑΜΚΑ, IBANs (F3)."))
 
@@ -26,8 +26,9 @@ def erase(afm: Afm, reason: Reason, on: OnDate = None, as_json: JsonFlag = False
     if as_json:
         print_json(result)
         return
-    console.print(line(_("{status}: {afm}, {keys_destroyed} keys destroyed"), result,
-                       status=labels.outcome(outcome.status)))
+    console.print(line(ngettext("{status}: {afm}, {keys_destroyed} key destroyed",
+                                "{status}: {afm}, {keys_destroyed} keys destroyed", result["keys_destroyed"]),
+                       result, status=labels.outcome(outcome.status)))
 
 
 def register(cli: typer.Typer) -> None:
