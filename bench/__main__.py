@@ -75,7 +75,7 @@ SUITE = ["close_day", "queries"]  # the benchmarks of one ``suite`` process, in 
 # The benchmarks run as ``python -m bench.NAME``, and the name their JSON lines carry.
 EXTERNAL = {"rebuild": ["projection_rebuild_postgres"], "ingest": ["ingest"], "scaling": ["scaling"],
             "growth": ["growth"], "documents": ["documents"], "web": ["web"], "apd": ["apd_check", "apd_submit"],
-            "verify": ["verify", "ingest_chain"]}
+            "verify": ["verify", "ingest_integrity"]}
 IN_ALL = ("rebuild", "ingest")
 
 
