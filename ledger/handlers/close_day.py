@@ -19,7 +19,7 @@ from ledger.actors import CLOSE_DAY, acting_as
 from ledger.application import Ledger
 from ledger.errors import BadInput
 from ledger.handlers.common import CLOSE_LOCK, arrangements_of, pages, retried, settle
-from ledger.handlers.integrity import checkpoint_if_configured
+from ledger.handlers.integrity import checkpoint_if_configured, configured_signing_key
 from ledger.handlers.notices import issue_locked
 from ledger.store.processes import in_processes
 from ledger.store.recorder import store_lock
@@ -58,9 +58,10 @@ def close_day(ledger: Ledger, day: date, batch_size: int = 500, progress: Any = 
     With a signing key configured (``LEDGER_SIGNING_KEY``), the close ends with a
     signed checkpoint of the hash chain (F2)."""
     # O1: what the close records is the close's own doing, whoever runs it.
+    signing_key = configured_signing_key()  # a key that cannot be read refuses the close before it starts
     with store_lock(ledger.db_url, ledger.recorder.datastore, CLOSE_LOCK), acting_as(CLOSE_DAY):
         settled = close_locked(ledger, day, batch_size, progress, processes)
-        checkpoint_if_configured(ledger)  # F2: after the close's own events, when a key is configured
+        checkpoint_if_configured(ledger, signing_key)  # F2: after the close's own events
         return settled
 
 

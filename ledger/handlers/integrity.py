@@ -104,15 +104,21 @@ def make_checkpoint(ledger: Ledger, key: Ed25519PrivateKey) -> dict[str, Any]:
     return document
 
 
-def checkpoint_if_configured(ledger: Ledger) -> dict[str, Any] | None:
-    """The close of day's checkpoint: made when ``LEDGER_SIGNING_KEY`` names a key and the
-    ledger has a chain; a broken chain is logged (``ledger verify`` names where), not raised:
-    the day is closed already."""
+def configured_signing_key() -> Ed25519PrivateKey | None:
+    """The key ``LEDGER_SIGNING_KEY`` names, read (bad input naming it when it cannot be),
+    or None when none is configured: the close of day reads it before it closes anything."""
     path = os.environ.get(signing.SIGNING_KEY)
-    if not path or chain.head(ledger) is None:
+    return signing.private_key(path) if path else None
+
+
+def checkpoint_if_configured(ledger: Ledger, key: Ed25519PrivateKey | None) -> dict[str, Any] | None:
+    """The close of day's checkpoint: made with ``key`` (``configured_signing_key``) when
+    the ledger has a chain; a broken chain is logged (``ledger verify`` names where), not
+    raised: the day is closed already."""
+    if key is None or chain.head(ledger) is None:
         return None
     try:
-        return make_checkpoint(ledger, signing.private_key(path))
+        return make_checkpoint(ledger, key)
     except ChainBroken as broken:
         log.error("no checkpoint: the hash chain is broken: %s", broken.verdict.reason)
         return None

@@ -9,10 +9,12 @@ import pytest
 
 from aggregates.checkpoint import Checkpoint
 from ledger import signing
+from ledger.errors import BadInput
 from ledger.handlers.close_day import close_day
 from ledger.handlers.integrity import (
     ChainBroken,
     checkpoint_if_configured,
+    configured_signing_key,
     latest_checkpoint,
     make_checkpoint,
     verify_checkpoint,
@@ -93,6 +95,19 @@ def test_f2_the_close_of_day_makes_a_checkpoint_when_a_key_is_configured(ledger,
     assert ledger.repository.get(Checkpoint.create_id(made.ledger, made.position)).document()["link"] == made.link
 
 
+def test_f2_a_signing_key_that_cannot_be_read_refuses_the_close_before_it_starts(ledger, tmp_path, monkeypatch):
+    """interfaces §1: exit 2 means the ledger is unchanged, so the key is read first."""
+    tampering.write_some(ledger)
+    before = ledger.recorder.max_notification_id()
+    broken = tmp_path / "broken.pem"
+    broken.write_text("not a key")
+    monkeypatch.setenv(signing.SIGNING_KEY, str(broken))
+    with pytest.raises(BadInput) as refused:
+        close_day(ledger, d("2023-02-02"))
+    assert refused.value.field == signing.SIGNING_KEY
+    assert ledger.recorder.max_notification_id() == before and ledger.business_date() != d("2023-02-02")
+
+
 def test_f2_no_checkpoint_of_a_ledger_without_a_chain(db_url, tmp_path, monkeypatch):
     from ledger.application import Ledger
 
@@ -100,6 +115,6 @@ def test_f2_no_checkpoint_of_a_ledger_without_a_chain(db_url, tmp_path, monkeypa
     try:
         tampering.write_some(unchained)
         monkeypatch.setenv(signing.SIGNING_KEY, str(key_files(tmp_path, "signing")[0]))
-        assert checkpoint_if_configured(unchained) is None
+        assert checkpoint_if_configured(unchained, configured_signing_key()) is None
     finally:
         unchained.close()
