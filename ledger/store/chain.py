@@ -62,9 +62,12 @@ REASONS = {
 KINDS = {"replaced": "inserted", "moved_out": "reordered", "moved_in": "reordered"}  # else the case's own name
 
 
-def link(previous: bytes, originator_id: UUID, version: int, topic: str, state: bytes) -> bytes:
+def link(previous: bytes, originator_id: UUID, version: int, topic: str, state: bytes | str) -> bytes:
     """The link of an event after the link ``previous`` (the one function the writer,
-    ``build`` and ``verify`` all use)."""
+    ``build`` and ``verify`` all use). A state someone stored as text (SQLite lets a
+    column hold either) is linked as its UTF-8 bytes: it then fails as edited."""
+    if isinstance(state, str):
+        state = state.encode()
     name = topic.encode()
     return sha256(b"".join((previous, _ID_VERSION_TOPIC.pack(originator_id.bytes, version, len(name)), name,
                             _STATE_LENGTH.pack(len(state)), state))).digest()

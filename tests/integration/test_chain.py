@@ -33,6 +33,18 @@ def test_f1_one_byte_of_one_events_state_edited_is_found_at_its_position(ledger,
     assert verdict.reason.startswith(f"position {written[4]}: event ")
 
 
+def test_f1_a_state_rewritten_as_text_is_found_edited_not_a_crash(sqlite_url):
+    """SQLite's ``replace()`` on a BLOB gives TEXT: the column then holds a str."""
+    app = Ledger(sqlite_url)
+    try:
+        at = tampering.write_some(app)[2]
+        tampering.execute(sqlite_url, "UPDATE {events} SET state = replace(state, '0', '1') WHERE {position} = ?", (at,))
+        verdict = chain.verify(app)
+        assert (verdict.intact, verdict.first_broken, verdict.kind) == (False, at, "edited")
+    finally:
+        app.close()
+
+
 def test_f1_a_deleted_event_is_found_at_its_position(ledger, written, db_url):
     tampering.delete(db_url, written[3])
     verdict = chain.verify(ledger)
