@@ -92,13 +92,27 @@ def start_rebuild(runner: Runner, chosen: Sequence[Projection]) -> dict[str, tup
     return slots
 
 
-def _drop_old_tables(conn: Connection, fresh: Sequence[Projection], states: dict[str, State]) -> None:
-    """Drop the tables of ``fresh``, of any version and slot but the active one."""
+def drop_stale_tables(runner: Runner) -> None:
+    """Drop every read model's tables of a slot neither active nor being rebuilt: a
+    rebuild's previous slot, kept until the next rebuild, holds copies of personal
+    data an erasure has since scrubbed from the active one (F3)."""
+    with runner.engine.begin() as conn:
+        states = runner.states(conn)
+        _drop_old_tables(conn, list(runner.projections.values()), states, keep_rebuilding=True)
+
+
+def _drop_old_tables(conn: Connection, fresh: Sequence[Projection], states: dict[str, State],
+                     keep_rebuilding: bool = False) -> None:
+    """Drop the tables of ``fresh``, of any version and slot but the active one (and,
+    ``keep_rebuilding``, the one a rebuild is filling)."""
     existing = inspect(conn).get_table_names()
     old = []
     for p in fresh:
-        keep = p.prefix(states[p.name].active_version, states[p.name].active_slot)
-        old += [table for table in existing if table.startswith(f"p_{p.name}_v") and not table.startswith(keep)]
+        state = states[p.name]
+        keep = [p.prefix(state.active_version, state.active_slot)]
+        if keep_rebuilding and state.rebuilding_slot is not None:
+            keep.append(p.prefix(state.rebuilding_version, state.rebuilding_slot))
+        old += [table for table in existing if table.startswith(f"p_{p.name}_v") and not table.startswith(tuple(keep))]
     if old and conn.dialect.name == "postgresql":
         conn.exec_driver_sql("DROP TABLE " + ", ".join(f'"{table}"' for table in old))
     else:
