@@ -155,10 +155,11 @@ def paid_events(ledger: Ledger) -> list[Any]:
 def recorded(ledger: Ledger) -> list[tuple[Any, ...]]:
     """Every stored event but its timestamp: what a close recorded, comparable across stores.
     Nor the notices' agenda's ``position``: how far the log went when the pass read it
-    (a writer racing the close adds an event first)."""
+    (a writer racing the close adds an event first). Decoded, so that personal values
+    sealed with a random nonce (F3) compare by what they hold."""
     out = []
     for n in ledger.notifications():
-        state = {k: v for k, v in json.loads(n.state).items()
+        state = {k: v for k, v in ledger.mapper.transcoder.decode(n.state).items()
                  if k != "timestamp" and not (k == "position" and n.topic.startswith("keao:NoticeAgenda."))}
         out.append((n.originator_id, n.originator_version, n.topic, state))
     return out
