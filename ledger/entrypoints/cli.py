@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-from rich.console import Console
 
 from aggregates.errors import DomainError
 from aggregates.payment_forms import checked_form, checked_item_form
@@ -24,7 +23,7 @@ from consumers.messages import BANK_PAYMENTS_TOPIC, FUND_TRANSFERS_TOPIC, Messag
 from ledger import inputs, views
 from ledger.actors import act_as, default_actor
 from ledger.commands import PaymentInput, TransferInput, TransferItem
-from ledger.entrypoints import apd_cli, kafka_cli, labels, notices_cli, oga_cli, operators_cli, queries_cli, serve_cli
+from ledger.entrypoints import apd_cli, demo_cli, kafka_cli, labels, notices_cli, oga_cli, operators_cli, queries_cli, serve_cli
 from ledger.entrypoints import integrity_cli
 from ledger.entrypoints import oga_statement_cli  # noqa: F401  (its command joins the oga sub-app, G17)
 from ledger.entrypoints import personal_data_cli
@@ -339,63 +338,6 @@ def delimitations(as_json: JsonFlag = False) -> None:
                         ["delimitation", "area", "kind", "municipal_unit", "regional_unit", "disaster_dates"]))
 
 
-@cli.command("demo", help=_("The main job: build a realistic ledger (all funds, all schemes, three years of "
-                            "payments), close the days, and print debt tables, clearances and an audit."))
-def demo(
-    fresh: Annotated[bool, typer.Option("--fresh", metavar=FLAG, help=_(
-        "Delete the SQLite ledger file first."))] = False,
-    until: Annotated[str, typer.Option("--until", metavar=DATE, help=_("The last business date to run to."))
-                     ] = "2022-12-31",
-    pdf_dir: Annotated[Optional[str], typer.Option("--pdf-dir", metavar="DIR", help=_(
-        "Where to write the notice and the certificate as PDF (default: beside the SQLite file; "
-        "a PostgreSQL ledger writes them only with this option)."))] = None,
-) -> None:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    from ledger.demo import report_afms, run_demo
-    from ledger.store.urls import is_postgres, masked, sqlite_path
-
-    url = services.url()
-    if fresh and not is_postgres(url):
-        Path(sqlite_path(url)).unlink(missing_ok=True)
-    ledger = services.ledger()
-    if ledger.recorder.max_notification_id():
-        raise BadInput("--db", f"{masked(url)} already holds a ledger: run with --fresh to start over")
-    last = require_date(until, "--until")
-    columns = (TextColumn("{task.description:<34}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True)) as progress:
-        task = progress.add_task(_("building the demo ledger"), total=None)
-        scenario = run_demo(
-            ledger, lambda label, planned: progress.update(task, advance=1, total=planned, description=label[:34]), last
-        )
-    shown = report_afms(scenario)
-    for afm in shown["debt_tables"]:
-        show_debt_table(afm)
-    clearances = [views.clearance(ledger, afm) for afm in shown["clearances"]]
-    console.print(table(_("Clearances (ασφαλιστική ενημερότητα)"), clearances,
-                        ["afm", "as_of", "clear", "valid_until", "basis", "reasons"]))
-    show_suspense()
-    for afm in shown["audit"]:
-        for arrangement in ledger.arrangements_of(ledger.debtor(afm))[:1]:  # none yet with an early --until
-            show_arrangement(arrangement.payment_code)
-            audit(arrangement.payment_code)
-    # §10; the PDF files beside the SQLite file, or in --pdf-dir
-    folder = Path(pdf_dir) if pdf_dir else None if is_postgres(url) else Path(sqlite_path(url)).parent
-    notices_cli.demo_report(ledger, shown, scenario.refusals, folder)
-    for apd_id in filter(ledger.declared, shown["declarations"]):  # §12; none yet with an early --until
-        apd_cli.show(ledger.declaration(apd_id), as_json=False)
-    oga_cli.prepayment_command("seasonal", 5, "2012-04", 6)  # §13: a seasonal worker's prepayment
-    queries_cli.summary()
-    console.print(line(_("ledger written to {url}; try `ledger show debt-table {afm}`"), url=masked(url),
-                       afm=shown["debt_tables"][0]))
-
-
 kafka_cli.register(cli)  # `ledger consume`
 operators_cli.register(cli, payment_cli, debt_cli, show_cli)  # §1.2
 queries_cli.register(cli, debtor_cli, arrangement_cli)  # §1.7
@@ -403,6 +345,7 @@ notices_cli.register(cli, show_cli)  # §1.3
 apd_cli.register(cli, show_cli)  # §1.4
 oga_cli.register(cli)  # §1.5
 serve_cli.register(cli)  # §3
+demo_cli.register(cli)  # the main job
 integrity_cli.register(cli)  # §1.6, F1 and F2
 personal_data_cli.register(cli)  # §1.6, F3
 
