@@ -25,7 +25,7 @@ from aggregates.debtor import Debtor
 from aggregates.declaration import Declaration
 from aggregates.notice import Notice
 from aggregates.references import valid_afm
-from ledger import notice_views, views
+from ledger import audit_views, notice_views, views
 from ledger.errors import NotFound
 from projections.base import chunks, from_state
 from projections.runner import Runner
@@ -237,7 +237,7 @@ class ProjectionReader:
         were recorded before the close of day that moved the business date past
         it (a correction recorded later of an earlier fact is not shown; an event
         without a business date is left out)."""
-        ids = [str(i) for i in views.audited_ids(self, ref)]
+        ids = [str(i) for i in audit_views.audited_ids(self, ref)]
         t = self.t["audit.events"]
         decode = self._arrangements.decode
         query = select(t).where(t.c.aggregate_id.in_(ids))
@@ -247,7 +247,7 @@ class ProjectionReader:
                 t.c.topic.in_(CALENDAR_TOPICS), t.c.business_date > as_of)).scalar()
             if passed is not None:
                 query = query.where(t.c.position < passed)
-        return [views.audit_entry(r.position, r.type, r.aggregate_id, r.version, r.business_date,
+        return [audit_views.audit_entry(r.position, r.type, r.aggregate_id, r.version, r.business_date,
                                   datetime.fromisoformat(r.recorded_at), decode(r.payload))
                 for r in self.conn.execute(query.order_by(t.c.position))]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from aggregates.references import arrangement_payment_code, creditor_reference, debtor_identity_code
-from ledger import views
+from ledger import audit_views, views
 from ledger.application import Ledger
 from tests.cli_helpers import run_cli
 
@@ -60,7 +60,7 @@ class Cli:
         """The event count and what the audit and suspense views say, read in-process."""
         app = Ledger(self.db)
         try:
-            return (app.recorder.max_notification_id() or 0, json.dumps(views.audit(app, AFM), default=str),
+            return (app.recorder.max_notification_id() or 0, json.dumps(audit_views.audit(app, AFM), default=str),
                     json.dumps(views.suspense(app), default=str))
         finally:
             app.close()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger import views
+from ledger import audit_views, views
 from ledger.application import Ledger
 from ledger.demo import Scenario, report_afms
 from ledger.entrypoints.labels import MONEY
@@ -83,7 +83,7 @@ def test_demo_builds_the_ledger_and_prints_the_report(demo):
         "OPS-1": ("refunded", None, "m.papadaki@keao.gr", date(2022, 5, 20)),
         "OPS-2": ("assigned", afm[(None, "debt")], "m.papadaki@keao.gr", date(2022, 9, 12))}
     debt = afm[(None, "debt")]
-    assert [e["type"] for e in views.audit(ledger, debt)].count("DebtPaymentRecalled") == 1
+    assert [e["type"] for e in audit_views.audit(ledger, debt)].count("DebtPaymentRecalled") == 1
     first = views.debt_table(ledger, debt)["items"][0]
     assert (first["period"], first["amount"], first["outstanding"], first["status"]) == (
         "2021-05", Decimal("150.00"), Decimal("0.00"), "paid")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ledger import views
+from ledger import audit_views
 from ledger.application import Ledger
 from ledger.commands import Outcome, PaymentInput, TransferInput, TransferItem
 from ledger.handlers.arrangements import apply_for_arrangement
@@ -59,7 +59,7 @@ def count(ledger: Ledger) -> int:
 
 
 def history(ledger: Ledger, ref: str) -> list[dict[str, Any]]:
-    return views.audit(ledger, ref)
+    return audit_views.audit(ledger, ref)
 
 
 def types(ledger: Ledger, ref: str) -> list[str]:

@@ -13,7 +13,7 @@ import pytest
 from aggregates.apd_rules import Dated
 from aggregates.errors import NotAllowed
 from consumers.apd_messages import ApdMessage
-from ledger import views
+from ledger import audit_views, views
 from ledger.application import Ledger
 from ledger.commands import DeclarationInput
 from ledger.errors import NotFound, TransferConflict
@@ -176,7 +176,7 @@ def test_the_read_models_show_the_assessed_items_and_the_audit_the_declarations(
         assert [e["type"] for e in reader.audit("A-1")] == ["Submitted", "Finalised"]
         assert [e["type"] for e in reader.audit(AFM)] == [
             "Registered", "DeclarationFiled", "Submitted", "Finalised", "DebtAssessed"]
-    assert [e["type"] for e in views.audit(employers, "A-1")] == ["Submitted", "Finalised"]
+    assert [e["type"] for e in audit_views.audit(employers, "A-1")] == ["Submitted", "Finalised"]
     with pytest.raises(NotFound):
-        views.audit(employers, "A-9")
+        audit_views.audit(employers, "A-9")
     assert Decimal(views.debt_table(employers, AFM, d("2004-10-20"))["total_outstanding"]) == m("440.60")

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bench.history import generate
-from ledger import views
+from ledger import audit_views, views
 from ledger.application import Ledger
 from ledger.errors import StoreUnavailable
 from ledger.handlers.debtors import register_debtor
@@ -53,7 +53,7 @@ def seen(ledger: Ledger, runner: Runner) -> dict[str, Any]:
                  {k: v for k, v in e["payload"].items() if k not in ("actor", "name", "amka")}) for e in entries]
 
     return {afm: (views.debt_table(ledger, afm), views.clearance(ledger, afm), reader.debt_table(runner, afm),
-                  reader.clearance(runner, afm), audit(views.audit(ledger, afm)), audit(reader.audit(runner, afm)))
+                  reader.clearance(runner, afm), audit(audit_views.audit(ledger, afm)), audit(reader.audit(runner, afm)))
             for afm in afms(ledger)}
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from aggregates.errors import NotAllowed
 from aggregates.references import debtor_identity_code
-from ledger import views
+from ledger import audit_views, views
 from ledger.commands import CorrectionInput, CorrectionItem, RecallInput
 from ledger.errors import BadInput, TransferConflict
 from ledger.handlers.close_day import close_day
@@ -85,7 +85,7 @@ def test_O2_a_refund_order_needs_a_valid_IBAN_and_takes_the_payment_out_of_suspe
         refund_payment(ledger, "TX-S", "ETE", IBAN[:-1] + "6", "no such debtor")
     assert refund_payment(ledger, "TX-S", "ETE", IBAN, "no such debtor").status == "refunded"
     assert views.suspense(ledger) == []
-    (order,) = [e for e in views.audit_entries(ledger, {_payment_id("ETE", "TX-S")})
+    (order,) = [e for e in audit_views.audit_entries(ledger, {_payment_id("ETE", "TX-S")})
                 if e["type"] == "RefundOrdered"]
     assert (order["payload"]["refund_id"], order["payload"]["iban"], order["payload"]["amount"]) == (
         "refund:ETE/TX-S", IBAN, m("50.00"))

@@ -20,7 +20,7 @@ from aggregates.debtor import ERASED, Debtor
 from aggregates.names import search_key
 from aggregates.references import debtor_identity_code
 from consumers.publisher import event_message
-from ledger import views
+from ledger import audit_views, views
 from ledger.application import Ledger
 from ledger.commands import PaymentInput
 from ledger.handlers.credit import refund_credit
@@ -97,7 +97,7 @@ def figures(ledger: Ledger, runner: Runner) -> dict[str, Any]:
     read = reader.debt_table(runner, AFM2)
     return {"total": (table["total_outstanding"], table["credit"]), "read": (read["total_outstanding"], read["credit"]),
             "clearance": views.clearance(ledger, AFM2)["clear"],
-            "audit": [(e["type"], e["payload"].get("amount")) for e in views.audit(ledger, AFM2)]}
+            "audit": [(e["type"], e["payload"].get("amount")) for e in audit_views.audit(ledger, AFM2)]}
 
 
 def test_F3_erasure_leaves_no_plaintext_anywhere_and_every_figure_as_it_was(db_url, capsys):
@@ -126,12 +126,12 @@ def test_F3_erasure_leaves_no_plaintext_anywhere_and_every_figure_as_it_was(db_u
         assert figures(ledger, runner) == {**before, "audit": [*before["audit"], ("PersonalDataErased", None)]}
         assert runner.rebuild()
         assert plaintext_found(db_url) == []
-        erased = [e for e in views.audit(ledger, AFM2) if e["type"] == "PersonalDataErased"]
+        erased = [e for e in audit_views.audit(ledger, AFM2) if e["type"] == "PersonalDataErased"]
         assert [(e["payload"]["reason"], bool(e["payload"]["actor"])) for e in erased] == [("retention ended", True)]
         debtor_now = ledger.debtor(AFM2)
         assert (debtor_now.name, debtor_now.amka) == (ERASED, ERASED)
         assert ledger.debtor(AFM).name == KEPT
-        registered = views.audit(ledger, AFM2)[0]["payload"]
+        registered = audit_views.audit(ledger, AFM2)[0]["payload"]
         assert (registered["name"], registered["amka"]) == (ERASED, ERASED)
         assert reader.debt_table(runner, AFM2)["name"] == ERASED
         assert [e["payload"]["name"] for e in reader.audit(runner, AFM2) if e["type"] == "Registered"] == [ERASED]
@@ -140,7 +140,7 @@ def test_F3_erasure_leaves_no_plaintext_anywhere_and_every_figure_as_it_was(db_u
                    if n.topic in ("keao:Debtor.CreditRefunded", "keao:BankPayment.RefundOrdered")]
         assert [p["iban"] for p in refunds] == [ERASED, ERASED]
         notices = [event_message(ledger, n).payload for n in ledger.notifications(topics=["keao:Notice.Issued"])
-                   if n.originator_id in views.audited_ids(ledger, AFM2)]
+                   if n.originator_id in audit_views.audited_ids(ledger, AFM2)]
         assert notices and {p["content"]["name"] for p in notices} == {ERASED}
         # replay still works: the erased debtor gets a new debt and pays it
         transfer(ledger, AFM2, "30.00", "2022-01-31", "2021-12", "OAEE-2")

@@ -8,7 +8,7 @@ import pytest
 
 from aggregates.errors import NotAllowed
 from aggregates.payment import BankPayment
-from ledger import views
+from ledger import audit_views, views
 from ledger.errors import BadInput, NotFound
 from ledger.handlers.suspense import assign_payment, dismiss_payment, refund_payment
 from projections import reader
@@ -116,7 +116,7 @@ def test_O2_a_payment_in_suspense_is_not_dismissed_and_a_resend_in_EUR_can_be_re
         dismiss_payment(ledger, "TX-X", "ETE", "duplicate")
     pay(ledger, "RF00XXXX", "50.00", "2021-12-20", "TX-U")  # the bank's correction: in EUR
     assert refund_payment(ledger, "TX-U", "ETE", IBAN, "no such debtor").status == "refunded"
-    (order,) = [e for e in views.audit_entries(ledger, {BankPayment.create_id("ETE", "TX-U")})
+    (order,) = [e for e in audit_views.audit_entries(ledger, {BankPayment.create_id("ETE", "TX-U")})
                 if e["type"] == "RefundOrdered"]
     assert (order["payload"]["amount"], order["payload"]["refund_id"]) == (m("50.00"), "refund:ETE/TX-U")
     (refunded,) = both(ledger, db_url, resolved=True)

@@ -9,7 +9,7 @@ import json
 from datetime import date
 
 from bench.history import generate
-from ledger import views
+from ledger import audit_views
 from ledger.application import Ledger
 from projections import reader
 from projections.reader import CALENDAR_TOPICS
@@ -34,7 +34,7 @@ def test_audit_as_of_a_date_is_the_history_held_then(db_url: str, capsys) -> Non
         debtor = max(afms, key=lambda afm: len(app.debtor(afm).arrangement_ids))
         arrangement_ids = app.debtor(debtor).arrangement_ids
         assert arrangement_ids, "the generated history has a debtor with arrangements"
-        full = views.audit(app, debtor)
+        full = audit_views.audit(app, debtor)
         assert reader.audit(runner, debtor) == full
         days = sorted({e["business_date"] for e in full})
         checked = 0
@@ -42,7 +42,7 @@ def test_audit_as_of_a_date_is_the_history_held_then(db_url: str, capsys) -> Non
             expected = cut(app, full, day)
             assert reader.audit(runner, debtor, day) == expected, day
             for arrangement_id in arrangement_ids:
-                assert reader.audit(runner, arrangement_id, day) == cut(app, views.audit(app, arrangement_id), day)
+                assert reader.audit(runner, arrangement_id, day) == cut(app, audit_views.audit(app, arrangement_id), day)
             checked += 0 < len(expected) < len(full)
         assert checked >= 2  # some dates cut the history somewhere in the middle
         assert reader.audit(runner, debtor, date(2020, 12, 31)) == []  # before anything was recorded
