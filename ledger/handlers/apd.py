@@ -145,11 +145,12 @@ def history_of(uow: UnitOfWork, apd_id: str, records: Iterable[Record]) -> Histo
     """K8: each insured person's days for each wage period already in the history,
     from every other declaration's finalised records (one read for all)."""
     keys = {(r.amka, r.wage_period) for r in records}
-    found = uow.prefetch(InsuranceMonth.create_id(*key) for key in keys)
+    uow.prefetch(InsuranceMonth.create_id(*key) for key in keys)  # one query; those loaded before stay
     history = {}
-    for month in found.values():
-        assert isinstance(month, InsuranceMonth)
-        history[(month.amka, month.wage_period)] = month.days_besides(apd_id)
+    for key in keys:
+        month = uow.get(InsuranceMonth, InsuranceMonth.create_id(*key))
+        if month is not None:
+            history[key] = month.days_besides(apd_id)
     return history
 
 

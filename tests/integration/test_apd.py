@@ -164,6 +164,19 @@ def test_the_k20_override_lets_through_what_a_pending_status_change_explains(wit
     assert (finalised.overrides, finalised.in_history, finalised.codes["1"]) == ({"1": "ΕΜΣΑ-7"}, {"1", "3"}, (141,))
 
 
+def test_an_override_is_checked_against_the_history_too(with_ceilings):
+    """K8, K20: the history finalising read already counts for the override: a record with
+    122 besides 141 is not let through by a form that would only change its status."""
+    submitted(with_ceilings, "A-1", row("1", days=20))
+    finalise_declaration(with_ceilings, "A-1", {})
+    submitted(with_ceilings, "A-2", row("1", days=15, earnings="2500.00", contributions="881.20",
+                                        insured_since="1995-01-01"))
+    with pytest.raises(NotAllowed) as refused:
+        finalise_declaration(with_ceilings, "A-2", {"1": "ΕΜΣΑ-7"})
+    assert refused.value.reason == ("record 1 has errors 122, 141 that a change of its old/new status does not "
+                                    "explain: it would still have 122 (K20)")
+
+
 def test_the_read_models_show_the_assessed_items_and_the_audit_the_declarations(employers, db_url):
     """interfaces §1.4: the debt table read model has the items with their ΑΠΔ id; the
     audit of the employer includes its declarations, and of an ΑΠΔ its own events."""
