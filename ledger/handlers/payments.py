@@ -130,7 +130,7 @@ def route_payment(uow: UnitOfWork, reference: str, amount: Decimal, currency: st
         return to_arrangement(code, arrangement, value_date, set()), set()
     debtor = debtor_of(uow, arrangement)
     held = held_items(arrangements_of(uow, debtor))
-    items = [debtor.items[i] for i in arrangement.item_ids]
+    items = [debtor.items[i] for i in arrangement.item_ids] if form else []  # G10: only a form can refuse them
     return to_arrangement(code, arrangement, value_date, held, form, items), held
 
 
