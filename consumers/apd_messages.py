@@ -19,18 +19,10 @@ from consumers.messages import (
     KafkaMessageModel,
     Period,
     PlausibleDate,
+    _check_digits,
     _text,
 )
 from ledger.commands import DeclarationInput
-
-def _digits(length: int, name: str):
-    def check(value: str) -> str:
-        if not (len(value) == length and value.isascii() and value.isdigit()):
-            raise ValueError(f"{value!r} is not a {name} of {length} digits")
-        return value
-
-    return check
-
 
 def _not_negative(value: Decimal) -> Decimal:
     if value < 0:
@@ -48,8 +40,8 @@ class ApdRecord(KafkaMessageModel):
     record: RecordId
     amka: Amka
     insured_since: IsoDate
-    package: Annotated[str, AfterValidator(_digits(3, "package code"))]
-    earnings_type: Annotated[str, AfterValidator(_digits(2, "earnings type"))]
+    package: Annotated[str, AfterValidator(_check_digits(3))]
+    earnings_type: Annotated[str, AfterValidator(_check_digits(2))]
     wage_period: Period  # field 33
     from_date: Annotated[IsoDate, Field(alias="from")]  # field 34
     to_date: Annotated[IsoDate, Field(alias="to")]  # field 35
@@ -83,7 +75,7 @@ class ApdMessage(KafkaMessageModel):
 
     apd_id: ApdId
     employer_afm: Afm
-    legal_form: Annotated[str, AfterValidator(_digits(3, "legal-form code"))]
+    legal_form: Annotated[str, AfterValidator(_check_digits(3))]
     public_like: StrictBool
     submitted_on: PlausibleDate
     records: Annotated[list[ApdRecord], Field(min_length=1), AfterValidator(_unique_records)]
