@@ -43,7 +43,7 @@ class Dated(Generic[V]):
     """A value in force from a wage period (``YYYY-MM``) on, until the next one's
     start; the first may have no start (in force for every earlier period)."""
 
-    starts: Sequence[str | None]
+    starts: Sequence[str]  # "" for a first value without a start: before every period
     values: Sequence[V]
 
     @classmethod
@@ -51,11 +51,11 @@ class Dated(Generic[V]):
         ordered = sorted(pairs, key=lambda p: p[0] or "")
         if any(start is None for start, _ in ordered[1:]):
             raise ValueError("only the first dated value may have no start")
-        return cls(tuple(start for start, _ in ordered), tuple(value for _, value in ordered))
+        return cls(tuple(start or "" for start, _ in ordered), tuple(value for _, value in ordered))
 
     def at(self, period: str) -> V | None:
         """K3: the value in force for the wage period, not on any other date."""
-        index = bisect_right([s or "" for s in self.starts], period) - 1
+        index = bisect_right(self.starts, period) - 1
         return self.values[index] if index >= 0 else None
 
 
