@@ -6,11 +6,15 @@ what an arrangement recorded alone, whether settling it on a day can record
 anything since it was last settled: when it cannot, the close of day does not
 settle it (issue 5), as settling it anyway would record nothing (E2).
 ``Arrangement.may_change`` is the aggregate's call of it.
+
+``next_change_day`` is the first day on which ``may_change`` turns true (issue 19):
+a close of day that keeps it per arrangement need not even read the arrangements
+whose day has not come, while nothing else was recorded for them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -59,6 +63,46 @@ def may_change(arrangement: Arrangement, scheme: Scheme, settled_on: date, day: 
         return True
     # Missed and lost are never packed with the payments (``aggregates.history``): ``facts`` has them.
     return _delay_month_starts(instalments, arrangement.facts, settled_on, day)
+
+
+def next_change_day(arrangement: Arrangement, scheme: Scheme, settled_on: date) -> date | None:
+    """E1: the first day after ``settled_on`` on which ``may_change(arrangement,
+    scheme, settled_on, day)`` is true (None: no day, the arrangement has ended).
+
+    ``may_change`` is true on a day when something happens to the arrangement in
+    (``settled_on``, day], so true from the first such day on: the earliest of the
+    start, an instalment opening, a deadline or loss checkpoint passing while an
+    instalment due before it is unpaid (A3), a payment's value date, and the start
+    of a month of delay (L1, C11). Those ``may_change`` always answers true for
+    (suspended, watching the debtor's other items, ND10 a) change the next day.
+    """
+    if arrangement.status in ENDED:
+        return None
+    tomorrow = settled_on + ONE_DAY
+    instalments = arrangement.instalments
+    if not instalments or arrangement.status == Status.SUSPENDED or scheme.watches_current_items:
+        return tomorrow
+    starts_on = arrangement.starts_on
+    assert starts_on is not None
+    days = [starts_on] if settled_on < starts_on else []
+    checkpoints = scheme.loss_rule().checkpoints
+    passing: list[date] = []
+    for data in instalments:
+        days.append(max(data["opens_on"], starts_on))
+        passing.append(data["due_date"] + ONE_DAY)
+        passing.extend(checkpoints(Instalment.from_dict(data)))
+    days.extend(receipt["value_date"] for receipt in history.valued_after(arrangement, settled_on))
+    days.extend(_delay_month_starts_after(instalments, arrangement.facts, settled_on))
+    first = min((d for d in days if d > settled_on), default=None)
+    # A passing day counts only with an instalment unpaid then: the earliest such
+    # one before ``first``, tried in order (the first usually is: its own instalment).
+    paid = None
+    for on in sorted(d for d in set(passing) if d > settled_on and (first is None or d < first)):
+        if paid is None:
+            paid = paid_by_instalment(history.facts(arrangement))
+        if _unpaid_when_passing(instalments, paid, (on,)):
+            return on
+    return first
 
 
 def _deadlines_passing(
@@ -111,20 +155,26 @@ def _delay_month_starts(
 ) -> bool:
     """Whether a month of delay (L1) of a recorded missed instalment or of a
     lost balance (C11) starts in (``settled_on``, ``day``]."""
+    return any(_month_start_within(first, settled_on, day) for first in _delay_firsts(instalments, facts))
+
+
+def _delay_month_starts_after(instalments: Sequence[_Stored], facts: dict[str, _Stored], after: date) -> Iterator[date]:
+    """The first start after ``after`` of a month of delay (L1) of each recorded
+    missed instalment and lost balance (C11)."""
+    return (_first_month_start_after(first, after) for first in _delay_firsts(instalments, facts))
+
+
+def _delay_firsts(instalments: Sequence[_Stored], facts: dict[str, _Stored]) -> Iterator[date]:
+    """The first day of delay of each recorded missed instalment and lost balance."""
     by_number = None
     for fact in facts.values():
         kind = fact["kind"]
         if kind == "InstalmentMissed":
             if by_number is None:
                 by_number = {i["number"]: i for i in instalments}
-            first = by_number[fact["number"]]["due_date"] + ONE_DAY
+            yield by_number[fact["number"]]["due_date"] + ONE_DAY
         elif kind == "Lost":
-            first = fact["business_date"] + ONE_DAY
-        else:
-            continue
-        if _month_start_within(first, settled_on, day):
-            return True
-    return False
+            yield fact["business_date"] + ONE_DAY
 
 
 def paid_by_instalment(facts: dict[str, _Stored]) -> dict[int, list[tuple[date, Decimal]]]:
@@ -142,11 +192,12 @@ def paid_by_instalment(facts: dict[str, _Stored]) -> dict[int, list[tuple[date, 
 
 def _month_start_within(first: date, after: date, until: date) -> bool:
     """Whether a month of delay counted from ``first`` (L1) starts in (``after``, ``until``]."""
-    if first > until:
-        return False
+    return first <= until and _first_month_start_after(first, after) <= until
+
+
+def _first_month_start_after(first: date, after: date) -> date:
+    """The first start after ``after`` of a month of delay counted from ``first`` (L1)."""
     months = max(0, months_between(first, after) - 1)
-    while (start := add_months(first, months)) <= until:
-        if start > after:
-            return True
+    while (start := add_months(first, months)) <= after:
         months += 1
-    return False
+    return start

@@ -126,3 +126,27 @@ def test_loss_checkpoints_come_after_the_deadline():
         for due in (date(2022, 1, 31), date(2022, 2, 28), date(2024, 2, 29), date(2022, 12, 30)):
             instalment = Instalment(1, due.replace(day=1), due, Decimal("10.00"), Decimal("0.00"))
             assert all(on > due for on in rule.checkpoints(instalment))
+
+
+def test_next_change_day_is_the_first_day_may_change_is_true(tmp_path):
+    """``next_change_day`` (issue 19's close index) against ``may_change`` itself, day by
+    day: false on every day before it, true on it and every day after (``may_change`` is
+    monotone in the day), over arrangements paid on time, late, partly, lost, suspended."""
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    close_day(ledger, date(2019, 1, 1))
+    feed(ledger, Workload(50, seed=7).commands(until=date(2022, 8, 10)))
+    close_day(ledger, date(2022, 7, 29))
+    arrangements = [ledger.repository.get(i) for i in ledger.arrangement_ids()]
+    offsets, statuses = set(), set()
+    for arrangement in arrangements:
+        scheme = ledger.settings.scheme(arrangement.scheme)
+        for settled_on in (date(2022, 7, 29) + timedelta(days=n) for n in range(0, 40, 4)):
+            first = close_day_skip.next_change_day(arrangement, scheme, settled_on)
+            for day in (settled_on + timedelta(days=n) for n in range(1, 100)):
+                expected = close_day_skip.may_change(arrangement, scheme, settled_on, day)
+                assert expected == (first is not None and day >= first), (arrangement.payment_code, settled_on, day, first)
+            offsets.add(None if first is None else min((first - settled_on).days, 100))
+            statuses.add(arrangement.status)
+    assert {1, 100} < offsets and len(offsets) > 5, offsets  # tomorrow, beyond the days tried, and between
+    assert {"active", "lost", "completed"} <= statuses, statuses
+    ledger.close()
