@@ -32,11 +32,12 @@ def positions(ledger: Any) -> list[int]:
 
 def execute(db_url: str, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """``statement`` on the store at ``db_url``, committed. ``{events}`` names the events
-    table, ``{position}`` its position column, ``?`` a parameter, on either store."""
+    table, ``{position}`` its position column, ``{chain}`` the table the writer chains
+    into (PostgreSQL: a commit's rows in one block), ``?`` a parameter, on either store."""
     if is_postgres(db_url):
         schema = parse_qs(urlparse(db_url).query)["schema"][0]
         sql = statement.format(events=f'"{schema}".keao_ledger_events', position="notification_id",
-                               chain=f'"{schema}".keao_ledger_chain').replace("?", "%s")
+                               chain=f'"{schema}".keao_ledger_chain_blocks').replace("?", "%s")
         with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
             cursor = connection.execute(sql, params)
             return cursor.fetchall() if cursor.description else []
