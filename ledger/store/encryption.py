@@ -6,7 +6,9 @@ Off unless that variable is set, on either store. Make a key with::
     python -c "import base64, os; print(base64.b64encode(os.urandom(32)).decode())"
 
 The library's ``eventsourcing.cryptography:AESCipher`` is the one on ``cryptography``
-(its ``eventsourcing.cipher`` one needs pycryptodome, which the ledger does not install).
+(its ``eventsourcing.cipher`` one needs pycryptodome, which the ledger does not install);
+the ledger's ``LedgerAESCipher`` is that one with its ``AESGCM`` built once, not at every
+call (issue 19): the same bytes, each under a fresh random nonce.
 A ledger is recorded with a key or without one for good: opening it with another key, or
 without its key, or with a key when it was recorded without, is refused at once in one
 line naming the variable (``check_cipher_key``), before any command reads or records.
@@ -19,14 +21,42 @@ from base64 import b64decode
 from collections.abc import Mapping
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from eventsourcing.cryptography import AESCipher
 from eventsourcing.persistence import MapperDeserialisationError
+from eventsourcing.utils import Environment
 
 from ledger.errors import StoreUnavailable
 
 CIPHER_KEY_VARIABLE = "LEDGER_CIPHER_KEY"
-CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
+CIPHER_TOPIC = "ledger.store.encryption:LedgerAESCipher"
 KEY_SIZES = (16, 24, 32)  # AES-128, -192, -256
 MAKE_ONE = "python -c \"import base64, os; print(base64.b64encode(os.urandom(32)).decode())\""
+
+
+class LedgerAESCipher(AESCipher):
+    """The library's AES-GCM cipher (nonce ‖ tag ‖ ciphertext), its ``AESGCM`` kept: building
+    one costs as much as encrypting a state. ``AESCipher`` is the reference its test
+    decrypts against, both ways."""
+
+    def __init__(self, environment: Environment):
+        super().__init__(environment)
+        self.aesgcm = AESGCM(self.key)
+
+    def encrypt(self, plaintext: bytes) -> bytes:
+        nonce = AESCipher.random_bytes(12)
+        sealed = self.aesgcm.encrypt(nonce, plaintext, None)
+        return nonce + sealed[-16:] + sealed[:-16]
+
+    def decrypt(self, ciphertext: bytes) -> bytes:
+        nonce, tag = ciphertext[:12], ciphertext[12:28]
+        if len(nonce) != 12 or len(tag) != 16:
+            return super().decrypt(ciphertext)  # the library's own error for a damaged text
+        try:
+            return self.aesgcm.decrypt(nonce, ciphertext[28:] + tag, None)
+        except InvalidTag as error:
+            raise ValueError("Invalid cipher tag") from error
 
 
 def cipher_env(environ: Mapping[str, str]) -> dict[str, str]:
