@@ -23,11 +23,14 @@ import time
 import zlib
 from typing import Any
 
-from bench.common import add_postgres_option
-from bench.ingest import BATCH, PARTITIONS, schema
+from bench.common import add_postgres_option, fresh_schema, schema_url
 from consumers.ingest import PAYMENTS, Ingestor
 from ledger.application import Ledger
 from tests.integration.kafka_helpers import afms, encode, payments, seed_ledger
+
+
+PARTITIONS = 6  # of the payments topic (``bench.ingest``'s too)
+BATCH = 500  # records a batch at most, as ``ledger consume`` polls them
 
 
 class Record:
@@ -108,8 +111,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", action="store_true", help="a pyinstrument profile of the batches on stderr")
     add_postgres_option(parser)
     args = parser.parse_args(argv)
-    with schema() as url:
-        print(json.dumps(measure(url, args.payments, args.debtors, args.profile)))
+    with fresh_schema() as name:
+        print(json.dumps(measure(schema_url(name), args.payments, args.debtors, args.profile)))
 
 
 if __name__ == "__main__":
