@@ -20,7 +20,10 @@ seal for an erased subject is stored as ``[erased]``.
 
 A process keeps the keys it has read for ``KEY_CACHE_SECONDS`` (a replay reads a debtor's
 key for each of its sealed fields): another process's erasure shows in a long-running one
-(``ledger serve``, a consumer) within that time; the erasing process forgets at once.
+(``ledger serve``, a consumer) within that time; the erasing process forgets at once. A
+load of many aggregates at once (``ledger.store.bulk``) reads their keys in one query
+first (``KeyRing.prefetch``): a key a query each had cost a consumer's batch more than the
+sealing itself (issue 19).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from __future__ import annotations
 import os
 import time
 from base64 import b64decode, b64encode
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -50,6 +53,8 @@ from aggregates.payment import BankPayment
 from ledger.store.recorder import ddl_lock_key, own_connection
 
 KEY_CACHE_SECONDS = 60.0
+KEPT_KEYS = 100_000  # the keys a process keeps at most (a rebuild reads every debtor's)
+FETCH_PAGE = 500  # subjects a query of ``get_many``
 NONCE_BYTES = 12
 SEALED = "sealed"  # the transcoding's name in the stored JSON
 # The benchmark's switch (``bench ingest``): "off" stores personal fields in plain text, as
@@ -68,6 +73,10 @@ class KeyStore(Protocol):
 
     def destroy(self, subject: UUID) -> bool:
         """Destroy the subject's key for good; whether it had one."""
+
+    def get_many(self, subjects: Sequence[UUID]) -> dict[UUID, bytes | None]:
+        """``get`` of each subject that has a key or had one (None: destroyed); the
+        others are left out."""
 
 
 class TableKeyStore:
@@ -112,6 +121,22 @@ class TableKeyStore:
             cursor.execute(f"SELECT data_key FROM {self.table} WHERE subject = {self.mark}", [subject.hex])
             row = cursor.fetchone()
         return None if row is None or row["data_key"] is None else self._unwrapped(subject, bytes(row["data_key"]))
+
+    def get_many(self, subjects: Sequence[UUID]) -> dict[UUID, bytes | None]:
+        found: dict[UUID, bytes | None] = {}
+        with self._transaction(commit=False) as cursor:
+            for first in range(0, len(subjects), FETCH_PAGE):
+                page = [subject.hex for subject in subjects[first:first + FETCH_PAGE]]
+                if self.postgres:
+                    cursor.execute(f"SELECT subject, data_key FROM {self.table} WHERE subject = ANY(%s)", [page])
+                else:
+                    cursor.execute(f"SELECT subject, data_key FROM {self.table} WHERE subject IN "
+                                   f"({', '.join('?' * len(page))})", page)
+                for row in cursor.fetchall():
+                    subject = UUID(row["subject"])
+                    found[subject] = None if row["data_key"] is None else \
+                        self._unwrapped(subject, bytes(row["data_key"]))
+        return found
 
     def create(self, subject: UUID) -> bytes | None:
         m = self.mark
@@ -169,6 +194,16 @@ class KeyRing:
     def for_reading(self, subject: UUID) -> AESGCM | None:
         return self._key(subject, self._store().get)
 
+    def prefetch(self, subjects: Iterable[UUID]) -> None:
+        """Read, in one query, the keys of those of ``subjects`` not kept (the aggregates
+        a bulk load is about to decode); a subject that never had a key is left to
+        ``for_reading`` (most aggregates are not personal)."""
+        now = self.clock()
+        wanted = [s for s in subjects if (kept := self._kept.get(s)) is None or kept[1] <= now]
+        if wanted:
+            for subject, raw in self._store().get_many(wanted).items():
+                self._keep(subject, None if raw is None else AESGCM(raw), now)
+
     def for_writing(self, subject: UUID) -> AESGCM | None:
         """The subject's key, made if it has none; None once destroyed."""
         kept = self._kept.get(subject)
@@ -187,8 +222,15 @@ class KeyRing:
             return kept[0]
         raw = fetch(subject)
         aead = None if raw is None else AESGCM(raw)
-        self._kept[subject] = (aead, now + self.seconds)
+        self._keep(subject, aead, now)
         return aead
+
+    def _keep(self, subject: UUID, aead: AESGCM | None, now: float) -> None:
+        if len(self._kept) >= KEPT_KEYS:  # bounded: the expired go first, else all
+            self._kept = {s: kept for s, kept in self._kept.items() if kept[1] > now}
+            if len(self._kept) >= KEPT_KEYS:
+                self._kept.clear()
+        self._kept[subject] = (aead, now + self.seconds)
 
     def _store(self) -> KeyStore:
         if self.store is None:
