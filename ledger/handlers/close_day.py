@@ -11,7 +11,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from aggregates.arrangement import Arrangement
 from aggregates.business_day import BUSINESS_DAY_ID, BusinessDay
-from aggregates.close_day_skip import may_change
+from aggregates.close_day_skip import may_change, next_change_day
 from aggregates.debtor import Debtor
 from aggregates.routing import held_items
 from aggregates.status import ENDED
@@ -21,6 +21,7 @@ from ledger.errors import BadInput
 from ledger.handlers.common import CLOSE_LOCK, arrangements_of, pages, retried, settle
 from ledger.handlers.integrity import checkpoint_if_configured, configured_signing_key
 from ledger.handlers.notices import issue_locked
+from ledger.store.close_index import CloseIndex
 from ledger.store.processes import in_processes
 from ledger.store.recorder import store_lock
 from ledger.store.urls import is_postgres
@@ -38,6 +39,11 @@ SETTLE_CHUNK = 100
 # The events after which an arrangement is rejected, completed or lapsed (their
 # ``apply`` sets that status): a close of day skips it without reading it.
 ENDED_TOPICS = frozenset(cls.TOPIC for cls in (Arrangement.Rejected, Arrangement.Completed, Arrangement.Lapsed))
+# The close index (issue 19, ``ledger.store.close_index``): off, every live arrangement
+# is read and asked ``may_change`` (the plain path, the reference the index's tests
+# compare with); on, those whose first possible change is after the day and that
+# nothing was recorded for since are covered without reading them.
+INDEXED = True
 
 
 def close_day(ledger: Ledger, day: date, batch_size: int = 500, progress: Any = None, processes: int = 1) -> int:
@@ -56,7 +62,11 @@ def close_day(ledger: Ledger, day: date, batch_size: int = 500, progress: Any = 
     first saved is recorded already and records nothing twice (E2).
 
     With a signing key configured (``LEDGER_SIGNING_KEY``), the close ends with a
-    signed checkpoint of the hash chain (F2)."""
+    signed checkpoint of the hash chain (F2).
+
+    With ``INDEXED``, a live arrangement that nothing was recorded for since a close
+    found its first possible change (``next_change_day``) after ``day`` is counted
+    without reading it: ``may_change`` would have said false."""
     # O1: what the close records is the close's own doing, whoever runs it.
     signing_key = configured_signing_key()  # a key that cannot be read refuses the close before it starts
     with store_lock(ledger.db_url, ledger.recorder.datastore, CLOSE_LOCK), acting_as(CLOSE_DAY):
@@ -76,11 +86,14 @@ def close_locked(ledger: Ledger, day: date, batch_size: int, progress: Any, proc
         previous = None  # the first close: settle everything
     except ValueError as error:
         raise BadInput("date", str(error).partition(": ")[2]) from None
+    indexed = INDEXED
     if processes > 1 and is_postgres(ledger.db_url):
-        jobs = [(ledger.db_url, day, previous, batch_size, part, processes) for part in range(processes)]
+        if indexed:
+            CloseIndex(ledger.recorder)  # its table created once, before the processes use it
+        jobs = [(ledger.db_url, day, previous, batch_size, part, processes, indexed) for part in range(processes)]
         settled = sum(in_processes(close_partition_job, jobs))
     else:
-        settled = close_partition(ledger, day, previous, batch_size, progress)
+        settled = close_partition(ledger, day, previous, batch_size, progress, indexed=indexed)
     if ledger.settings.notices.auto:  # N2/N4: with the arrangements settled, before the date moves
         issue_locked(ledger, day)
     uow = UnitOfWork(ledger)
@@ -90,37 +103,46 @@ def close_locked(ledger: Ledger, day: date, batch_size: int, progress: Any, proc
 
 
 def close_partition(ledger: Ledger, day: date, previous: date | None, batch_size: int, progress: Any = None,
-                    part: int = 0, parts: int = 1) -> int:
-    """The close for the arrangements whose id falls in partition ``part`` of ``parts``."""
+                    part: int = 0, parts: int = 1, indexed: bool = False) -> int:
+    """The close for the arrangements whose id falls in partition ``part`` of ``parts``
+    (``indexed``: with the close index)."""
     settled = 0
+    index = CloseIndex(ledger.recorder) if indexed else None
     ids = (i for i in ledger.arrangement_ids() if i.int % parts == part)
     for page in pages(ids, batch_size):
-        settled += close_page(UnitOfWork(ledger), page, day, previous, progress)  # each page freed before the next
+        settled += close_page(UnitOfWork(ledger), page, day, previous, progress, index)  # each page freed before the next
     return settled
 
 
-def close_partition_job(job: tuple[str, date, date | None, int, int, int]) -> int:
+def close_partition_job(job: tuple[str, date, date | None, int, int, int, bool]) -> int:
     """One process's share of a close of day (``close_day(processes=n)``)."""
-    url, day, previous, batch_size, part, parts = job
+    url, day, previous, batch_size, part, parts, indexed = job
     ledger = Ledger(url, env={"CREATE_TABLE": "false"})
     try:
         with acting_as(CLOSE_DAY):
-            return close_partition(ledger, day, previous, batch_size, None, part, parts)
+            return close_partition(ledger, day, previous, batch_size, None, part, parts, indexed)
     finally:
         ledger.close()
 
 
-def close_page(uow: UnitOfWork, page: list[UUID], day: date, previous: date | None, progress: Any = None) -> int:
+def close_page(uow: UnitOfWork, page: list[UUID], day: date, previous: date | None, progress: Any = None,
+               index: CloseIndex | None = None) -> int:
     """Close ``day`` for the arrangements of ``page``; how many of them were live.
 
     One with nothing that can happen between the last close and ``day``
     (``Arrangement.may_change``) is not settled at all. The live ones with
     SNAPSHOT_AFTER events or more after their latest snapshot are snapshotted, so
-    the next close reads few events."""
+    the next close reads few events. With ``index``, those it holds unchanged and
+    not due by ``day`` are counted without reading them, and each live one read is
+    indexed as of ``day``."""
+    covered = index.unchanged_until_after(page, previous, day) if index is not None and previous is not None else set()
+    if progress:
+        for _ in covered:
+            progress()
     replayed: dict[UUID, int] = {}
     # An arrangement whose last event ended it is not live: known from its last
     # topic, without reading it (17% of a month end's states).
-    loaded = uow.load_many(page, unless_last=ENDED_TOPICS, since_snapshot=replayed)
+    loaded = uow.load_many([i for i in page if i not in covered], unless_last=ENDED_TOPICS, since_snapshot=replayed)
     snapshot_version = {i: a.version - replayed[i] for i, a in loaded.items()}
     live: list[Arrangement] = [a for a in loaded.values() if a.status not in ENDED]  # type: ignore[misc]
     due = []
@@ -139,7 +161,10 @@ def close_page(uow: UnitOfWork, page: list[UUID], day: date, previous: date | No
     # every event (about half the cost of reading an arrangement).
     live = [saved.get(a.id, a) for a in live]
     uow.save_snapshots([a for a in live if a.version - snapshot_version[a.id] >= SNAPSHOT_AFTER])
-    return len(live)
+    if index is not None:  # each as saved, settled to ``day``; one the settle ended is not live any more
+        index.record([(a.id, a.version, day, next_change_day(a, uow.settings.scheme(a.scheme), day))
+                      for a in live if a.status not in ENDED])
+    return len(live) + len(covered)
 
 
 def settle_saved(uow: UnitOfWork, due: list[Arrangement], day: date) -> tuple[UnitOfWork, list[Arrangement]]:
