@@ -57,6 +57,9 @@ def load_many(
         return _one_by_one(app, ids, unless_last, since_snapshot)
     keys = list(ids)
     latest, rows = _select_latest_snapshots_and_events(app, keys, unless_last)
+    data_keys = getattr(app, "keys", None)  # the ledger's personal data keys (F3): read at once, not one by one
+    if data_keys is not None:
+        data_keys.prefetch(keys)
     return _decoded(app, keys, latest, rows, since_snapshot)
 
 

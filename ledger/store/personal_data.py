@@ -196,12 +196,14 @@ class KeyRing:
 
     def prefetch(self, subjects: Iterable[UUID]) -> None:
         """Read, in one query, the keys of those of ``subjects`` not kept (the aggregates
-        a bulk load is about to decode); a subject that never had a key is left to
-        ``for_reading`` (most aggregates are not personal)."""
+        a bulk load is about to decode), kept as ``for_reading`` keeps each: None for a
+        subject without a key (most aggregates are not personal) or with one destroyed."""
         now = self.clock()
         wanted = [s for s in subjects if (kept := self._kept.get(s)) is None or kept[1] <= now]
         if wanted:
-            for subject, raw in self._store().get_many(wanted).items():
+            found = self._store().get_many(wanted)
+            for subject in wanted:
+                raw = found.get(subject)
                 self._keep(subject, None if raw is None else AESGCM(raw), now)
 
     def for_writing(self, subject: UUID) -> AESGCM | None:
