@@ -63,17 +63,18 @@ class UnitOfWork:
         return self.business_date() or self.app.current_date()
 
     def get(self, cls: type[A], aggregate_id: UUID) -> A | None:
-        if aggregate_id not in self.loaded:
-            if aggregate_id in self.prefetched:  # touched now: saved in the same order as without prefetch
-                self.loaded[aggregate_id] = self.prefetched.pop(aggregate_id)
-            elif aggregate_id in self.absent:
-                return None
-            else:
+        # One lookup when loaded already (three gets a payment; a UUID's hash is a Python call).
+        aggregate = self.loaded.get(aggregate_id)
+        if aggregate is None:
+            aggregate = self.prefetched.pop(aggregate_id, None)  # touched now: saved in the same order as without prefetch
+            if aggregate is None:
+                if aggregate_id in self.absent:
+                    return None
                 try:
-                    self.loaded[aggregate_id] = self.app.repository.get(aggregate_id, projector_func=project_events)
+                    aggregate = self.app.repository.get(aggregate_id, projector_func=project_events)
                 except AggregateNotFoundError:
                     return None
-        aggregate = self.loaded[aggregate_id]
+            self.loaded[aggregate_id] = aggregate
         assert isinstance(aggregate, cls)
         return aggregate
 
