@@ -33,6 +33,11 @@ from projections.base import Decoded, Projection, bulk_insert, update_rows
 from projections.db import Day, Money
 
 
+# The debtor's events whose fields make rows here (besides ``Debtor.PartsRecorded``'s).
+WRITTEN = frozenset(("Registered", "UnitAdded", "DebtTransferred", "DebtAssessed", "DeclarationFiled",
+                     "PersonalDataErased", "ArrangementJoined"))
+
+
 class DebtTableProjection(Projection):
     name = "debt_table"
     # 2: recalls (O3), corrections (O4) and credit (O5) as parts of items' payments;
@@ -128,10 +133,13 @@ class DebtTableProjection(Projection):
             if d.topic.startswith("keao:BusinessDay."):
                 business_date = d.event.business_date
                 continue
-            e = d.event
             kind = d.name
             debtor_id = d.originator_id
             versions[debtor_id] = d.originator_version
+            parts = issubclass(d.codec.cls(d.topic), Debtor.PartsRecorded)
+            if not parts and kind not in WRITTEN:
+                continue  # only its version is written: not decoded (a notice sent, a correction held, ...)
+            e = d.event
             if kind == "Registered":
                 debtors[debtor_id] = {
                     "id": debtor_id, "afm": e.afm, "name": e.name, "service": e.service,
@@ -153,7 +161,7 @@ class DebtTableProjection(Projection):
                 erased.append(debtor_id)
             elif kind == "ArrangementJoined":
                 joined.append((d.position, debtor_id, e.arrangement_id, e.scheme, e.business_date.isoformat()))
-            elif isinstance(e, Debtor.PartsRecorded):  # P2, O3–O5: parts of items' payments, and credit
+            elif parts:  # P2, O3–O5: parts of items' payments, and credit
                 tx_id, parts, moved = e.recorded()
                 for seq, part in enumerate(parts):
                     payments.append((d.position, seq, debtor_id, part["item_id"], tx_id, part["part"],

@@ -57,11 +57,13 @@ class NoticesProjection(Projection):
     def apply(self, conn: Connection, tables: dict[str, Table], events: Sequence[Decoded]) -> None:
         notice_events = [d for d in events if d.topic.startswith("keao:Notice.")]
         touched, existing = self.evolve(conn, tables["notices"], Notice, notice_events, extra=("position",))
+        firsts: dict[str, int] = {}
+        for d in notice_events:
+            firsts.setdefault(d.originator_id, d.position)
         rows: list[Any] = []
         for key, (n, extra) in touched.items():
             assert isinstance(n, Notice)
-            first = extra.get("position") or next(d.position for d in notice_events if d.originator_id == key)
-            extra["position"] = first
+            first = extra["position"] = extra.get("position") or firsts[key]
             rows.append((key, n.number, n.debtor_afm, n.kind, n.issued_on.isoformat(),
                          n.delivered_on.isoformat() if n.delivered_on else None, first, self.state_of(n)))
         self.replace(conn, tables["notices"], "id", existing, rows, binary=True)
