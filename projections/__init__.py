@@ -27,7 +27,11 @@ Design
   only if a projection needs it, and then once (``base.Decoded``, with a
   flat dispatch of the ledger's transcodings); the audit index decodes none
   (it copies the stored JSON and reads the recorded time and business date
-  from its head). Projections that keep an aggregate's state apply a batch's
+  from its head), the debt table none of the debtor's events it writes no row
+  of, and the notices index writes a notice issued in a batch (and not touched
+  again in it) from its event's JSON undecoded, opening only its sealed name
+  (``notices.RAW_ISSUED``, tested against the plain decode-mutate-encode).
+  Projections that keep an aggregate's state apply a batch's
   events to it in memory and write each touched row ONCE per batch; up to
   ``Projection.CACHE`` aggregates are kept decoded between committed batches
   (valid only for the slot and position they were left at), so memory stays
