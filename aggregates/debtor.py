@@ -7,7 +7,7 @@ is the arrangements' own record; the debtor only lists its arrangements.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -19,7 +19,16 @@ from eventsourcing.domain import Aggregate
 
 from aggregates.errors import NotAllowed
 from aggregates.events import PinnedTopic
-from aggregates.item_balance import ADJUSTMENT, ItemBalance, item_balance, oldest_first
+from aggregates import item_balance as item_balance_module
+from aggregates.item_balance import (
+    ADJUSTMENT,
+    NO_PARTS,
+    ItemBalance,
+    folded_balance,
+    folded_parts,
+    item_balance,
+    oldest_first,
+)
 from aggregates.money import ZERO
 from aggregates.schemes.base import OpenItem
 from aggregates.surcharges import SurchargeRules
@@ -377,18 +386,18 @@ class Debtor(Aggregate):
         self, as_of: date, rules: SurchargeRules, held: Collection[str] = ()
     ) -> list[ItemBalance]:
         """Every item known on ``as_of``, oldest due first."""
-        paid = self._payments_by_item(as_of)
+        balance = self._balances_on(as_of, rules)
         return [
-            item_balance(item, paid.get(item["item_id"], ()), as_of, rules, item["item_id"] in held)
+            balance(item, item["item_id"] in held)
             for item in sorted(self.items.values(), key=_due_order)
             if item["received_on"] <= as_of
         ]
 
     def owed_balances(self, as_of: date, rules: SurchargeRules, held: Collection[str]) -> list[ItemBalance]:
         """``balances`` of the items outside ``held`` only (what ``pay`` pays, P2), in the same order."""
-        paid = self._payments_by_item(as_of)
+        balance = self._balances_on(as_of, rules)
         return [
-            item_balance(item, paid.get(item["item_id"], ()), as_of, rules, False)
+            balance(item, False)
             for item in sorted(self.items.values(), key=_due_order)
             if item["received_on"] <= as_of and item["item_id"] not in held
         ]
@@ -396,10 +405,27 @@ class Debtor(Aggregate):
     def owed_in_due_order(self, as_of: date, rules: SurchargeRules, held: Collection[str]) -> Iterator[ItemBalance]:
         """``owed_balances``, one item at a time: a payment of the oldest items of a
         debtor with thousands stops at the last it reaches (O6)."""
-        paid = self._payments_by_item(as_of)
+        balance = self._balances_on(as_of, rules)
         for item in sorted(self.items.values(), key=_due_order):
             if item["received_on"] <= as_of and item["item_id"] not in held:
-                yield item_balance(item, paid.get(item["item_id"], ()), as_of, rules, False)
+                yield balance(item, False)
+
+    def _balances_on(self, as_of: date, rules: SurchargeRules) -> Callable[[dict[str, Any], bool], ItemBalance]:
+        """(item, frozen) -> its balance on ``as_of``: from the folds of its parts
+        (``item_balance.FOLDED_PARTS``) when none is valued after ``as_of``, else from
+        the parts grouped by item (``_payments_by_item``), its reference."""
+        if not item_balance_module.FOLDED_PARTS:
+            paid = self._payments_by_item(as_of)
+            return lambda item, frozen: item_balance(item, paid.get(item["item_id"], ()), as_of, rules, frozen)
+        folds = folded_parts(self.item_payments)
+
+        def balance(item: dict[str, Any], frozen: bool) -> ItemBalance:
+            fold = folds.get(item["item_id"], NO_PARTS)
+            if fold.latest <= as_of:
+                return folded_balance(item, fold, as_of, rules, frozen)
+            return self.balance(item, as_of, rules, frozen)  # backdated: some of its parts not yet paid then
+
+        return balance
 
     def _payments_by_item(self, as_of: date) -> dict[str, list[dict[str, Any]]]:
         """The payments on each item valued on or before ``as_of``, in the order recorded."""

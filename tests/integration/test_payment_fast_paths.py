@@ -1,7 +1,9 @@
 """The payment path's fast paths against the plain ones they replace, through the Kafka
 batch (``consumers.ingest``) as deployed: the same generated payments, applied once with
-L1's surcharge by a running sum (``item_balance.RUNNING_SUM``) and once month by month,
-record the same events, field for field, and leave the same balances. The payments are
+the fast paths on and once with one of them off (L1's surcharge by a running sum,
+``item_balance.RUNNING_SUM``, else month by month; a debtor's parts folded per item and
+kept, ``item_balance.FOLDED_PARTS``, else folded again for every balance), record the
+same events, field for field, and leave the same balances. The payments are
 partial and full, paid over an item's months of delay (principal paid before some
 months' starts, after others, and on the day one starts), overpaid (P3: the rest is credit), sent twice as
 they were and with other content (P5), and unroutable (a reference that is no KEAO code,
@@ -13,6 +15,8 @@ import random
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
+
+import pytest
 
 from aggregates import item_balance
 from aggregates.debtor import Debtor
@@ -62,6 +66,7 @@ def applied(url: str, sent: list[dict[str, Any]]) -> tuple[list[Any], dict[str, 
     """The events the ledger records for ``sent`` (without their timestamps) and then the
     debtors' balances, each surcharge's digits; and the statuses."""
     item_balance._REMEMBERED.clear()  # nothing remembered from the other run
+    item_balance._FOLDS.clear()
     ledger = Ledger(url)
     try:
         close_day(ledger, d("2021-12-01"))  # the items known from then: every value date after
@@ -86,10 +91,11 @@ def applied(url: str, sent: list[dict[str, Any]]) -> tuple[list[Any], dict[str, 
         ledger.close()
 
 
-def test_the_running_sum_records_what_the_month_by_month_surcharge_records(tmp_path, monkeypatch):
+@pytest.mark.parametrize("flag", ["RUNNING_SUM", "FOLDED_PARTS"])
+def test_the_fast_paths_record_what_the_plain_ones_record(tmp_path, monkeypatch, flag):
     sent = messages()
     fast, fast_statuses = applied(f"sqlite:///{tmp_path / 'fast.db'}", sent)
-    monkeypatch.setattr(item_balance, "RUNNING_SUM", False)
+    monkeypatch.setattr(item_balance, flag, False)
     plain, plain_statuses = applied(f"sqlite:///{tmp_path / 'plain.db'}", sent)
     assert fast_statuses == plain_statuses
     assert {"applied", "duplicate", "suspense"} <= set(fast_statuses)
