@@ -15,7 +15,8 @@ The PostgreSQL recorders are the library's, with two differences:
   than one array of composites, whose dumping is row by row in Python: the same INSERT
   of the same rows in the same order (``unnest`` of equal-length arrays zips them), the
   same table lock, notify, tracking row and returned notification ids; 40% less of the
-  commit's client time.
+  commit's client time. The ids come back as tuples, not the library's dict rows (0.05
+  against 0.33 µs an event).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from eventsourcing.postgres import (
     PostgresProcessRecorder,
 )
 from eventsourcing.sqlite import SQLiteProcessRecorder
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from ledger.store import chain, chain_tables
@@ -118,7 +120,9 @@ class LedgerProcessRecorder(LockedTableCreation, PostgresProcessRecorder):
         self.sql_create_statements.append(chain_tables.postgres_create_statement(self.datastore.schema))
 
     def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[Any], **kwargs: Any) -> Any:
-        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        # What the library's reads, from the tuples ``_insert_stored_events`` asked for.
+        assert curs.statusmessage and curs.statusmessage.startswith("INSERT"), curs.statusmessage
+        ids = [row[0] for row in curs.fetchall()]
         if self.chaining and ids:
             rows = chain_tables.PostgresChainRows(curs.connection, self.datastore.schema, self.events_table_name)
             chain.extend(rows, list(zip(ids, stored_events, strict=True)))
@@ -135,6 +139,7 @@ class LedgerProcessRecorder(LockedTableCreation, PostgresProcessRecorder):
                 "RETURNING notification_id"
             ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name),
                      id_type=Identifier(self.datastore.originator_id_type))
+        curs.row_factory = tuple_row  # the returned ids (``_fetch_ids_after_insert_events``)
         curs.execute(statement, (
             [e.originator_id for e in stored_events], [e.originator_version for e in stored_events],
             [e.topic for e in stored_events], [e.state for e in stored_events],
