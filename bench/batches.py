@@ -7,10 +7,10 @@ payment to apply), split into 6 partitions by their key (the debtor's reference)
 into batches of 500 per partition, applied in turn (a batch of partition 0, then of 1, …)
 by one ``Ingestor`` per partition, as ``ledger consume`` applies them, with its aggregate
 cache. Times every ``Ingestor.apply`` with ``time.thread_time`` (the thread's CPU, which
-the other engineers' runs on the machine do not inflate) and ``time.perf_counter``.
-Prints one JSON line: ``value`` = CPU µs per payment inside ``apply`` (the median batch's
-and the total's), wall µs beside it (the difference is waiting on PostgreSQL), and
-payments/s of the whole. ``--profile``: a pyinstrument profile of the batches on stderr.
+other work on the machine inflates least) and ``time.perf_counter``. Prints one JSON
+line: ``value`` = CPU µs per payment inside ``apply`` (the total's; the median batch's
+beside it), wall µs (the difference: waiting on PostgreSQL, and on a loaded machine for
+a core), and payments/s of the whole. ``--profile``: a pyinstrument profile of the batches on stderr.
 """
 
 from __future__ import annotations
