@@ -57,8 +57,11 @@ class CloseIndex:
         if not ids:
             return set()
         if self.postgres:
+            # One index lookup a row each (the LATERAL ... LIMIT 1): a plain join of the ids
+            # is planned as a hash join over the whole index, every page.
             statement = SQL(
-                "SELECT x.arrangement_id FROM unnest(%s::uuid[]) AS w(i) JOIN {index} AS x ON x.arrangement_id = w.i "
+                "SELECT w.i FROM unnest(%s::uuid[]) AS w(i) CROSS JOIN LATERAL (SELECT version, settled_on, "
+                "next_change FROM {index} WHERE arrangement_id = w.i LIMIT 1) AS x "
                 "WHERE x.settled_on <= %s AND (x.next_change IS NULL OR x.next_change > %s) AND x.version = "
                 "(SELECT e.originator_version FROM {events} AS e WHERE e.originator_id = w.i "
                 "ORDER BY e.originator_version DESC LIMIT 1)"
