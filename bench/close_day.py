@@ -276,21 +276,30 @@ def measure(seeded: str, debtors: int, profile: bool = False, processes: int | N
 
 
 def measure_cipher(debtors: int, seed: int = 2556) -> dict[str, Any]:
-    """The month-end close (indexed, one process) on two ledgers of ``debtors`` seeded
+    """The month-end close (indexed, one process) on ledgers of ``debtors`` seeded
     alike, one with the chain and F4's encryption (``LEDGER_CIPHER_KEY``) on, one with
-    both off: its rate on ÷ off (target ≥ 0.8), and the CPU's."""
+    both off: its rate on ÷ off (target ≥ 0.8), and the CPU's. Each closed twice, on
+    copies, in the order off, on, on, off; the faster of each (as ``bench verify``)."""
     variants = {"off": {chain.SWITCH: "0"}, "on": {CIPHER_KEY_VARIABLE: base64.b64encode(os.urandom(32)).decode()}}
-    closes: dict[str, tuple[Any, ...]] = {}
-    for name, env in variants.items():
-        with fresh_schema(f"cipher_{name}") as schema, environment(env):
-            seed_closed(schema, debtors, seed)
+    closes: dict[str, list[tuple[Any, ...]]] = {name: [] for name in variants}
+    with fresh_schema("cipher_off") as off, fresh_schema("cipher_on") as on:
+        seeded = {"off": off, "on": on}
+        for name, env in variants.items():
+            with environment(env):
+                seed_closed(seeded[name], debtors, seed)
+        for name in ("off", "on", "on", "off"):
             note(f"close_day: encryption {name}, {debtors} debtors: the month end ...")
-            closes[name] = timed_close(schema, lambda ledger: close_day(ledger, MONTH_END), env=env)
-    (off_s, live, off_events, _, off_cpu), (on_s, _, on_events, _, on_cpu) = closes["off"], closes["on"]
-    if on_events[0] != off_events[0]:
-        raise AssertionError(f"the encrypted close recorded {on_events[0]} events, the plain one {off_events[0]}")
+            with fresh_schema(f"cipher_{name}_close") as copy:
+                copy_seeded(seeded[name], copy)
+                closes[name].append(timed_close(copy, lambda ledger: close_day(ledger, MONTH_END), env=variants[name]))
+    if {close[2][0] for runs in closes.values() for close in runs} != {closes["off"][0][2][0]}:
+        raise AssertionError(f"the encrypted and plain closes recorded different counts of events: {closes}")
+    live = closes["off"][0][1]
+    (off_s, off_cpu), (on_s, on_cpu) = ((min(c[0] for c in closes[n]), min(c[4] for c in closes[n])) for n in ("off", "on"))
     return {"cipher_debtors": debtors, "cipher_arrangements": live, "cipher_on_per_s": round(live / on_s, 1),
             "cipher_off_per_s": round(live / off_s, 1), "cipher_ratio": round(off_s / on_s, 3),
+            "cipher_cpu_ms_per_arrangement": round(1000 * on_cpu / live, 3),
+            "cipher_off_cpu_ms_per_arrangement": round(1000 * off_cpu / live, 3),
             "cipher_cpu_ratio": round(off_cpu / on_cpu, 3)}
 
 
