@@ -30,6 +30,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ledger.application import Ledger
 from ledger.errors import BadInput
+from ledger.store.personal_data import PERSONAL_TOPICS, sealed_subjects
 from ledger.store.recorder import ddl_lock_key
 from projections.arrangements import ArrangementsProjection
 from projections.audit import AuditProjection
@@ -143,6 +144,7 @@ class Runner:
         as_json = codec.json
         batch = [Decoded(n.id, str(n.originator_id), n.originator_version, n.topic, as_json(n.state), codec)
                  for n in notifications]
+        self._prefetch_keys(batch)
         return batch, batch[-1].position if batch else after, len(batch) < size
 
     def _scan_events_table(self, after: int, prefixes: tuple[str, ...] | None) -> tuple[list[Decoded], int, bool]:
@@ -165,7 +167,15 @@ class Runner:
             batch = [Decoded(p, i, v, t, as_json(s), codec) for p, i, v, t, s in rows if t.startswith(prefixes)]
         else:
             batch = [Decoded(p, i, v, t, as_json(s), codec) for p, i, v, t, s in rows]
+        self._prefetch_keys(batch)
         return batch, last, len(rows) < size
+
+    def _prefetch_keys(self, batch: Sequence[Decoded]) -> None:
+        """F3: the data keys of the batch's sealed values read in one query, not one a
+        debtor as each projection decodes its name (a rebuild reads every debtor's)."""
+        subjects = sealed_subjects(d.state for d in batch if d.topic in PERSONAL_TOPICS and d.state is not None)
+        if subjects:
+            self.app.keys.prefetch(subjects)
 
     def _log_query(self, after: int, prefixes: tuple[str, ...] | None) -> tuple[str, tuple[Any, ...]]:
         """The query of ``_scan_events_table`` and its parameters: with

@@ -29,6 +29,7 @@ sealing itself (issue 19).
 from __future__ import annotations
 
 import os
+import re
 import time
 from base64 import b64decode, b64encode
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -344,6 +345,18 @@ def _replaced(state: dict[str, Any], path: tuple[str, ...], change: Callable[[An
         return state
     value = state[head]
     return {**state, head: _replaced(value, rest, change) if rest else change(value)}
+
+
+# A sealed envelope in a stored state's JSON, as ``PersonalDataSealer`` writes it (its keys
+# in that order): the subject whose key opens it.
+_SEALED_SUBJECT = re.compile(rb'\{"_type_":\s*"sealed",\s*"_data_":\s*"([0-9a-f]{32}):')
+PERSONAL_TOPICS = frozenset((*PERSONAL_FIELDS, SNAPSHOT_TOPIC))
+
+
+def sealed_subjects(states: Iterable[bytes]) -> set[UUID]:
+    """The subjects of the sealed values in ``states`` (stored JSON, decrypted): what a
+    reader of many events is about to ask the keys of (``KeyRing.prefetch``)."""
+    return {UUID(hex=found.decode()) for state in states for found in _SEALED_SUBJECT.findall(state)}
 
 
 def is_sealed(value: Any) -> bool:

@@ -3,7 +3,10 @@ what each subject's key is the same as one ``get`` at a time gives."""
 
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID, uuid4
+
+from sqlalchemy import select
 
 from ledger.application import Ledger
 from ledger.store import personal_data
@@ -97,3 +100,32 @@ def test_the_ring_keeps_a_bounded_number_of_keys(monkeypatch):
     keys.for_reading(uuid4())
     keys.for_reading(uuid4())  # none expired at the bound: all went
     assert len(keys._kept) == 1
+
+
+def test_the_read_models_read_a_batchs_keys_at_once_and_open_every_name(db_url):
+    """A rebuild reads every debtor's name: its keys a query a batch, not one a debtor."""
+    from ledger.demo import afm_for
+    from projections.runner import Runner
+    from tests.integration.helpers import debtor
+
+    ledger = Ledger(db_url)
+    try:
+        afms = [afm_for(70_000_000 + n) for n in range(12)]
+        for n, afm in enumerate(afms):
+            debtor(ledger, afm, name=f"Οφειλέτης {n}", business_date=date(2023, 1, 20))
+        reader = Ledger(db_url)  # another process's: no key kept yet
+        counting = Counting(reader.keys.store)
+        reader.keys.store = counting
+        runner = Runner(reader, db_url, batch_size=5)
+        runner.setup()
+        runner.catch_up()
+        assert counting.queries <= 3  # 12 debtors' events in batches of 5
+        directory = runner.projection("directory")
+        with runner.engine.connect() as conn:
+            state = runner.states(conn)["directory"]
+            table = directory.tables(state.active_slot, state.active_version)["debtors"]
+            names = dict(conn.execute(select(table.c.afm, table.c.name)).all())
+        assert {afm: names.get(afm) for afm in afms} == {afm: f"Οφειλέτης {n}" for n, afm in enumerate(afms)}
+        reader.close()
+    finally:
+        ledger.close()
