@@ -53,6 +53,7 @@ from consumers.topics import (
     ensure_topics,
 )
 from ledger.application import Ledger
+from ledger.garbage import settle_for_long_running
 from ledger.handlers.integrity import CHECKPOINT_EVENTS
 
 log = logging.getLogger("keao.consume")
@@ -235,6 +236,7 @@ class LedgerConsumers:
                     *(dlq_topic(topic) for topic in (config.payments_topic, config.transfers_topic,
                                                      config.declarations_topic))],
         )
+        settle_for_long_running()  # before the first batch: what start-up made is kept for good
         await self.broker.start()
 
     async def publish_loop(self) -> None:

@@ -30,6 +30,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ledger.application import Ledger
 from ledger.errors import BadInput
+from ledger.garbage import settle_for_long_running
 from ledger.store.personal_data import PERSONAL_TOPICS, sealed_subjects
 from ledger.store.recorder import ddl_lock_key
 from projections.arrangements import ArrangementsProjection
@@ -299,6 +300,7 @@ class Runner:
                then: Callable[[], object] = lambda: None) -> None:
         """Keep catching up, polling every ``interval`` seconds when idle; ``then``
         runs after each pass that applied something."""
+        settle_for_long_running()
         while not stop():
             if self.catch_up() == 0:
                 time.sleep(interval)
