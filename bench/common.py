@@ -30,7 +30,11 @@ from ledger.store.urls import is_postgres
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/ledger_test"
 CONNECT_TIMEOUT_S = 5
-TABLES = ("keao_ledger_events", "keao_ledger_snapshots", "keao_ledger_tracking")
+# What ``copy_schema`` copies: the events, snapshots and offsets, the hash chain (F1: a
+# copy without it would be written unchained) and the data keys (F3: without them a
+# copy's names open as erased).
+TABLES = ("keao_ledger_events", "keao_ledger_snapshots", "keao_ledger_tracking", "keao_ledger_chain",
+          "keao_ledger_chain_blocks", "keao_ledger_keys")
 START = date(2019, 1, 1)  # the business date the workload is fed at
 TRACEBACK = "Traceback (most recent call last):"
 

@@ -12,7 +12,8 @@
   payments with the full replay (``aggregates.resume.INCREMENTAL`` off: the timeline
   re-run from the start over every receipt, every recorded fact compared, the
   reference the incremental path is tested against) and the debtor's with the
-  balances recomputed from every item payment (``Debtor.INCREMENTAL`` off).
+  balances recomputed from every item payment (``Debtor.INCREMENTAL``,
+  ``item_balance.FOLDED_PARTS`` and ``item_balance.RUNNING_SUM`` off).
 
 Each figure is the median of ``SAMPLE`` payments. The database is the other
 benchmarks' (``bench.common.base_url``), in a fresh schema.
@@ -25,12 +26,12 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from aggregates import resume
+from aggregates import item_balance, resume
 from aggregates.debtor import Debtor
 from aggregates.references import arrangement_payment_code, debtor_identity_code
 from bench.common import emit, fresh_schema, machine, note, schema_url
@@ -63,9 +64,11 @@ def _payments(ledger: Ledger, reference: str, prefix: str, count: int, start: in
     return times
 
 
-def _costs(pay: Callable[[int], list[float]], payments: int, label: str, switch: Any, flag: str) -> dict[str, float]:
+def _costs(pay: Callable[[int], list[float]], payments: int, label: str,
+           switches: Sequence[tuple[Any, str]]) -> dict[str, float]:
     """The median cost (ms) of SAMPLE payments after EARLY, after ``payments``, and
-    after ``payments`` with the fast path ``switch.flag`` off (the plain reference)."""
+    after ``payments`` with the fast paths ``module.flag`` of ``switches`` off (the
+    plain reference)."""
     pay(EARLY)
     early = statistics.median(pay(SAMPLE))
     paid = EARLY + SAMPLE
@@ -73,11 +76,13 @@ def _costs(pay: Callable[[int], list[float]], payments: int, label: str, switch:
         paid += len(pay(min(500, payments - paid)))
         note(f"bench growth: {label}, {paid} payments")
     late = statistics.median(pay(SAMPLE))
-    setattr(switch, flag, False)
+    for switch, flag in switches:
+        setattr(switch, flag, False)
     try:
         replay = statistics.median(pay(SAMPLE))
     finally:
-        setattr(switch, flag, True)
+        for switch, flag in switches:
+            setattr(switch, flag, True)
     return {"early": early, "late": late, "replay": replay}
 
 
@@ -109,7 +114,7 @@ def arrangement_costs(ledger: Ledger, payments: int) -> dict[str, float]:
         paid += count
         return times
 
-    return _costs(pay, payments, "arrangement", resume, "INCREMENTAL")
+    return _costs(pay, payments, "arrangement", [(resume, "INCREMENTAL")])
 
 
 def debtor_costs(ledger: Ledger, payments: int, items: int) -> dict[str, float]:
@@ -135,7 +140,9 @@ def debtor_costs(ledger: Ledger, payments: int, items: int) -> dict[str, float]:
         paid += count
         return times
 
-    return _costs(pay, payments, "debtor", Debtor, "INCREMENTAL")
+    # issue 19's folds of a debtor's parts and running sums of its principal paid off too
+    return _costs(pay, payments, "debtor", [(Debtor, "INCREMENTAL"), (item_balance, "FOLDED_PARTS"),
+                                            (item_balance, "RUNNING_SUM")])
 
 
 def measure(payments: int, items: int) -> dict[str, Any]:
