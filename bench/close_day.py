@@ -59,6 +59,7 @@ from aggregates.notice import Notice
 from aggregates.routing import held_items
 from bench.anchor import fraction_of, mean_state_bytes, physical_anchor
 from bench.common import (
+    TABLES,
     base_url,
     copy_schema,
     emit,
@@ -152,13 +153,16 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 
 
 def copy_seeded(source: str, target: str) -> None:
-    """``copy_schema``, and the close index's rows with the ledger's tables."""
+    """``copy_schema``, and the ledger's tables it does not copy (the close index's; any
+    side table of the ledger's: a copy without its chain would be written unchained)."""
     copy_schema(source, target)
-    if index_rows(source) is None:
-        return
     with psycopg.connect(base_url(), autocommit=True) as connection:
-        connection.execute(f'CREATE TABLE "{target}".{close_index.TABLE} (LIKE "{source}".{close_index.TABLE} INCLUDING ALL)')
-        connection.execute(f'INSERT INTO "{target}".{close_index.TABLE} SELECT * FROM "{source}".{close_index.TABLE}')
+        tables = [row[0] for row in connection.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s AND tablename LIKE 'keao_%%' "
+            "AND NOT tablename = ANY(%s) ORDER BY 1", (source, list(TABLES))).fetchall()]
+        for table in tables:
+            connection.execute(f'CREATE TABLE IF NOT EXISTS "{target}".{table} (LIKE "{source}".{table} INCLUDING ALL)')
+            connection.execute(f'INSERT INTO "{target}".{table} SELECT * FROM "{source}".{table} ON CONFLICT DO NOTHING')
 
 
 def index_rows(schema: str) -> int | None:
