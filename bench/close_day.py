@@ -43,8 +43,6 @@ import argparse
 import base64
 import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from operator import itemgetter
@@ -63,6 +61,7 @@ from bench.common import (
     base_url,
     copy_schema,
     emit,
+    environment,
     events_after,
     fresh_schema,
     last_position,
@@ -135,21 +134,6 @@ def cpu_seconds() -> float:
     """User and system CPU of this process and of its children that have ended (the
     close's processes, once its pool is shut down)."""
     return sum(os.times()[:4])
-
-
-@contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    """``values`` in ``os.environ`` for the block, then as they were."""
-    before = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def copy_seeded(source: str, target: str) -> None:

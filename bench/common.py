@@ -160,6 +160,21 @@ def _execute(sql: str) -> None:
 
 
 @contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """``values`` in ``os.environ`` for the block, then as they were."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextmanager
 def fresh_schema(prefix: str = "bench") -> Iterator[str]:
     """A new PostgreSQL schema, dropped afterwards; yields its ledger URL."""
     schema = f"{prefix}_{uuid.uuid4().hex[:10]}"

@@ -27,13 +27,11 @@ import base64
 import os
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import psycopg
 
 from bench import ingest
-from bench.common import base_url, emit, fresh_schema, machine, note, schema_url
+from bench.common import base_url, emit, environment, fresh_schema, machine, note, schema_url
 from bench.history import generate
 from ledger.application import Ledger
 from ledger.store import chain
@@ -52,21 +50,6 @@ VARIANTS: dict[str, dict[str, str]] = {
     # F3's sealing and F4's cipher too (a fresh key: the variant's ledgers are its own)
     FULL: {CIPHER_KEY_VARIABLE: base64.b64encode(os.urandom(32)).decode()},
 }
-
-
-@contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    """``values`` in ``os.environ`` for the block, then as they were."""
-    before = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def seed_events(schema: str, events: int) -> float:

@@ -48,37 +48,38 @@ def test_f1_each_commit_stores_its_rows_in_one_block(postgres_url):
         ledger.close()
 
 
-def test_f1_a_ledger_chained_one_row_an_event_goes_on_in_blocks_and_verifies_across(postgres_url):
+@pytest.fixture
+def chained_both_ways(postgres_url):
+    """A ledger chained one row an event (as before blocks), then written on in a block:
+    the ledger, the per-event rows' positions and the block's."""
     ledger = Ledger(postgres_url)
     try:
         before = tampering.write_some(ledger)
         as_rows_per_event(postgres_url)
         assert chain.verify(ledger).intact and chain.head(ledger)[0] == before[-1]
         transfer(ledger, AFM, "10.00", "2023-02-28", "2023-01", "T-3", on="2023-02-01")
-        after = tampering.positions(ledger)[len(before):]
-        assert blocks(postgres_url) == [(after[0], after[-1], len(after))]
-        verdict = chain.verify(ledger)
-        assert (verdict.intact, verdict.events, verdict.head[0]) == (True, len(before) + len(after), after[-1])
-        assert chain.verify(ledger, start=after[0]).intact  # the link before a block: the last per-event row's
-        assert chain.first(ledger)[0] == before[0]
-        tampering.edit_one_byte(postgres_url, after[-1])
-        assert (chain.verify(ledger).first_broken, chain.verify(ledger).kind) == (after[-1], "edited")
-        tampering.edit_one_byte(postgres_url, before[1])
-        assert (chain.verify(ledger).first_broken, chain.verify(ledger).kind) == (before[1], "edited")
+        yield ledger, before, tampering.positions(ledger)[len(before):]
     finally:
         ledger.close()
 
 
-def test_f1_events_swapped_across_a_legacy_row_and_a_block_are_named_reordered(postgres_url):
-    ledger = Ledger(postgres_url)
-    try:
-        before = tampering.write_some(ledger)
-        as_rows_per_event(postgres_url)
-        transfer(ledger, AFM, "10.00", "2023-02-28", "2023-01", "T-3", on="2023-02-01")
-        last = tampering.positions(ledger)[-1]
-        tampering.swap(postgres_url, before[0], last)
-        verdict = chain.verify(ledger)
-        assert (verdict.first_broken, verdict.kind) == (before[0], "reordered")
-        assert (verdict.details["chained_at"], verdict.details["now_at"]) == (last, last)
-    finally:
-        ledger.close()
+def test_f1_a_ledger_chained_one_row_an_event_goes_on_in_blocks_and_verifies_across(chained_both_ways,
+                                                                                      postgres_url):
+    ledger, before, after = chained_both_ways
+    assert blocks(postgres_url) == [(after[0], after[-1], len(after))]
+    verdict = chain.verify(ledger)
+    assert (verdict.intact, verdict.events, verdict.head[0]) == (True, len(before) + len(after), after[-1])
+    assert chain.verify(ledger, start=after[0]).intact  # the link before a block: the last per-event row's
+    assert chain.first(ledger)[0] == before[0]
+    tampering.edit_one_byte(postgres_url, after[-1])
+    assert (chain.verify(ledger).first_broken, chain.verify(ledger).kind) == (after[-1], "edited")
+    tampering.edit_one_byte(postgres_url, before[1])
+    assert (chain.verify(ledger).first_broken, chain.verify(ledger).kind) == (before[1], "edited")
+
+
+def test_f1_events_swapped_across_a_legacy_row_and_a_block_are_named_reordered(chained_both_ways, postgres_url):
+    ledger, before, after = chained_both_ways
+    tampering.swap(postgres_url, before[0], after[-1])
+    verdict = chain.verify(ledger)
+    assert (verdict.first_broken, verdict.kind) == (before[0], "reordered")
+    assert (verdict.details["chained_at"], verdict.details["now_at"]) == (after[-1], after[-1])

@@ -86,14 +86,20 @@ items = st.lists(st.tuples(amounts, days), min_size=1, max_size=5)
 payments = st.lists(st.tuples(amounts, days), min_size=1, max_size=12)
 
 
-@settings(max_examples=150, deadline=None)
-@given(items, payments, st.data())
-def test_balances_and_payments_are_the_original_computation(debts, paid, data):
+def owing(debts: list[tuple[Decimal, date]]) -> Debtor:
+    """A debtor owing a contribution of each (amount, due day) of ``debts``."""
     debtor = Debtor.register(AFM, "Οφειλέτης", START)
     debtor.transfer("OAEE", "T", [
         {"period": f"{due.year}-{due.month:02d}", "kind": "contribution", "amount": money(amount), "due_date": due}
         for amount, due in debts
     ], START)
+    return debtor
+
+
+@settings(max_examples=150, deadline=None)
+@given(items, payments, st.data())
+def test_balances_and_payments_are_the_original_computation(debts, paid, data):
+    debtor = owing(debts)
     ids = sorted(debtor.items)
     held = set(data.draw(st.lists(st.sampled_from(ids), max_size=len(ids) - 1, unique=True)))
     for amount, value_date in sorted(paid, key=lambda p: p[1]):

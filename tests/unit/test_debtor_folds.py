@@ -18,8 +18,8 @@ from aggregates import item_balance
 from aggregates.debtor import Debtor
 from aggregates.money import money
 from tests.unit.builders import AFM, RULES
+from tests.unit.test_debtor_balances import START, owing
 
-START = date(2010, 1, 1)
 days = st.integers(min_value=0, max_value=5000).map(lambda n: START + timedelta(days=n))
 amounts = st.integers(min_value=1, max_value=2_000_000).map(lambda cents: Decimal(cents) / 100)
 steps = st.lists(st.tuples(st.sampled_from(["pay", "pay", "pay", "recall", "correct"]), amounts, days),
@@ -51,11 +51,7 @@ def both_ways(debtor: Debtor, as_of: date, held: set[str]) -> tuple[list[tuple],
 @settings(max_examples=120, deadline=None)
 @given(st.lists(st.tuples(amounts, days), min_size=1, max_size=4), steps, st.data())
 def test_the_folded_balances_are_the_plain_ones(debts, history, data):
-    debtor = Debtor.register(AFM, "Οφειλέτης", START)
-    debtor.transfer("OAEE", "T", [
-        {"period": f"{due.year}-{due.month:02d}", "kind": "contribution", "amount": money(amount), "due_date": due}
-        for amount, due in debts
-    ], START)
+    debtor = owing(debts)
     ids = sorted(debtor.items)
     held = set(data.draw(st.lists(st.sampled_from(ids), max_size=len(ids) - 1, unique=True)))
     paid: list[tuple[str, date, Decimal]] = []
