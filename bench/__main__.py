@@ -22,6 +22,10 @@ Each benchmark prints one JSON line on stdout (progress goes to stderr):
                 (bench/apd.py, issue 17)
     verify      F1: the hash chain verified per second over 1,000,000 events, and ingest's rate with
                 the chain on ÷ off in the same run (bench/verify.py, issue 18)
+    anchor      the store's physical limit: COPY and batched INSERT of rows of a size into a scratch
+                events table, rows/s (bench/anchor.py, issue 19; ingest, rebuild and close_day print it)
+    batches     a consumer's payment batches applied in-process, CPU µs a payment (bench/batches.py,
+                issue 19)
 
 close_day also closes a copy with its notices' pass on (issue 15): that close's rate
 against the one without, the notices issued per second, and the PDF rendering rate.
@@ -75,7 +79,7 @@ SUITE = ["close_day", "queries"]  # the benchmarks of one ``suite`` process, in 
 # The benchmarks run as ``python -m bench.NAME``, and the name their JSON lines carry.
 EXTERNAL = {"rebuild": ["projection_rebuild_postgres"], "ingest": ["ingest"], "scaling": ["scaling"],
             "growth": ["growth"], "documents": ["documents"], "web": ["web"], "apd": ["apd_check", "apd_submit"],
-            "verify": ["verify", "ingest_integrity"]}
+            "verify": ["verify", "ingest_integrity"], "anchor": ["anchor"], "batches": ["batches"]}
 IN_ALL = ("rebuild", "ingest")
 
 
@@ -210,7 +214,8 @@ def _without_read_models(lines: dict[str, dict[str, Any]]) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("name", choices=["all", "close_day", "queries", "memory", "rebuild", "ingest", "scaling", "growth",
-                                         "documents", "web", "apd", "verify", "suite"])
+                                         "documents", "web", "apd", "verify", "anchor", "batches",
+                                         "suite"])
     parser.add_argument("--quick", action="store_true", help="small sizes: the whole of `all` in under 3 minutes")
     parser.add_argument("--debtors", type=int)
     parser.add_argument("--sample", type=int)

@@ -4,7 +4,7 @@ shaped like the events' table (the same columns, primary key and unique position
 ``COPY``, by a batched multi-row ``INSERT ... VALUES`` and by the ``INSERT`` of four
 binary arrays the ledger's recorder uses, nothing else in the transaction.
 
-    python -m bench.anchor [--row-bytes 600] [--rows 100000]
+    python -m bench.anchor [--row-bytes 600] [--rows 100000] [--quick]
 
 A benchmark prints these beside its own figure, so a rate reads as a fraction of what
 the store itself can take: ``fraction_of(rate, anchor)``. The rows are written in
@@ -133,9 +133,11 @@ def mean_state_bytes(url: str, schema: str, table: str = "keao_ledger_events", s
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--row-bytes", type=int, default=600)
-    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--rows", type=int, default=None, help="default 100,000; 10,000 with --quick")
+    parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    print(json.dumps({"bench": "anchor", **physical_anchor(row_bytes=args.row_bytes, rows=args.rows)}))
+    rows = args.rows or (10_000 if args.quick else 100_000)
+    print(json.dumps({"bench": "anchor", **physical_anchor(row_bytes=args.row_bytes, rows=rows)}))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Payment batches applied in-process through ``consumers.ingest`` (no broker, no runner).
 
-    python -m bench.batches [--payments N] [--debtors D] [--profile] [--postgres URL]
+    python -m bench.batches [--payments N] [--quick] [--debtors D] [--profile] [--postgres URL]
 
 The same payments as ``bench.ingest`` (N over D seeded debtors, each owing enough for every
 payment to apply), split into 6 partitions by their key (the debtor's reference) and cut
@@ -106,13 +106,15 @@ def measure(url: str, n: int, debtors: int, profile: bool = False) -> dict[str, 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--payments", type=int, default=10_000)
+    parser.add_argument("--payments", type=int, default=None, help="default 10,000; 1,000 with --quick")
+    parser.add_argument("--quick", action="store_true")
     parser.add_argument("--debtors", type=int, default=1_000)
     parser.add_argument("--profile", action="store_true", help="a pyinstrument profile of the batches on stderr")
     add_postgres_option(parser)
     args = parser.parse_args(argv)
     with fresh_schema() as name:
-        print(json.dumps(measure(schema_url(name), args.payments, args.debtors, args.profile)))
+        payments = args.payments or (1_000 if args.quick else 10_000)
+        print(json.dumps(measure(schema_url(name), payments, args.debtors, args.profile)))
 
 
 if __name__ == "__main__":
