@@ -47,19 +47,26 @@ def load_many(
     an arrangement whose last event ended it). ``since_snapshot``, when given,
     is filled with how many events each was replayed from after its latest
     snapshot (all of them when it has none)."""
-    recorder = app.recorder
-    snapshots = app.snapshots.recorder if app.snapshots is not None else None
     if not ids:
         return {}
+    data_keys = getattr(app, "keys", None)  # the ledger's personal data keys (F3): read at once, not one by one
+    if data_keys is None:
+        return _loaded(app, ids, unless_last, since_snapshot)
+    with data_keys.reading_many(ids):
+        return _loaded(app, ids, unless_last, since_snapshot)
+
+
+def _loaded(app: Application, ids: Sequence[UUID], unless_last: Collection[str],
+            since_snapshot: dict[UUID, int] | None) -> dict[UUID, Any]:
+    """``load_many``'s reading: in pages on PostgreSQL, else one by one."""
+    recorder = app.recorder
+    snapshots = app.snapshots.recorder if app.snapshots is not None else None
     if not isinstance(recorder, PostgresAggregateRecorder) or (
         snapshots is not None and not isinstance(snapshots, PostgresAggregateRecorder)
     ):
         return _one_by_one(app, ids, unless_last, since_snapshot)
     keys = list(ids)
     latest, rows = _select_latest_snapshots_and_events(app, keys, unless_last)
-    data_keys = getattr(app, "keys", None)  # the ledger's personal data keys (F3): read at once, not one by one
-    if data_keys is not None:
-        data_keys.prefetch(keys)
     return _decoded(app, keys, latest, rows, since_snapshot)
 
 

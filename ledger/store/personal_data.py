@@ -191,9 +191,27 @@ class KeyRing:
         self.seconds = seconds
         self.clock = clock
         self._kept: dict[UUID, tuple[AESGCM | None, float]] = {}
+        self._pending: list[UUID] | None = None  # ``reading_many``'s subjects, until a key is missed
 
     def for_reading(self, subject: UUID) -> AESGCM | None:
+        if self._pending is not None:
+            kept = self._kept.get(subject)
+            if kept is None or kept[1] <= self.clock():
+                pending, self._pending = self._pending, None
+                self.prefetch(pending)
         return self._key(subject, self._store().get)
+
+    @contextmanager
+    def reading_many(self, subjects: Iterable[UUID]) -> Iterator[None]:
+        """While the aggregates ``subjects`` are decoded (a bulk load): the first key missed
+        reads theirs all in one query (``prefetch``); a load that opens no sealed value (a
+        page of arrangements) reads none. Only the queries' number depends on it: another
+        thread's miss meanwhile fetches the same keys, no other."""
+        previous, self._pending = self._pending, list(subjects)
+        try:
+            yield
+        finally:
+            self._pending = previous
 
     def prefetch(self, subjects: Iterable[UUID]) -> None:
         """Read, in one query, the keys of those of ``subjects`` not kept (the aggregates

@@ -129,3 +129,29 @@ def test_the_read_models_read_a_batchs_keys_at_once_and_open_every_name(db_url):
         reader.close()
     finally:
         ledger.close()
+
+
+def test_a_bulk_load_reads_its_keys_at_the_first_sealed_value_and_none_without_one(db_url):
+    """F3: a page of debtors opens its names with one key query; a page of arrangements
+    (nothing sealed) asks none, and keeps nothing in the ring."""
+    from aggregates.debtor import Debtor
+    from bench.workload import Workload, feed
+    from ledger.unit_of_work import UnitOfWork
+
+    ledger = Ledger(db_url)
+    try:
+        feed(ledger, Workload(12, seed=7).commands(until=date(2022, 3, 1)))
+        reader = Ledger(db_url)
+        counting = Counting(reader.keys.store)
+        reader.keys.store = counting
+        kept = set(reader.keys._kept)  # opening the ledger read its first event's
+        arrangements = UnitOfWork(reader).load_many(list(reader.arrangement_ids()))
+        assert arrangements and counting.queries == 0 and set(reader.keys._kept) == kept
+        afms = sorted({a.debtor_afm for a in arrangements.values()})
+        debtors = UnitOfWork(reader).load_many([Debtor.create_id(afm) for afm in afms])
+        assert counting.queries == 1
+        plain = {afm: ledger.repository.get(Debtor.create_id(afm)).name for afm in afms}
+        assert {d.afm: d.name for d in debtors.values()} == plain and "[erased]" not in plain.values()
+        reader.close()
+    finally:
+        ledger.close()
