@@ -118,10 +118,7 @@ class TableKeyStore:
                            f"data_key {blob}, created_at text NOT NULL, destroyed_at text)")
 
     def get(self, subject: UUID) -> bytes | None:
-        with self._transaction(commit=False) as cursor:
-            cursor.execute(f"SELECT data_key FROM {self.table} WHERE subject = {self.mark}", [subject.hex])
-            row = cursor.fetchone()
-        return None if row is None or row["data_key"] is None else self._unwrapped(subject, bytes(row["data_key"]))
+        return self.get_many([subject]).get(subject)
 
     def get_many(self, subjects: Sequence[UUID]) -> dict[UUID, bytes | None]:
         found: dict[UUID, bytes | None] = {}
