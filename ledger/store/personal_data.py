@@ -21,9 +21,10 @@ seal for an erased subject is stored as ``[erased]``.
 A process keeps the keys it has read for ``KEY_CACHE_SECONDS`` (a replay reads a debtor's
 key for each of its sealed fields): another process's erasure shows in a long-running one
 (``ledger serve``, a consumer) within that time; the erasing process forgets at once. A
-load of many aggregates at once (``ledger.store.bulk``) reads their keys in one query
-first (``KeyRing.prefetch``): a key a query each had cost a consumer's batch more than the
-sealing itself (issue 19).
+load of many aggregates at once (``ledger.store.bulk``) reads their keys in one query at
+its first missed key (``KeyRing.reading_many``), a read model's batch those of its sealed
+values (``KeyRing.prefetch``): a key a query each had cost a consumer's batch more than
+the sealing itself (issue 19).
 """
 
 from __future__ import annotations
